@@ -1,0 +1,1 @@
+"""Rasa SDK custom actions: thin classes that call into bot/ and faq_index/."""

@@ -1,0 +1,25 @@
+"""The one database helper: every SQLite file the helpdesk uses is opened here."""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+
+from bot.errors import StorageError
+
+
+def connect(path: Path) -> sqlite_utils.Database:
+    """Open (creating if needed) the SQLite file at `path`, ready for several processes."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), timeout=10, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 10000")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+    except (OSError, sqlite3.Error) as exc:
+        raise StorageError(
+            f"cannot open the database {path} ({exc}); check that the folder exists and is writable, "
+            "or point the setting for it elsewhere (see .env.example)."
+        ) from None
+    return sqlite_utils.Database(conn)

@@ -1,0 +1,76 @@
+"""Health checks for `helpdesk doctor`: each says what is wrong and how to fix it, in one line."""
+from __future__ import annotations
+
+import sqlite3
+import sys
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+from bot import rasa_client
+from bot.db import connect
+from bot.errors import HelpdeskError
+from bot.settings import Settings
+from bot.training import current_model
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    message: str
+
+
+def check_python(version: tuple[int, int] | None = None) -> Check:
+    major, minor = version or sys.version_info[:2]
+    if (major, minor) == (3, 10):
+        return Check("python", True, f"Python {major}.{minor}")
+    return Check(
+        "python", False,
+        f"Python {major}.{minor} cannot run Rasa 3.6 (it needs 3.10); delete .venv and run `make run` to rebuild it with 3.10.",
+    )
+
+
+def check_model(settings: Settings) -> Check:
+    model = current_model(settings)
+    if model.is_file():
+        return Check("model", True, f"model {model.name} matches the training data")
+    return Check("model", False, f"no model for the current training data ({model.name}); run `helpdesk train`.")
+
+
+def check_database(settings: Settings) -> Check:
+    try:
+        connect(settings.state_db).execute("select 1")
+    except (HelpdeskError, sqlite3.Error) as exc:
+        return Check("database", False, str(exc))
+    return Check("database", True, f"state database {settings.state_db} is writable")
+
+
+def check_rasa(settings: Settings) -> Check:
+    try:
+        rasa_client.model_loaded(settings)
+    except HelpdeskError as exc:
+        return Check("rasa server", False, str(exc))
+    return Check("rasa server", True, f"Rasa answers at {settings.rasa_url}")
+
+
+def check_action_server(settings: Settings) -> Check:
+    url = settings.action_url.removesuffix("/webhook") + "/health"
+    try:
+        urllib.request.urlopen(url, timeout=5).close()
+    except (urllib.error.URLError, OSError) as exc:
+        return Check(
+            "action server", False,
+            f"the action server at {url} is not answering ({getattr(exc, 'reason', exc)}); start it with `make run`.",
+        )
+    return Check("action server", True, f"action server answers at {url}")
+
+
+def run_checks(settings: Settings) -> list[Check]:
+    return [
+        check_python(),
+        check_model(settings),
+        check_database(settings),
+        check_rasa(settings),
+        check_action_server(settings),
+    ]

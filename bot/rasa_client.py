@@ -1,0 +1,71 @@
+"""Talks to the running Rasa server over HTTP (REST channel and status API)."""
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+from bot.errors import BotUnavailable
+from bot.settings import Settings
+
+
+def _request(url: str, payload: dict[str, Any] | None = None, timeout: float = 30.0) -> Any:
+    data = None if payload is None else json.dumps(payload).encode("utf-8")
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            body = response.read()
+    except urllib.error.HTTPError as exc:
+        raise BotUnavailable(f"the bot at {url} answered HTTP {exc.code}; check its log.") from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise BotUnavailable(
+            f"the bot at {url} is not answering ({reason}); start it with `make run`."
+        ) from None
+    return json.loads(body) if body else None
+
+
+def send_message(settings: Settings, text: str, sender: str = "cli", timeout: float = 30.0) -> list[dict]:
+    """One user message through the REST channel; returns the bot's messages."""
+    url = f"{settings.rasa_url}/webhooks/rest/webhook"
+    return _request(url, {"sender": sender, "message": text}, timeout=timeout) or []
+
+
+def model_loaded(settings: Settings) -> bool:
+    """True when the server answers and, if its API is on, reports a loaded model."""
+    if settings.rasa_token:
+        query = urllib.parse.urlencode({"token": settings.rasa_token})
+        status = _request(f"{settings.rasa_url}/status?{query}", timeout=5)
+        return bool(status and status.get("model_file"))
+    # Without the API, the REST channel answering is the only sign of life.
+    _request(f"{settings.rasa_url}/webhooks/rest/", timeout=5)
+    return True
+
+
+def wait_until_ready(settings: Settings, timeout: float = 180.0) -> None:
+    """Block until the Rasa server has its model loaded, or raise BotUnavailable."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if model_loaded(settings):
+                return
+        except BotUnavailable:
+            if time.monotonic() > deadline:
+                raise
+        if time.monotonic() > deadline:
+            raise BotUnavailable(f"the bot at {settings.rasa_url} did not load its model in {timeout:.0f}s.")
+        time.sleep(0.5)
+
+
+def render_reply(messages: list[dict]) -> str:
+    """The bot's messages as plain text for a terminal: text, then numbered buttons."""
+    lines: list[str] = []
+    for message in messages:
+        if message.get("text"):
+            lines.append(message["text"])
+        for number, button in enumerate(message.get("buttons") or [], start=1):
+            lines.append(f"  [{number}] {button.get('title', '')}")
+    return "\n".join(lines) if lines else "(the bot sent no reply)"

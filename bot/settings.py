@@ -1,0 +1,99 @@
+"""The one settings object, read from the environment (and a local .env file, if any).
+
+Every port, path and secret has a documented default in .env.example.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Mapping
+
+from bot.clock import parse_instant
+from bot.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines of a .env file; comments and blank lines ignored."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip()] = value.strip().strip("'\"")
+    return values
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError(f"{name}={raw!r} is not a port number; set it to a number between 1 and 65535.")
+    return int(raw)
+
+
+def _path(env: Mapping[str, str], name: str, default: Path, root: Path) -> Path:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    path = Path(raw).expanduser()
+    return path if path.is_absolute() else root / path
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path
+    faq_dir: Path
+    var_dir: Path
+    faq_db: Path
+    state_db: Path
+    tracker_db: Path
+    model_dir: Path
+    rasa_host: str = "127.0.0.1"
+    rasa_port: int = 5005
+    action_port: int = 5055
+    web_port: int = 8080
+    slack_port: int = 3000
+    rasa_token: str | None = field(default=None, repr=False)
+    now: datetime | None = None
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.rasa_host}:{self.rasa_port}"
+
+    @property
+    def action_url(self) -> str:
+        return f"http://127.0.0.1:{self.action_port}/webhook"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        """Settings from `env` (default: os.environ over the project's .env file)."""
+        if env is None:
+            root = Path(os.environ.get("HELPDESK_HOME") or PROJECT_ROOT)
+            env = {**_read_dotenv(root / ".env"), **os.environ}
+        root = Path(env.get("HELPDESK_HOME") or PROJECT_ROOT).resolve()
+        var_dir = _path(env, "HELPDESK_VAR_DIR", root / "var", root)
+        now_text = env.get("HELPDESK_NOW", "").strip()
+        return cls(
+            root=root,
+            faq_dir=_path(env, "HELPDESK_FAQ_DIR", root / "data" / "faq", root),
+            var_dir=var_dir,
+            faq_db=_path(env, "HELPDESK_FAQ_DB", var_dir / "faq_index.db", root),
+            state_db=_path(env, "HELPDESK_DB", var_dir / "helpdesk.db", root),
+            tracker_db=_path(env, "RASA_TRACKER_DB", var_dir / "tracker.db", root),
+            model_dir=_path(env, "HELPDESK_MODEL_DIR", root / "models", root),
+            rasa_host=env.get("RASA_HOST", "").strip() or "127.0.0.1",
+            rasa_port=_port(env, "RASA_PORT", 5005),
+            action_port=_port(env, "ACTION_PORT", 5055),
+            web_port=_port(env, "WEB_PORT", 8080),
+            slack_port=_port(env, "SLACK_PORT", 3000),
+            rasa_token=env.get("RASA_API_TOKEN", "").strip() or None,
+            now=parse_instant(now_text, setting="HELPDESK_NOW") if now_text else None,
+        )

@@ -1,0 +1,112 @@
+"""Shared fixtures: settings on temporary paths, and the real Rasa + action servers."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from bot import rasa_client
+from bot.errors import BotUnavailable
+from bot.settings import PROJECT_ROOT, Settings
+from bot.training import ensure_model
+
+ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
+HELPDESK = str(Path(sys.executable).with_name("helpdesk"))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def settings_env(var_dir: Path, **overrides: str) -> dict[str, str]:
+    """An environment whose helpdesk settings point at `var_dir` and at free ports."""
+    env = {
+        "HELPDESK_HOME": str(PROJECT_ROOT),
+        "HELPDESK_VAR_DIR": str(var_dir),
+        "RASA_PORT": str(free_port()),
+        "ACTION_PORT": str(free_port()),
+        "WEB_PORT": str(free_port()),
+        "SLACK_PORT": str(free_port()),
+        "RASA_API_TOKEN": "test-token",
+    }
+    env.update(overrides)
+    return env
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings.from_env(settings_env(tmp_path / "var"))
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> Path:
+    """The model for the current training data, trained once and cached by content hash in models/."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    settings = Settings.from_env({"HELPDESK_HOME": str(PROJECT_ROOT)})
+    log = ARTIFACTS / "rasa-train.log"
+    with open(log, "w") as out:
+        model, _ = ensure_model(settings, log=out)
+    return model
+
+
+class RunningBot:
+    """The real `rasa run` and `rasa run actions`, started as the Procfile starts them."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+        self.env = {**os.environ, **env}
+        self.settings = Settings.from_env(env)
+        self.log_dir = log_dir
+        self.processes: list[subprocess.Popen] = []
+
+    def start(self) -> None:
+        for component in ("actions", "rasa"):
+            log = open(self.log_dir / f"{component}.log", "w")
+            self.processes.append(
+                subprocess.Popen([HELPDESK, "serve", component], env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            )
+        try:
+            rasa_client.wait_until_ready(self.settings, timeout=240)
+            self._wait_for_actions(timeout=120)
+        except BotUnavailable:
+            self.stop()
+            raise
+
+    def _wait_for_actions(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.settings.action_port)) == 0:
+                    return
+            time.sleep(0.3)
+        raise BotUnavailable("the action server did not start")
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.processes.clear()
+
+    def ask(self, text: str, sender: str) -> list[dict]:
+        return rasa_client.send_message(self.settings, text, sender=sender)
+
+
+@pytest.fixture(scope="session")
+def bot(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]:
+    var_dir = tmp_path_factory.mktemp("bot-var")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    running = RunningBot(settings_env(var_dir), ARTIFACTS)
+    running.start()
+    yield running
+    running.stop()

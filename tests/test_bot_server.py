@@ -1,0 +1,49 @@
+"""The real Rasa server and action server, over HTTP."""
+from __future__ import annotations
+
+import os
+import subprocess
+
+from bot.settings import PROJECT_ROOT
+from bot.training import rasa_executable
+from conftest import HELPDESK
+
+
+def test_the_bot_greets_back(bot):
+    replies = bot.ask("hello", sender="greeting-test")
+    assert replies and "migration helpdesk bot" in replies[0]["text"]
+
+
+def test_helpdesk_ask_prints_the_greeting(bot):
+    env = {**os.environ, **{k: str(v) for k, v in bot.env.items()}}
+    result = subprocess.run([HELPDESK, "ask", "hi there"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "migration helpdesk bot" in result.stdout
+
+
+def test_doctor_is_all_ok_when_the_servers_run(bot):
+    result = subprocess.run([HELPDESK, "doctor"], env=bot.env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout
+    assert all(line.startswith("ok") for line in result.stdout.splitlines())
+
+
+def test_the_conversation_is_kept_in_the_sqlite_tracker_store(bot):
+    bot.ask("hello", sender="tracker-test")
+    assert bot.settings.tracker_db.is_file()
+    import sqlite3
+
+    with sqlite3.connect(bot.settings.tracker_db) as db:
+        rows = db.execute("select count(*) from events where sender_id = 'tracker-test'").fetchone()[0]
+    assert rows > 0
+
+
+def test_rasa_data_validate_passes():
+    result = subprocess.run(
+        [rasa_executable(), "data", "validate", "--data", "data/nlu", "data/rules.yml", "data/stories.yml"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

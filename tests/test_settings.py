@@ -1,0 +1,56 @@
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from bot.clock import Clock, parse_instant
+from bot.errors import ConfigError
+from bot.settings import Settings
+
+
+def test_defaults_are_the_documented_ports_and_paths(tmp_path: Path):
+    settings = Settings.from_env({"HELPDESK_HOME": str(tmp_path)})
+    assert (settings.rasa_host, settings.rasa_port, settings.action_port, settings.web_port, settings.slack_port) == (
+        "127.0.0.1", 5005, 5055, 8080, 3000,
+    )
+    assert settings.state_db == tmp_path / "var" / "helpdesk.db"
+    assert settings.tracker_db == tmp_path / "var" / "tracker.db"
+    assert settings.rasa_token is None
+    assert settings.now is None
+
+
+def test_relative_paths_are_taken_from_the_project_folder(tmp_path: Path):
+    settings = Settings.from_env({"HELPDESK_HOME": str(tmp_path), "HELPDESK_DB": "state/live.db"})
+    assert settings.state_db == tmp_path / "state" / "live.db"
+
+
+def test_every_documented_setting_is_read(tmp_path: Path):
+    documented = Path(__file__).resolve().parent.parent / ".env.example"
+    names = [line.split("=")[0] for line in documented.read_text().splitlines() if "=" in line and not line.startswith("#")]
+    source = (Path(__file__).resolve().parent.parent / "bot" / "settings.py").read_text()
+    assert names, ".env.example documents no setting"
+    assert [name for name in names if f'"{name}"' not in source] == []
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "70000", "-1"])
+def test_a_bad_port_names_the_setting_and_the_fix(value: str):
+    with pytest.raises(ConfigError, match=r"RASA_PORT=.*between 1 and 65535"):
+        Settings.from_env({"RASA_PORT": value})
+
+
+def test_helpdesk_now_fixes_the_clock():
+    settings = Settings.from_env({"HELPDESK_NOW": "2020-09-08T10:30:00Z"})
+    assert Clock(settings.now).now() == datetime(2020, 9, 8, 10, 30, tzinfo=timezone.utc)
+
+
+def test_an_instant_with_an_offset_is_converted_to_utc():
+    assert parse_instant("2020-09-08T22:30:00+12:00") == datetime(2020, 9, 8, 10, 30, tzinfo=timezone.utc)
+
+
+def test_an_unparseable_helpdesk_now_says_how_to_write_it():
+    with pytest.raises(ConfigError, match="HELPDESK_NOW='next tuesday'.*2020-09-08T10:30:00Z"):
+        Settings.from_env({"HELPDESK_NOW": "next tuesday"})
+
+
+def test_the_real_clock_is_aware_utc():
+    assert Clock().now().tzinfo is timezone.utc
