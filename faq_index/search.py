@@ -1,0 +1,179 @@
+"""Hybrid FAQ search: FTS5 BM25 for recall, rapidfuzz for typos and word order, one score in 0..1."""
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+
+from bot.db import connect
+from bot.errors import HelpdeskError
+from faq_index.keywords import STOPWORDS, content_tokens, stem, tokens
+
+GOOD_MATCH = 0.45  # below this, "no good match" (see README: figures from `helpdesk faq eval`)
+MAX_QUERY_TOKENS = 48  # a 100 KB message is searched by its first words, not rejected
+TYPO_CUTOFF = 80  # rapidfuzz ratio for replacing an unknown word by a known one
+BM25_WEIGHTS = (4.0, 1.0, 2.0)  # question, answer, keywords
+ANSWER_FACTOR = 0.5  # a query word found only in the answer counts half
+
+
+class IndexMissing(HelpdeskError):
+    """The FAQ index has not been built."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    question: str
+    answer: str
+    title: str
+    file: str
+    score: float
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    hits: tuple[Hit, ...]
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def good(self) -> bool:
+        return bool(self.hits) and self.hits[0].score >= GOOD_MATCH
+
+    @property
+    def best(self) -> Hit | None:
+        return self.hits[0] if self.good else None
+
+
+@dataclass
+class _Entry:
+    rowid: int
+    id: str
+    question: str
+    answer: str
+    title: str
+    file: str
+    key_stems: frozenset[str]  # question and keywords
+    answer_stems: frozenset[str]
+    question_text: str  # content words of the question, for fuzzy comparison
+
+
+class FaqSearcher:
+    """Searches one index file; the entries are loaded once and reloaded when the index is rebuilt."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.db_path = db_path
+        self._loaded_version: tuple[float, int] | None = None
+        self._load()
+
+    def _version(self) -> tuple[float, int]:
+        stat = os.stat(self.db_path)
+        wal = self.db_path.with_name(self.db_path.name + "-wal")
+        return (max(stat.st_mtime, wal.stat().st_mtime if wal.exists() else 0.0), stat.st_size)
+
+    def _load(self) -> None:
+        if not self.db_path.is_file():
+            raise IndexMissing(f"there is no FAQ index at {self.db_path}; build it with `helpdesk faq build`.")
+        self.db = connect(self.db_path)
+        if "entries_fts" not in self.db.table_names():
+            raise IndexMissing(f"the FAQ index at {self.db_path} is incomplete; rebuild it with `helpdesk faq build`.")
+        rows = list(self.db.query("select rowid, id, question, answer, keywords, title, file from entries"))
+        self.entries: dict[int, _Entry] = {}
+        document_frequency: dict[str, int] = {}
+        for row in rows:
+            key = frozenset(stem(t) for t in content_tokens(row["question"] + " " + row["keywords"]))
+            answer = frozenset(stem(t) for t in content_tokens(row["answer"])) - key
+            self.entries[row["rowid"]] = _Entry(
+                row["rowid"], row["id"], row["question"], row["answer"], row["title"], row["file"], key, answer,
+                " ".join(content_tokens(row["question"])),
+            )
+            for s in key | answer:
+                document_frequency[s] = document_frequency.get(s, 0) + 1
+        count = max(len(rows), 1)
+        self.idf = {s: math.log(1 + count / df) for s, df in document_frequency.items()}
+        self.unknown_idf = math.log(1 + count)
+        self.vocabulary = sorted({t for row in rows for t in tokens(row["question"] + " " + row["keywords"] + " " + row["answer"])})
+        self.question_texts = [entry.question_text for entry in self.entries.values()]
+        self.rowids = list(self.entries)
+        self._loaded_version = self._version()
+
+    def _refresh(self) -> None:
+        if self._version() != self._loaded_version:
+            self._load()
+
+    def search(self, query: str, k: int = 5) -> SearchResult:
+        """The top `k` entries for `query`, best first, each with its score and reasons."""
+        self._refresh()
+        notes: list[str] = []
+        words = tokens(query)
+        if len(words) > MAX_QUERY_TOKENS:
+            notes.append(f"long question: searched its first {MAX_QUERY_TOKENS} words")
+            words = words[:MAX_QUERY_TOKENS]
+        meaningful = [w for w in words if w not in STOPWORDS] or words
+        if not meaningful or not self.entries:
+            return SearchResult(query, (), tuple(notes))
+        corrected = [self._correct(word, notes) for word in meaningful]
+        weights = {stem(w): self.idf.get(stem(w), self.unknown_idf) for w in corrected}
+        candidates = self._fts_candidates(corrected) | self._fuzzy_candidates(" ".join(corrected))
+        hits = [self._score(rowid, weights, " ".join(corrected), bm25) for rowid, bm25 in candidates.items()]
+        hits.sort(key=lambda hit: hit.score, reverse=True)
+        return SearchResult(query, tuple(hits[:k]), tuple(notes))
+
+    def _correct(self, word: str, notes: list[str]) -> str:
+        if stem(word) in self.idf or len(word) < 4 or word.isdigit():
+            return word
+        match = process.extractOne(word, self.vocabulary, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
+        if match is None:
+            return word
+        notes.append(f"read {word!r} as {match[0]!r}")
+        return match[0]
+
+    def _fts_candidates(self, words: list[str]) -> dict[int, float]:
+        # Every word goes to FTS5 as a quoted term, so no user text is ever FTS5 syntax.
+        expression = " OR ".join('"' + word.replace('"', "") + '"' for word in dict.fromkeys(words))
+        sql = (
+            "select rowid, bm25(entries_fts, ?, ?, ?) as rank from entries_fts "
+            "where entries_fts match ? order by rank limit 50"
+        )
+        return {row[0]: -row[1] for row in self.db.execute(sql, [*BM25_WEIGHTS, expression]).fetchall()}
+
+    def _fuzzy_candidates(self, text: str) -> dict[int, float]:
+        matches = process.extract(text, self.question_texts, scorer=fuzz.token_set_ratio, limit=10, score_cutoff=60)
+        return {self.rowids[index]: 0.0 for _, _, index in matches}
+
+    def _score(self, rowid: int, weights: dict[str, float], text: str, bm25: float) -> Hit:
+        entry = self.entries[rowid]
+        total = sum(weights.values())
+        in_key = [s for s in weights if s in entry.key_stems]
+        in_answer = [s for s in weights if s in entry.answer_stems]
+        coverage = (sum(weights[s] for s in in_key) + ANSWER_FACTOR * sum(weights[s] for s in in_answer)) / total
+        similarity = fuzz.token_sort_ratio(text, entry.question_text) / 100
+        relevance = bm25 / (bm25 + 5.0) if bm25 > 0 else 0.0
+        score = min(1.0, 0.6 * coverage + 0.2 * similarity + 0.2 * relevance)
+        reasons = []
+        if in_key:
+            reasons.append("question/keywords match: " + ", ".join(in_key))
+        if in_answer:
+            reasons.append("answer matches: " + ", ".join(in_answer))
+        reasons.append(f"question similarity {similarity:.0%}")
+        reasons.append(f"BM25 {bm25:.2f}" if bm25 else "not found by full-text search")
+        return Hit(entry.id, entry.question, entry.answer, entry.title, entry.file, round(score, 3), tuple(reasons))
+
+
+_searchers: dict[Path, FaqSearcher] = {}
+
+
+def searcher_for(db_path: Path) -> FaqSearcher:
+    """One searcher per index file and process, so entries are loaded once."""
+    if db_path not in _searchers:
+        _searchers[db_path] = FaqSearcher(db_path)
+    return _searchers[db_path]
+
+
+def search(db_path: Path, query: str, k: int = 5) -> SearchResult:
+    return searcher_for(db_path).search(query, k)
