@@ -2,14 +2,72 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
+from pathlib import Path
 from typing import Callable, Sequence
 
 from bot import doctor, rasa_client, serve, training
 from bot.errors import HelpdeskError
-from bot.settings import Settings
+from bot.settings import PROJECT_ROOT, Settings
+from faq_index import evaluate, index, search
+
+DEV_SET = PROJECT_ROOT / "tests" / "data" / "faq_dev.yml"
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """Rows as aligned plain-text columns."""
+    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def print_build_report(report: index.BuildReport) -> None:
+    rows = [(d.file, d.title, d.status, d.entries, "parsed" if d.reparsed else "unchanged", d.reason) for d in report.documents]
+    print(format_table(("document", "title", "status", "entries", "this build", "why"), rows))
+    print(f"{report.entries} entries indexed from {sum(d.status == 'indexed' for d in report.documents)} documents.")
+
+
+def cmd_faq_build(args: argparse.Namespace, settings: Settings) -> int:
+    print_build_report(index.build_index(settings.faq_dir, settings.faq_db))
+    return 0
+
+
+def cmd_faq_add(args: argparse.Namespace, settings: Settings) -> int:
+    print_build_report(index.add_document(Path(args.path), settings.faq_dir, settings.faq_db))
+    return 0
+
+
+def cmd_faq_list(args: argparse.Namespace, settings: Settings) -> int:
+    rows = [(e["id"], e["file"], e["kind"], e["question"]) for e in index.list_entries(settings.faq_db)]
+    print(format_table(("id", "document", "kind", "question"), rows))
+    return 0
+
+
+def cmd_faq_search(args: argparse.Namespace, settings: Settings) -> int:
+    result = search.search(settings.faq_db, args.query, k=args.k)
+    if args.json:
+        print(json.dumps(search.result_to_json(result), indent=2))
+        return 0
+    for note in result.notes:
+        print(f"({note})")
+    if not result.good:
+        print("no good match")
+    for rank, hit in enumerate(result.hits if result.good else (), start=1):
+        print(f"{rank}. [{hit.score:.2f}] {hit.question}  ({hit.title}; {hit.file})")
+        print(f"   {'; '.join(hit.reasons)}")
+    return 0
+
+
+def cmd_faq_eval(args: argparse.Namespace, settings: Settings) -> int:
+    searcher = search.searcher_for(settings.faq_db)
+    report = evaluate.evaluate(searcher, evaluate.load_dev_set(Path(args.dev_set)))
+    print("\n".join(report.lines()))
+    return 0
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -37,6 +95,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_start(args: argparse.Namespace, settings: Settings) -> int:
     """Build what is derived, then run every server under honcho until Ctrl-C."""
+    cmd_faq_build(args, settings)
     cmd_train(args, settings)
     serve.check_port_free(settings.rasa_host, settings.rasa_port, "RASA_PORT")
     serve.check_port_free("127.0.0.1", settings.action_port, "ACTION_PORT")
@@ -62,6 +121,22 @@ def build_parser() -> argparse.ArgumentParser:
     srv = sub.add_parser("serve", help="run one server in the foreground (used by the Procfile)")
     srv.add_argument("component", choices=serve.COMPONENTS)
     srv.set_defaults(func=cmd_serve)
+
+    faq = sub.add_parser("faq", help="the FAQ knowledge base: build, list, search, add, eval")
+    faq_sub = faq.add_subparsers(dest="faq_command", required=True, metavar="FAQ_COMMAND")
+    faq_sub.add_parser("build", help="parse the FAQ documents and rebuild the index").set_defaults(func=cmd_faq_build)
+    faq_sub.add_parser("list", help="list the indexed entries").set_defaults(func=cmd_faq_list)
+    faq_search = faq_sub.add_parser("search", help="search the FAQ index")
+    faq_search.add_argument("query")
+    faq_search.add_argument("-k", type=int, default=5, help="how many matches (default 5)")
+    faq_search.add_argument("--json", action="store_true", help="print the result as JSON")
+    faq_search.set_defaults(func=cmd_faq_search)
+    faq_add = faq_sub.add_parser("add", help="copy a new document into the FAQ folder and rebuild")
+    faq_add.add_argument("path")
+    faq_add.set_defaults(func=cmd_faq_add)
+    faq_eval = faq_sub.add_parser("eval", help="top-1/top-3 accuracy of the search on a labelled question set")
+    faq_eval.add_argument("--dev-set", default=str(DEV_SET), help="labelled questions (default: tests/data/faq_dev.yml)")
+    faq_eval.set_defaults(func=cmd_faq_eval)
 
     sub.add_parser("start", help="build everything derived and run all servers (make run)").set_defaults(func=cmd_start)
     return parser

@@ -188,3 +188,10 @@ def add_document(source: Path, faq_dir: Path, db_path: Path) -> BuildReport:
             build_index(faq_dir, db_path)
         raise
     return report
+
+
+def list_entries(db_path: Path) -> list[dict]:
+    """Every indexed entry, in document order."""
+    if not db_path.is_file():
+        raise DocumentError(f"there is no FAQ index at {db_path}; build it with `helpdesk faq build`.")
+    return list(connect(db_path).query("select id, file, kind, question from entries order by file, position"))

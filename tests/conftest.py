@@ -110,3 +110,25 @@ def bot(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     running.start()
     yield running
     running.stop()
+
+
+SHIPPED_FAQ = PROJECT_ROOT / "data" / "faq"
+TEST_DOCS = PROJECT_ROOT / "tests" / "data" / "docs"
+
+
+@pytest.fixture(scope="session")
+def shipped_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The FAQ index of the shipped documents, built once into a temporary file."""
+    from faq_index.index import build_index
+
+    db_path = tmp_path_factory.mktemp("faq") / "faq_index.db"
+    build_index(SHIPPED_FAQ, db_path)
+    return db_path
+
+
+@pytest.fixture
+def faq_dir(tmp_path: Path) -> Path:
+    """An empty FAQ folder of the test's own."""
+    folder = tmp_path / "faq"
+    folder.mkdir()
+    return folder
