@@ -152,6 +152,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # the last edge: a bug still gets one line, not a traceback
+        if os.environ.get("HELPDESK_DEBUG"):
+            raise
+        print(f"helpdesk: unexpected {type(exc).__name__}: {exc} (set HELPDESK_DEBUG=1 for details)", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

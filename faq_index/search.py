@@ -130,7 +130,7 @@ class FaqSearcher:
             scorer=fuzz.token_sort_ratio, dtype="float32",
         )[0] if candidates else []
         hits = [
-            self._score(rowid, weights, bm25, similarity / 100)
+            self._score(rowid, weights, bm25, float(similarity) / 100)
             for (rowid, bm25), similarity in zip(candidates.items(), similarities)
         ]
         hits.sort(key=lambda hit: hit.score, reverse=True)
