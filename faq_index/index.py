@@ -20,7 +20,7 @@ from faq_index.versions import select_current
 
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
 TITLES_FILE = "titles.yml"
-PARSER_VERSION = "1"  # bump when parsing changes, so cached parses are redone
+PARSER_VERSION = "2"  # bump when parsing changes, so cached parses are redone
 
 
 class DocumentError(HelpdeskError):
@@ -83,7 +83,7 @@ def _create_schema(db: sqlite_utils.Database) -> None:
         pk="id", if_not_exists=True,
     )
     db["schedule"].create(
-        {"file": str, "entry_id": str, "phase": int, "name": str, "start_utc": str, "end_utc": str,
+        {"file": str, "entry_id": str, "phase": int, "name": str, "label": str, "start_utc": str, "end_utc": str,
          "impact": str, "start_text": str, "end_text": str},
         if_not_exists=True,
     )
@@ -155,7 +155,7 @@ def _insert_entries(db: sqlite_utils.Database, doc: ParsedDocument) -> None:
              "title": doc.title, "dated": doc.dated}
         )
         db["schedule"].insert_all(
-            {"file": doc.file, "entry_id": slug, "phase": row.phase, "name": row.name,
+            {"file": doc.file, "entry_id": slug, "phase": row.phase, "name": row.name, "label": row.label,
              "start_utc": row.start.isoformat(), "end_utc": row.end.isoformat(), "impact": row.impact,
              "start_text": row.start_text, "end_text": row.end_text}
             for row in entry.schedule

@@ -21,6 +21,7 @@ class ScheduleRow:
 
     phase: int | None
     name: str
+    label: str  # as the document writes it: "Phase 2: Messaging Core Migration"
     start: datetime
     end: datetime
     impact: str

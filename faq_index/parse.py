@@ -99,14 +99,12 @@ def _most_common_year(text: str) -> int | None:
 
 
 def _take_title(blocks: list[Block], html_title: str) -> tuple[str, list[Block]]:
-    """The document title: the HTML <title>, or a leading heading (a level-1 one in Markdown)."""
-    if blocks and blocks[0].kind == "heading" and (blocks[0].level <= 2) and not html_title:
+    """The document title: a leading level-1 heading, a leading heading followed by content, or <title>."""
+    if blocks and blocks[0].kind == "heading" and blocks[0].level <= 2:
         following = blocks[1] if len(blocks) > 1 else None
-        # A heading is the title when the next block starts the content, not when it is its own body.
+        # A level-2 heading is the title only when the next block starts the content, not when it is its own body.
         if blocks[0].level == 1 or following is None or following.kind in {"question", "heading"}:
-            return blocks[0].text, blocks[1:]
-    if html_title and blocks and blocks[0].kind == "heading" and blocks[0].text.lower() == html_title.lower():
-        return html_title, blocks[1:]
+            return html_title or readers.page_title(blocks[0].text), blocks[1:]
     return html_title, blocks
 
 

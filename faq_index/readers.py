@@ -56,7 +56,8 @@ def clean_inline(text: str) -> str:
     text = _TAG.sub("", text)
     text = _EMPHASIS.sub(r"\2", text)
     text = html.unescape(text)
-    return re.sub(r"[ \u00a0]+", " ", text).strip()
+    text = re.sub(r"[ \t\u00a0]+", " ", text)
+    return re.sub(r" *\n\s*", "\n", text).strip()
 
 
 def is_chrome(text: str) -> bool:
@@ -185,7 +186,8 @@ class _HtmlBlocks(HTMLParser):
         self._bold_only = True
         self._in_title = False
         self._list: list[str] = []
-        self._list_numbered: list[bool] = []
+        self._list_numbered: list[bool] = []  # one per open <ul>/<ol>: is it numbered?
+        self._counters: list[int] = []  # one per open list: items read so far
         self._table: list[list[str]] | None = None
         self._cell: list[str] | None = None
 
@@ -200,8 +202,12 @@ class _HtmlBlocks(HTMLParser):
         elif tag == "br":
             self._text("\n")
         elif tag in {"ul", "ol"}:
-            self._flush()
+            if self._list_numbered:
+                self._end_item()  # a nested list: the parent item's own text comes first
+            else:
+                self._flush()
             self._list_numbered.append(tag == "ol")
+            self._counters.append(0)
         elif tag == "table":
             self._flush()
             self._table = []
@@ -232,19 +238,15 @@ class _HtmlBlocks(HTMLParser):
                 self.blocks.append(Block("table", rows=rows))
             self._table = None
         elif tag in {"ul", "ol"}:
-            self._flush()
-            if self._list:
-                numbered = self._list_numbered[-1] if self._list_numbered else False
-                lines = [f"{n}. {item}" if numbered else f"- {item}" for n, item in enumerate(self._list, 1)]
-                self.blocks.append(Block("list", "\n".join(lines)))
-                self._list = []
+            self._end_item()
             if self._list_numbered:
                 self._list_numbered.pop()
+                self._counters.pop()
+            if not self._list_numbered and self._list:
+                self.blocks.append(Block("list", "\n".join(self._list)))
+                self._list = []
         elif tag == "li":
-            text = clean_inline(" ".join(self._buffer))
-            self._buffer = []
-            if text:
-                self._list.append(text)
+            self._end_item()
         elif tag in _BLOCK_TAGS:
             self._flush(heading_level=int(tag[1]) if re.fullmatch(r"h[1-6]", tag) else 0)
         if self._stack and self._stack[-1] == tag:
@@ -259,6 +261,16 @@ class _HtmlBlocks(HTMLParser):
         if data.strip() and not ({"strong", "b"} & set(self._stack)):
             self._bold_only = False
         self._text(data)
+
+    def _end_item(self) -> None:
+        """Close the list item being read: '- text' or 'n. text', indented by nesting depth."""
+        text = clean_inline(" ".join(self._buffer))
+        self._buffer = []
+        if not text or not self._list_numbered:
+            return
+        self._counters[-1] += 1
+        marker = f"{self._counters[-1]}." if self._list_numbered[-1] else "-"
+        self._list.append(f"{'   ' * (len(self._counters) - 1)}{marker} {text}")
 
     def _text(self, data: str) -> None:
         if self._cell is not None:
@@ -289,10 +301,12 @@ def read_html(text: str) -> tuple[list[Block], str]:
     parser.feed(text)
     parser.close()
     parser._flush()
-    title = clean_inline(parser.title)
-    if " : " in title:
-        title = title.split(" : ", 1)[1]
-    return parser.blocks, title
+    return parser.blocks, page_title(clean_inline(parser.title))
+
+
+def page_title(text: str) -> str:
+    """A page title without Confluence's 'Space name : ' prefix."""
+    return text.split(" : ", 1)[1].strip() if " : " in text else text
 
 
 def is_diff_export(text: str) -> bool:

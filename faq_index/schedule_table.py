@@ -47,7 +47,8 @@ def read_schedule(rows: tuple[tuple[str, ...], ...], year: int, notes: list[str]
                     f"{name}: {label} {text!r} states {stated[0]:02d}:{stated[1]:02d} UTC but the local time "
                     f"is {instant:%H:%M} UTC; the local time was used"
                 )
-        result.append(ScheduleRow(phase, name, start, end, cell("impact"), cell("start"), cell("end")))
+        label = cell("phase").strip() or name
+        result.append(ScheduleRow(phase, name, label, start, end, cell("impact"), cell("start"), cell("end")))
     return tuple(result)
 
 
@@ -60,9 +61,8 @@ def render_schedule(rows: tuple[ScheduleRow, ...]) -> str:
     lines = []
     for row in rows:
         local_start, local_end = row.start.astimezone(LOCAL_ZONE), row.end.astimezone(LOCAL_ZONE)
-        title = f"Phase {row.phase}: {row.name}" if row.phase is not None else row.name
         lines.append(
-            f"- {title}: {local_start:%a %-d %B %Y} {local_start:%H:%M}–{local_end:%H:%M} {_zone_name(row.end)} "
+            f"- {row.label}: {local_start:%a %-d %B %Y} {local_start:%H:%M}–{local_end:%H:%M} {_zone_name(row.end)} "
             f"({row.start:%H:%M}–{row.end:%H:%M} UTC)."
             + (f" {row.impact}" if row.impact else "")
         )

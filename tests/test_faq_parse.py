@@ -200,3 +200,32 @@ def test_adding_something_that_is_not_a_document_says_what_is_wrong(faq_dir: Pat
     with pytest.raises(DocumentError, match=message):
         add_document(source, faq_dir, tmp_path / "index.db")
     assert list(faq_dir.iterdir()) == []
+
+
+def test_a_confluence_export_never_seen_before():
+    """Added last, after the parser was written: a page laid out unlike the other fixtures."""
+    doc = parse_file(TEST_DOCS / "unseen_voice_platform.html")
+    assert doc.title == "Voice Platform Consolidation - FAQ"
+    assert [(e.kind, e.question, e.section) for e in doc.entries] == [
+        ("intro", "Introduction", None),
+        ("question", "Which voice products are affected?", "General"),
+        ("question", "Will my caller ID change?", "General"),
+        ("question", "When does the cut-over happen?", "Schedule"),
+    ]
+    products, caller_id, cut_over = doc.entries[1:]
+    assert products.answer == "- Text-to-speech calls\n- IVR menus\n   - including custom greetings\n- Voice OTP"
+    assert caller_id.answer == "No.\nYour caller ID stays the same on the new platform."
+    window = cut_over.schedule[0]
+    assert (window.phase, window.label) == (1, "Stage 1: IVR Move")
+    assert (window.start, window.end) == (utc(2022, 6, 15, 11), utc(2022, 6, 15, 13, 30))  # NZST is UTC+12 in June
+    assert cut_over.answer.startswith("- Stage 1: IVR Move: Wed 15 June 2022 23:00–01:30 NZST (11:00–13:30 UTC).")
+    everything = " ".join(e.answer for e in doc.entries)
+    assert "Customer Support" not in everything and "Document generated" not in everything
+
+
+def test_an_empty_document_is_not_added(faq_dir: Path, tmp_path: Path):
+    empty = tmp_path / "empty.md"
+    empty.write_text("\n\n")
+    with pytest.raises(DocumentError, match="no questions or text"):
+        add_document(empty, faq_dir, tmp_path / "index.db")
+    assert list(faq_dir.iterdir()) == []
