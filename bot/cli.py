@@ -84,6 +84,8 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    changed = training.generate_training_data(settings)
+    print(f"training data {training.GENERATED_NLU}: {'regenerated' if changed else 'up to date'}")
     model, trained = training.ensure_model(settings)
     print(f"{'trained' if trained else 'up to date'}: {model}")
     return 0
@@ -95,7 +97,6 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_start(args: argparse.Namespace, settings: Settings) -> int:
     """Build what is derived, then run every server under honcho until Ctrl-C."""
-    cmd_faq_build(args, settings)
     cmd_train(args, settings)
     serve.check_port_free(settings.rasa_host, settings.rasa_port, "RASA_PORT")
     serve.check_port_free("127.0.0.1", settings.action_port, "ACTION_PORT")
@@ -116,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.set_defaults(func=cmd_ask)
 
     sub.add_parser("doctor", help="check the set-up and the running servers").set_defaults(func=cmd_doctor)
-    sub.add_parser("train", help="train the Rasa model if its inputs changed").set_defaults(func=cmd_train)
+    sub.add_parser("train", help="rebuild the FAQ index and generated NLU data, then train the Rasa model if its inputs changed").set_defaults(func=cmd_train)
 
     srv = sub.add_parser("serve", help="run one server in the foreground (used by the Procfile)")
     srv.add_argument("component", choices=serve.COMPONENTS)

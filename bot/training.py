@@ -10,8 +10,11 @@ from typing import IO
 
 from bot.errors import ModelMissing
 from bot.settings import Settings
+from faq_index.index import build_index
+from faq_index.training_data import write_training_data
 
 MODEL_PREFIX = "helpdesk-"
+GENERATED_NLU = Path("data") / "nlu" / "faq_generated.yml"
 
 
 def rasa_executable() -> str:
@@ -66,6 +69,12 @@ def require_model(settings: Settings) -> Path:
             f"no trained model for the current training data ({model.name}); run `helpdesk train` or `make run`."
         )
     return model
+
+
+def generate_training_data(settings: Settings) -> bool:
+    """Rebuild the FAQ index and the NLU data generated from it; True when the data changed."""
+    build_index(settings.faq_dir, settings.faq_db)
+    return write_training_data(settings.faq_db, settings.root / GENERATED_NLU)
 
 
 def ensure_model(settings: Settings, log: IO | None = None) -> tuple[Path, bool]:

@@ -21,6 +21,7 @@ from faq_index.versions import select_current
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
 TITLES_FILE = "titles.yml"
 PARSER_VERSION = "2"  # bump when parsing changes, so cached parses are redone
+SCHEMA_VERSION = 2  # bump when a table changes; an index of another version is derived data and is rebuilt
 
 
 class DocumentError(HelpdeskError):
@@ -71,6 +72,11 @@ def _fingerprint(path: Path, title_hint: str | None) -> str:
 
 
 def _create_schema(db: sqlite_utils.Database) -> None:
+    if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+        for table in db.table_names():
+            if not table.startswith("entries_fts_"):  # FTS5 shadow tables go with their parent
+                db.execute(f"DROP TABLE IF EXISTS [{table}]")
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     db["parsed"].create({"file": str, "sha256": str, "document": str}, pk="file", if_not_exists=True)
     db["documents"].create(
         {"file": str, "title": str, "format": str, "dated": str, "status": str, "reason": str,

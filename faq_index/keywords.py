@@ -74,3 +74,9 @@ def keywords_for(question: str, answer: str, title: str, limit: int = 24) -> lis
             seen.add(term.lower())
             unique.append(term)
     return unique[:limit]
+
+
+def lead_sentence(text: str, max_words: int = 30) -> str:
+    """The first sentence of `text`: FAQ answers state their topic first."""
+    first = re.split(r"(?<=[.!?;])\s", text.strip(), maxsplit=1)[0]
+    return " ".join(first.split()[:max_words])

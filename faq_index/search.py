@@ -31,6 +31,7 @@ class Hit:
     answer: str
     title: str
     file: str
+    dated: str | None
     score: float
     reasons: tuple[str, ...]
 
@@ -40,6 +41,7 @@ class SearchResult:
     query: str
     hits: tuple[Hit, ...]
     notes: tuple[str, ...] = field(default=())
+    known_words: tuple[str, ...] = field(default=())  # the query's words that occur in the FAQ at all
 
     @property
     def good(self) -> bool:
@@ -58,6 +60,7 @@ class _Entry:
     answer: str
     title: str
     file: str
+    dated: str | None
     key_stems: frozenset[str]  # question and keywords
     answer_stems: frozenset[str]
     question_text: str  # content words of the question, for fuzzy comparison
@@ -82,15 +85,15 @@ class FaqSearcher:
         self.db = connect(self.db_path)
         if "entries_fts" not in self.db.table_names():
             raise IndexMissing(f"the FAQ index at {self.db_path} is incomplete; rebuild it with `helpdesk faq build`.")
-        rows = list(self.db.query("select rowid, id, question, answer, keywords, title, file from entries"))
+        rows = list(self.db.query("select rowid, id, question, answer, keywords, title, file, dated from entries"))
         self.entries: dict[int, _Entry] = {}
         document_frequency: dict[str, int] = {}
         for row in rows:
             key = frozenset(stem(t) for t in content_tokens(row["question"] + " " + row["keywords"]))
             answer = frozenset(stem(t) for t in content_tokens(row["answer"])) - key
             self.entries[row["rowid"]] = _Entry(
-                row["rowid"], row["id"], row["question"], row["answer"], row["title"], row["file"], key, answer,
-                " ".join(content_tokens(row["question"])),
+                row["rowid"], row["id"], row["question"], row["answer"], row["title"], row["file"], row["dated"],
+                key, answer, " ".join(content_tokens(row["question"])),
             )
             for s in key | answer:
                 document_frequency[s] = document_frequency.get(s, 0) + 1
@@ -102,9 +105,19 @@ class FaqSearcher:
         self.vocabulary_by_initial: dict[str, list[str]] = {}
         for word in vocabulary:
             self.vocabulary_by_initial.setdefault(word[0], []).append(word)
-        self.question_texts = [entry.question_text for entry in self.entries.values()]
-        self.rowids = list(self.entries)
+        self.by_id = {entry.id: entry for entry in self.entries.values()}
+        self.distinctive = self._distinctive_stems()
         self._loaded_version = self._version()
+
+    def _distinctive_stems(self) -> dict[str, frozenset[str]]:
+        """Per document, the words no other document uses: naming one says which document is meant."""
+        per_document: dict[str, set[str]] = {}
+        for entry in self.entries.values():
+            per_document.setdefault(entry.file, set()).update(entry.key_stems | entry.answer_stems)
+        return {
+            file: frozenset(own - set().union(*(other for f, other in per_document.items() if f != file)))
+            for file, own in per_document.items()
+        }
 
     def _refresh(self) -> None:
         if self._version() != self._loaded_version:
@@ -122,6 +135,7 @@ class FaqSearcher:
         if not meaningful or not self.entries:
             return SearchResult(query, (), tuple(notes))
         corrected = [self._correct(word, notes) for word in meaningful]
+        known = tuple(w for w in corrected if stem(w) in self.idf)
         weights = {stem(w): self.idf.get(stem(w), self.unknown_idf) for w in corrected}
         # Typo-corrected words give FTS5 its recall; rapidfuzz then scores word-order-free question similarity.
         candidates = self._fts_candidates(corrected)
@@ -134,7 +148,32 @@ class FaqSearcher:
             for (rowid, bm25), similarity in zip(candidates.items(), similarities)
         ]
         hits.sort(key=lambda hit: hit.score, reverse=True)
-        return SearchResult(query, tuple(hits[:k]), tuple(notes))
+        return SearchResult(query, tuple(hits[:k]), tuple(notes), known)
+
+    def entry(self, entry_id: str) -> Hit | None:
+        """An entry by its id, as a hit chosen outright (score 1)."""
+        self._refresh()
+        found = self.by_id.get(entry_id)
+        return self._as_hit(found, 1.0, ("chosen by id",)) if found else None
+
+    def mentioned_documents(self, query: str) -> set[str]:
+        """Documents the query names by a word only that document uses ('RedX', 'AWS')."""
+        self._refresh()
+        stems = {stem(w) for w in tokens(query) if w not in STOPWORDS}
+        return {file for file, words in self.distinctive.items() if stems & words}
+
+    def twins(self, hit: Hit, result: SearchResult) -> list[Hit]:
+        """Entries of other documents that answer the same question as `hit` (never mixed, offered instead)."""
+        self._refresh()
+        chosen = self.by_id[hit.id]
+        found = {}
+        for entry in self.entries.values():
+            if entry.file != chosen.file and fuzz.token_set_ratio(entry.question_text, chosen.question_text) >= 90:
+                found[entry.id] = self._as_hit(entry, hit.score, ("asks the same question",))
+        for other in result.hits:
+            if other.file != hit.file and other.score >= max(GOOD_MATCH, 0.8 * hit.score):
+                found.setdefault(other.id, other)
+        return list(found.values())
 
     def _correct(self, word: str, notes: list[str]) -> str:
         if stem(word) in self.idf or len(word) < 4 or word.isdigit():
@@ -170,7 +209,11 @@ class FaqSearcher:
             reasons.append("answer matches: " + ", ".join(in_answer))
         reasons.append(f"question similarity {similarity:.0%}")
         reasons.append(f"BM25 {bm25:.2f}")
-        return Hit(entry.id, entry.question, entry.answer, entry.title, entry.file, round(score, 3), tuple(reasons))
+        return self._as_hit(entry, round(score, 3), tuple(reasons))
+
+    @staticmethod
+    def _as_hit(entry: _Entry, score: float, reasons: tuple[str, ...]) -> Hit:
+        return Hit(entry.id, entry.question, entry.answer, entry.title, entry.file, entry.dated, score, reasons)
 
 
 def result_to_json(result: SearchResult) -> dict:

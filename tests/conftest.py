@@ -67,6 +67,9 @@ class RunningBot:
         self.processes: list[subprocess.Popen] = []
 
     def start(self) -> None:
+        from faq_index.index import build_index
+
+        build_index(self.settings.faq_dir, self.settings.faq_db)  # as `helpdesk train` does before `make run` serves
         for component in ("actions", "rasa"):
             log = open(self.log_dir / f"{component}.log", "w")
             self.processes.append(

@@ -229,3 +229,12 @@ def test_an_empty_document_is_not_added(faq_dir: Path, tmp_path: Path):
     with pytest.raises(DocumentError, match="no questions or text"):
         add_document(empty, faq_dir, tmp_path / "index.db")
     assert list(faq_dir.iterdir()) == []
+
+
+def test_an_index_from_an_older_schema_is_rebuilt(faq_dir: Path, tmp_path: Path):
+    db_path = tmp_path / "index.db"
+    with sqlite3.connect(db_path) as db:
+        db.execute("create table schedule (file text, phase integer)")  # as an older release left it
+    shutil.copy(TEST_DOCS / "billing_move.md", faq_dir)
+    assert build_index(faq_dir, db_path).entries == 4
+    assert "label" in [row[1] for row in index_rows(db_path, "pragma table_info(schedule)")]

@@ -1,0 +1,67 @@
+"""The answer policy (bot.answers) on the shipped FAQ, without any server."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.answers import CONFIDENT, answer_entry, answer_question
+from faq_index.search import FaqSearcher
+
+AWS = "000_5b56ee65ad449da6.txt"
+RTR = "002_5a40e2295bdeca5d.txt"
+
+
+@pytest.fixture(scope="module")
+def searcher(shipped_index: Path) -> FaqSearcher:
+    return FaqSearcher(shipped_index)
+
+
+def entry_id(searcher: FaqSearcher, file: str, question: str) -> str:
+    return next(e.id for e in searcher.by_id.values() if e.file == file and e.question == question)
+
+
+def test_a_confident_classifier_choice_is_answered_directly(searcher: FaqSearcher):
+    chosen = entry_id(searcher, AWS, "What is the rollback plan?")
+    reply = answer_question(searcher, "rollback?", chosen, CONFIDENT + 0.1)
+    assert reply.kind == "answer" and reply.entry.id == chosen
+    assert reply.text.endswith("(Source: Prepare AWS Migration - More information)")
+
+
+def test_a_confident_choice_for_words_the_faq_never_uses_is_not_trusted(searcher: FaqSearcher):
+    chosen = entry_id(searcher, AWS, "What is the rollback plan?")
+    reply = answer_question(searcher, "zxqv plorb wuggle", chosen, 0.99)
+    assert reply.kind == "unknown"
+    assert "support@modicagroup.com" in reply.text and "0800 77 66 22" in reply.text
+
+
+def test_an_unsure_classifier_falls_back_to_the_search(searcher: FaqSearcher):
+    reply = answer_question(searcher, "can I still log in to the dashbord", None, 0.0)
+    assert reply.kind == "answer" and reply.entry.question == "Can I still log into the dashboard?"
+
+
+def test_a_question_asked_in_both_migrations_is_answered_for_the_latest_and_offers_the_other(searcher: FaqSearcher):
+    reply = answer_question(searcher, "what will happen to my messages?")
+    assert reply.entry.file == AWS and reply.entry.question == "What will happen to messages?"
+    assert [(hit.file, hit.question) for hit in reply.alternatives] == [
+        (RTR, "What will happen to messages during this downtime period?")]
+    assert reply.buttons()[0][0].startswith("Run The Red to Omni migration FAQ (2019): ")
+    assert "Run The Red" not in reply.text  # never mixed
+
+
+def test_naming_the_older_migration_answers_from_it_alone(searcher: FaqSearcher):
+    reply = answer_question(searcher, "what happens to messages during the RedX migration?")
+    assert reply.entry.file == RTR and reply.alternatives == ()
+
+
+def test_a_one_word_question_that_fits_several_entries_gets_choices(searcher: FaqSearcher):
+    reply = answer_question(searcher, "service delivery manager")
+    assert reply.kind == "choices" and reply.entry is None
+    assert 2 <= len(reply.buttons()) <= 3
+    assert len({hit.file for hit in reply.alternatives}) == 1
+
+
+def test_a_button_answers_its_entry_and_an_unknown_id_is_handled(searcher: FaqSearcher):
+    chosen = entry_id(searcher, RTR, "What are the risks?")
+    assert answer_entry(searcher, chosen).entry.question == "What are the risks?"
+    assert answer_entry(searcher, "no_such_entry").kind == "unknown"
