@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
-from bot import doctor, rasa_client, serve, training
+from bot import doctor, evaluation, rasa_client, serve, training
 from bot.errors import HelpdeskError
 from bot.settings import PROJECT_ROOT, Settings
 from faq_index import evaluate, index, search
@@ -83,6 +83,15 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if all(check.ok for check in checks) else 1
 
 
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    bot_report, search_report = evaluation.evaluate_all(settings, Path(args.dev_set))
+    print("The bot (REST channel):")
+    print("\n".join("  " + line for line in bot_report.lines()))
+    print("The FAQ search alone:")
+    print("\n".join("  " + line for line in search_report.lines()))
+    return 0
+
+
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     changed = training.generate_training_data(settings)
     print(f"training data {training.GENERATED_NLU}: {'regenerated' if changed else 'up to date'}")
@@ -117,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.set_defaults(func=cmd_ask)
 
     sub.add_parser("doctor", help="check the set-up and the running servers").set_defaults(func=cmd_doctor)
+    bot_eval = sub.add_parser("eval", help="send the labelled questions through the running bot and score the answers")
+    bot_eval.add_argument("--dev-set", default=str(DEV_SET), help="labelled questions (default: tests/data/faq_dev.yml)")
+    bot_eval.set_defaults(func=cmd_eval)
     sub.add_parser("train", help="rebuild the FAQ index and generated NLU data, then train the Rasa model if its inputs changed").set_defaults(func=cmd_train)
 
     srv = sub.add_parser("serve", help="run one server in the foreground (used by the Procfile)")
