@@ -17,14 +17,17 @@ logger = logging.getLogger(__name__)
 EMPTY_PROMPT = "What would you like to know about the migrations? Ask me a question, or say 'help'."
 
 
-def _selected(tracker: Tracker) -> tuple[str | None, float]:
-    """The FAQ entry the ResponseSelector picked for the latest message, and its confidence."""
+def _selector_ranking(tracker: Tracker) -> dict[str, float]:
+    """The ResponseSelector's confidence per FAQ entry id, when the classifier took the message for an FAQ."""
     message = tracker.latest_message or {}
-    if (message.get("intent") or {}).get("name") != "faq":
-        return None, 0.0
-    response = ((message.get("response_selector") or {}).get("faq") or {}).get("response") or {}
-    key = response.get("intent_response_key") or ""
-    return (key.split("/", 1)[1] if "/" in key else None), float(response.get("confidence") or 0.0)
+    if (message.get("intent") or {}).get("name") not in {"faq", "nlu_fallback"}:
+        return {}
+    ranking = ((message.get("response_selector") or {}).get("faq") or {}).get("ranking") or []
+    return {
+        item["intent_response_key"].split("/", 1)[1]: float(item.get("confidence") or 0.0)
+        for item in ranking
+        if "/" in (item.get("intent_response_key") or "")
+    }
 
 
 def _send(dispatcher: CollectingDispatcher, reply: FaqReply) -> None:
@@ -32,8 +35,7 @@ def _send(dispatcher: CollectingDispatcher, reply: FaqReply) -> None:
         {"title": title, "payload": "/faq_choice" + json.dumps({"faq_entry": entry_id})}
         for title, entry_id in reply.buttons()
     ]
-    dispatcher.utter_message(text=reply.text, buttons=buttons or None,
-                             json_message={"faq_entry": reply.entry.id} if reply.entry else None)
+    dispatcher.utter_message(text=reply.text, buttons=buttons or None)
 
 
 class ActionAnswerFaq(Action):
@@ -50,7 +52,7 @@ class ActionAnswerFaq(Action):
             elif not text:
                 dispatcher.utter_message(text=EMPTY_PROMPT)
             else:
-                _send(dispatcher, answer_question(searcher, text, *_selected(tracker)))
+                _send(dispatcher, answer_question(searcher, text, _selector_ranking(tracker)))
         except HelpdeskError as exc:
             logger.error("FAQ lookup failed: %s", exc)
             dispatcher.utter_message(text=f"Sorry, I can't look that up right now. Please {SUPPORT_CONTACT}.")

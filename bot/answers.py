@@ -4,13 +4,16 @@ Plain Python (no Rasa): actions/ passes in what the NLU pipeline said.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from faq_index.search import GOOD_MATCH, FaqSearcher, Hit
+from faq_index.search import FaqSearcher, Hit
 from faq_index.training_data import response_text
 
-CONFIDENT = 0.5  # ResponseSelector confidence above which its choice is given directly (see README)
-SUGGEST = 0.2  # search scores from here up to GOOD_MATCH are offered as buttons, not answered
+SELECTOR_WEIGHT = 0.3  # share of the ResponseSelector's confidence in the fused score (chosen on the dev set)
+ANSWER_AT = 0.25  # fused score from which an entry is answered outright (chosen on the dev set; see README)
+SUGGEST = 0.2  # fused scores from here up to ANSWER_AT are offered as buttons, not answered
+LONG_MESSAGE_WORDS = 40  # the classifier learnt from short questions; past this its judgement is not used
 TIED = 0.05  # search results this close to the best are as likely to be meant: ask, do not guess
 SUPPORT_CONTACT = "email support@modicagroup.com or ring 0800 77 66 22 (+64 4 498 6000)"
 
@@ -47,26 +50,40 @@ def _prefer_document(searcher: FaqSearcher, text: str, chosen: Hit, twins: list[
     return best, [hit for hit in candidates if hit.id != best.id]
 
 
-def answer_question(
-    searcher: FaqSearcher, text: str, selected_id: str | None = None, confidence: float = 0.0
-) -> FaqReply:
-    """The reply to `text`, given the entry the classifier picked (if any) and its confidence."""
-    result = searcher.search(text, k=3)
-    chosen = searcher.entry(selected_id) if selected_id and confidence >= CONFIDENT else None
-    if chosen is not None and not result.known_words:
-        chosen = None  # the classifier was sure, but not one word of the message occurs in the FAQ
-    if chosen is None and result.good:
-        tied = [hit for hit in result.hits if hit.score >= result.hits[0].score - TIED]
-        if len({hit.file for hit in tied}) == 1 and len(tied) > 1:
-            return FaqReply("choices", None, tuple(tied[:3]))
-        chosen = result.hits[0]
-    if chosen is not None:
-        chosen, others = _prefer_document(searcher, text, chosen, searcher.twins(chosen, result))
-        return FaqReply("answer", chosen, tuple(others[:1]))
-    close = tuple(hit for hit in result.hits if hit.score >= SUGGEST)
-    if close:
-        return FaqReply("choices", None, close[:3])
-    return FaqReply("unknown")
+def fuse(search_scores: dict[str, float], selector: dict[str, float]) -> list[tuple[str, float]]:
+    """Entries by fused score: the hybrid search and the ResponseSelector are independent estimates."""
+    ids = set(search_scores) | set(selector)
+    fused = {i: (1 - SELECTOR_WEIGHT) * search_scores.get(i, 0.0) + SELECTOR_WEIGHT * selector.get(i, 0.0) for i in ids}
+    return sorted(fused.items(), key=lambda item: item[1], reverse=True)
+
+
+def question_focus(text: str) -> str:
+    """Of a long message, the sentences that ask something: customers give context first, then ask."""
+    asked = [part for part in re.split(r"(?<=[.!?])\s+", text) if part.strip().endswith("?")]
+    return " ".join(asked) if asked else text
+
+
+def answer_question(searcher: FaqSearcher, text: str, selector: dict[str, float] | None = None) -> FaqReply:
+    """The reply to `text`, given the ResponseSelector's confidence per entry id (if the classifier said FAQ)."""
+    if len(text.split()) > LONG_MESSAGE_WORDS:
+        text, selector = question_focus(text), None
+    result = searcher.search(text, k=10)
+    if not result.known_words:
+        return FaqReply("unknown")  # not one word of the message occurs in the FAQ, whatever a classifier says
+    ranked = [(entry_id, score) for entry_id, score in fuse({h.id: h.score for h in result.hits}, selector or {})
+              if searcher.entry(entry_id) is not None]  # a model older than the index may name a removed entry
+    if not ranked or ranked[0][1] < SUGGEST:
+        return FaqReply("unknown")
+    top_score = ranked[0][1]
+    if top_score < ANSWER_AT:
+        return FaqReply("choices", None, tuple(searcher.entry(i) for i, score in ranked[:3] if score >= SUGGEST))
+    chosen = searcher.entry(ranked[0][0])
+    twins = searcher.twins(chosen, result)
+    tied = [searcher.entry(i) for i, score in ranked[1:] if score >= top_score - TIED]
+    if any(hit.id not in {twin.id for twin in twins} for hit in tied):
+        return FaqReply("choices", None, (chosen, *tied[:2]))  # as likely to be meant: ask, do not guess
+    chosen, others = _prefer_document(searcher, text, chosen, twins)
+    return FaqReply("answer", chosen, tuple(others[:1]))
 
 
 def answer_entry(searcher: FaqSearcher, entry_id: str) -> FaqReply:
@@ -75,4 +92,3 @@ def answer_entry(searcher: FaqSearcher, entry_id: str) -> FaqReply:
     return FaqReply("answer", entry) if entry else FaqReply("unknown")
 
 
-__all__ = ["CONFIDENT", "GOOD_MATCH", "SUGGEST", "FaqReply", "answer_question", "answer_entry"]

@@ -31,17 +31,19 @@ class BotEvalReport:
         return out
 
 
-def answered_entry(replies: list[dict]) -> str | None:
-    """The FAQ entry id the bot answered with (the action tags its answers), if any."""
-    for reply in replies:
-        custom = reply.get("custom") or {}
-        if isinstance(custom, dict) and custom.get("faq_entry"):
-            return str(custom["faq_entry"])
-    return None
+def answered_entry(replies: list[dict], answers: dict[str, str]) -> str | None:
+    """The FAQ entry the bot answered with: the one whose whole answer text is in a reply."""
+    # Rasa's channels split a reply at blank lines, so compare with white space folded.
+    text = _fold(" ".join(reply.get("text") or "" for reply in replies))
+    return next((entry_id for entry_id, answer in answers.items() if _fold(answer) in text), None)
 
 
-def _describe(replies: list[dict], labels: dict[str, str]) -> str:
-    entry = answered_entry(replies)
+def _fold(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _describe(replies: list[dict], labels: dict[str, str], answers: dict[str, str]) -> str:
+    entry = answered_entry(replies, answers)
     if entry:
         return labels.get(entry, entry)
     if any(reply.get("buttons") for reply in replies):
@@ -52,13 +54,14 @@ def _describe(replies: list[dict], labels: dict[str, str]) -> str:
 def evaluate_bot(settings: Settings, dev_set: list[Labelled]) -> BotEvalReport:
     searcher = searcher_for(settings.faq_db)
     labels = {entry.id: label_of(entry.file, entry.question) for entry in searcher.by_id.values()}
+    answers = {entry.id: entry.answer for entry in searcher.by_id.values()}
     report = BotEvalReport()
     for number, item in enumerate(dev_set):
         replies = rasa_client.send_message(settings, item.text, sender=f"helpdesk-eval-{number}")
-        got = _describe(replies, labels)
+        got = _describe(replies, labels, answers)
         if item.expect == NONE:
             report.out_of_scope += 1
-            refused = answered_entry(replies) is None and not any(r.get("buttons") for r in replies)
+            refused = answered_entry(replies, answers) is None and not any(r.get("buttons") for r in replies)
             report.refused += refused
             if not refused:
                 report.confusions.append((item.text, NONE, got))

@@ -127,7 +127,7 @@ class FaqSearcher:
         """The top `k` entries for `query`, best first, each with its score and reasons."""
         self._refresh()
         notes: list[str] = []
-        words = tokens(query)
+        words = list(dict.fromkeys(tokens(query)))  # a repeated word says nothing new
         if len(words) > MAX_QUERY_TOKENS:
             notes.append(f"long question: searched its first {MAX_QUERY_TOKENS} words")
             words = words[:MAX_QUERY_TOKENS]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.answers import CONFIDENT, answer_entry, answer_question
+from bot.answers import answer_entry, answer_question
 from faq_index.search import FaqSearcher
 
 AWS = "000_5b56ee65ad449da6.txt"
@@ -21,22 +21,22 @@ def entry_id(searcher: FaqSearcher, file: str, question: str) -> str:
     return next(e.id for e in searcher.by_id.values() if e.file == file and e.question == question)
 
 
-def test_a_confident_classifier_choice_is_answered_directly(searcher: FaqSearcher):
+def test_the_classifier_and_the_search_agreeing_give_a_direct_answer(searcher: FaqSearcher):
     chosen = entry_id(searcher, AWS, "What is the rollback plan?")
-    reply = answer_question(searcher, "rollback?", chosen, CONFIDENT + 0.1)
+    reply = answer_question(searcher, "rollback?", {chosen: 0.9})
     assert reply.kind == "answer" and reply.entry.id == chosen
     assert reply.text.endswith("(Source: Prepare AWS Migration - More information)")
 
 
 def test_a_confident_choice_for_words_the_faq_never_uses_is_not_trusted(searcher: FaqSearcher):
     chosen = entry_id(searcher, AWS, "What is the rollback plan?")
-    reply = answer_question(searcher, "zxqv plorb wuggle", chosen, 0.99)
+    reply = answer_question(searcher, "zxqv plorb wuggle", {chosen: 0.99})
     assert reply.kind == "unknown"
     assert "support@modicagroup.com" in reply.text and "0800 77 66 22" in reply.text
 
 
 def test_an_unsure_classifier_falls_back_to_the_search(searcher: FaqSearcher):
-    reply = answer_question(searcher, "can I still log in to the dashbord", None, 0.0)
+    reply = answer_question(searcher, "can I still log in to the dashbord")
     assert reply.kind == "answer" and reply.entry.question == "Can I still log into the dashboard?"
 
 
@@ -61,7 +61,19 @@ def test_a_one_word_question_that_fits_several_entries_gets_choices(searcher: Fa
     assert len({hit.file for hit in reply.alternatives}) == 1
 
 
+def test_a_classifier_choice_the_index_no_longer_has_is_ignored(searcher: FaqSearcher):
+    reply = answer_question(searcher, "what is the rollback plan", {"entry_removed_since_training": 1.0})
+    assert reply.kind == "answer" and reply.entry.question == "What is the rollback plan?"
+
+
 def test_a_button_answers_its_entry_and_an_unknown_id_is_handled(searcher: FaqSearcher):
     chosen = entry_id(searcher, RTR, "What are the risks?")
     assert answer_entry(searcher, chosen).entry.question == "What are the risks?"
     assert answer_entry(searcher, "no_such_entry").kind == "unknown"
+
+
+def test_a_long_message_is_answered_by_the_question_it_asks(searcher: FaqSearcher):
+    context = "Hello, I manage messaging for a large retailer and we send a lot of texts. " * 20
+    misleading = {entry_id(searcher, RTR, "Can I opt out of this?"): 1.0}
+    reply = answer_question(searcher, context + "What is the rollback plan?", misleading)
+    assert reply.kind == "answer" and reply.entry.question == "What is the rollback plan?"

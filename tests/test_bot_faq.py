@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.settings import PROJECT_ROOT
 from bot.training import GENERATED_NLU
 from faq_index.training_data import HEADER, write_training_data
@@ -55,3 +57,43 @@ def test_an_empty_message_gets_a_short_prompt(bot):
         replies = bot.ask(text, sender="faq-empty")
         assert replies and len(reply_text(replies)) < 200, replies
         assert "Source:" not in reply_text(replies)
+
+
+SUPERSEDED = ["17 August", "18 August", "19 August", "20 August", "21 August", "22:00 pm", "02:00am", "2221", "0201", "17th"]
+WINDOWS = {
+    1: ("Carrier Connection Migrations", "Mon 7 September 2020 21:00–01:00 NZST (09:00–13:00 UTC)"),
+    2: ("Messaging Core Migration", "Tue 8 September 2020 21:00–01:00 NZST (09:00–13:00 UTC)"),
+    3: ("Omni Web Interface Migration", "Wed 9 September 2020 21:00–01:00 NZST (09:00–13:00 UTC)"),
+    4: ("API End-Point Migration", "Thu 10 September 2020 21:00–01:00 NZST (09:00–13:00 UTC)"),
+}
+
+
+@pytest.mark.parametrize("phase", sorted(WINDOWS))
+def test_each_aws_window_is_given_with_its_current_dates_only(bot, phase: int):
+    name, when = WINDOWS[phase]
+    text = reply_text(bot.ask(f"when is the {name.lower()}?", sender=f"faq-window-{phase}"))
+    assert f"Phase {phase}: {name}: {when}." in text
+    assert [fragment for fragment in SUPERSEDED if fragment in text] == []
+
+
+@pytest.mark.parametrize(
+    "message, expected",
+    [
+        ("WHAT IS THE ROLLBACK PLAN", "Each maintenance window has a different rollback plan"),
+        ("rollback plan?", "Each maintenance window has a different rollback plan"),
+        ("omni2", "We have an alternate instance of Omni"),
+        ("wil i recieve a remindr?", "you will receive a reminder 1 hour before"),
+    ],
+)
+def test_caps_one_word_and_typos_are_understood(bot, message: str, expected: str):
+    assert expected in reply_text(bot.ask(message, sender="faq-messy"))
+
+
+def test_a_very_long_message_gets_an_answer_not_an_error(bot):
+    message = "Hello, I manage messaging for a large retailer and I have a question. " * 60 + "What is the rollback plan?"
+    assert "Each maintenance window has a different rollback plan" in reply_text(bot.ask(message, sender="faq-long"))
+
+
+def test_urgent_problems_get_the_phone_numbers_in_the_first_reply(bot):
+    first = bot.ask("our messages are not being delivered, this is urgent!", sender="urgent")[0]["text"]
+    assert "0800 77 66 22" in first and "+64 4 498 6000" in first and SUPPORT in first
