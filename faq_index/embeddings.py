@@ -113,7 +113,3 @@ def entry_texts(question: str, answer: str, title: str) -> list[str]:
     """What an entry is matched on: its question with the whole answer, and with each answer sentence."""
     lead = title if question == "Introduction" else question
     return [f"{lead} {answer}"] + [f"{lead} {sentence}" for sentence in sentences(answer)[:MAX_SENTENCES]]
-
-
-def entry_vectors(entry, title: str) -> np.ndarray:
-    return encoder().encode(entry_texts(entry.question, entry.answer, title))

@@ -13,7 +13,7 @@ import yaml
 
 from bot.db import connect
 from bot.errors import HelpdeskError
-from faq_index.embeddings import entry_vectors
+from faq_index.embeddings import encoder, entry_texts
 from faq_index.keywords import keywords_for
 from faq_index.model import ParsedDocument, document_from_json, document_to_json
 from faq_index.parse import parse_file
@@ -22,7 +22,7 @@ from faq_index.versions import select_current
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
 TITLES_FILE = "titles.yml"
 PARSER_VERSION = "2"  # bump when parsing changes, so cached parses are redone
-SCHEMA_VERSION = 3  # bump when a table changes; an index of another version is derived data and is rebuilt
+SCHEMA_VERSION = 4  # bump when a table changes; an index of another version is derived data and is rebuilt
 
 
 class DocumentError(HelpdeskError):
@@ -95,6 +95,7 @@ def _create_schema(db: sqlite_utils.Database) -> None:
         if_not_exists=True,
     )
     db["vectors"].create({"entry_id": str, "vector": bytes}, if_not_exists=True)
+    db["vector_cache"].create({"text_sha": str, "vector": bytes}, pk="text_sha", if_not_exists=True)
     if "entries_fts" not in db.table_names():
         db["entries"].enable_fts(["question", "answer", "keywords"], fts_version="FTS5", tokenize="porter")
 
@@ -166,15 +167,28 @@ def _insert_entries(db: sqlite_utils.Database, doc: ParsedDocument, embed: bool)
              "title": doc.title, "dated": doc.dated}
         )
         if embed:
-            db["vectors"].insert_all(
-                {"entry_id": slug, "vector": vector.tobytes()} for vector in entry_vectors(entry, doc.title)
-            )
+            texts = entry_texts(entry.question, entry.answer, doc.title)
+            db["vectors"].insert_all({"entry_id": slug, "vector": vector} for vector in _cached_vectors(db, texts))
         db["schedule"].insert_all(
             {"file": doc.file, "entry_id": slug, "phase": row.phase, "name": row.name, "label": row.label,
              "start_utc": row.start.isoformat(), "end_utc": row.end.isoformat(), "impact": row.impact,
              "start_text": row.start_text, "end_text": row.end_text}
             for row in entry.schedule
         )
+
+
+def _cached_vectors(db: sqlite_utils.Database, texts: list[str]) -> list[bytes]:
+    """Sentence vectors of `texts`, encoding only those not seen before (the model is slow to start)."""
+    keys = [hashlib.sha256(text.encode()).hexdigest() for text in texts]
+    found = {row["text_sha"]: row["vector"] for row in db["vector_cache"].rows_where(
+        "text_sha in ({})".format(",".join("?" * len(keys))), keys)}
+    missing = [(key, text) for key, text in zip(keys, texts) if key not in found]
+    if missing:
+        vectors = encoder().encode([text for _, text in missing])
+        for (key, _), vector in zip(missing, vectors):
+            found[key] = vector.tobytes()
+        db["vector_cache"].insert_all(({"text_sha": key, "vector": found[key]} for key, _ in missing), replace=True)
+    return [found[key] for key in keys]
 
 
 def add_document(source: Path, faq_dir: Path, db_path: Path) -> BuildReport:

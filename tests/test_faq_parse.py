@@ -238,3 +238,18 @@ def test_an_index_from_an_older_schema_is_rebuilt(faq_dir: Path, tmp_path: Path)
     shutil.copy(TEST_DOCS / "billing_move.md", faq_dir)
     assert build_index(faq_dir, db_path).entries == 4
     assert "label" in [row[1] for row in index_rows(db_path, "pragma table_info(schedule)")]
+
+
+def test_a_rebuild_with_nothing_changed_encodes_nothing(faq_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    shutil.copy(TEST_DOCS / "shortcode_pricing.txt", faq_dir)
+    db_path = tmp_path / "index.db"
+    build_index(faq_dir, db_path)
+    vectors = index_rows(db_path, "select entry_id, vector from vectors order by rowid")
+    assert len({entry for entry, _ in vectors}) == 3
+
+    def no_model():
+        raise AssertionError("the sentence model was asked to encode again")
+
+    monkeypatch.setattr("faq_index.index.encoder", no_model)
+    build_index(faq_dir, db_path)
+    assert index_rows(db_path, "select entry_id, vector from vectors order by rowid") == vectors
