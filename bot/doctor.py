@@ -12,6 +12,7 @@ from bot.db import connect
 from bot.errors import HelpdeskError
 from bot.settings import Settings
 from bot.training import current_model
+from faq_index.index import list_entries
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,16 @@ def check_model(settings: Settings) -> Check:
     if model.is_file():
         return Check("model", True, f"model {model.name} matches the training data")
     return Check("model", False, f"no model for the current training data ({model.name}); run `helpdesk train`.")
+
+
+def check_faq_index(settings: Settings) -> Check:
+    try:
+        count = len(list_entries(settings.faq_db))
+    except (HelpdeskError, sqlite3.Error) as exc:
+        return Check("faq index", False, str(exc))
+    if count == 0:
+        return Check("faq index", False, f"the FAQ index at {settings.faq_db} has no entries; add documents with `helpdesk faq add`.")
+    return Check("faq index", True, f"{count} FAQ entries in {settings.faq_db}")
 
 
 def check_database(settings: Settings) -> Check:
@@ -70,6 +81,7 @@ def run_checks(settings: Settings) -> list[Check]:
     return [
         check_python(),
         check_model(settings),
+        check_faq_index(settings),
         check_database(settings),
         check_rasa(settings),
         check_action_server(settings),

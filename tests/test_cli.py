@@ -68,6 +68,7 @@ def test_doctor_reports_each_problem_on_its_own_line(tmp_path: Path):
     lines = dict(line.split(":", 1) for line in result.stdout.splitlines())
     assert lines["ok    python"].strip() == "Python 3.10"
     assert "helpdesk train" in lines["FAIL  model"]
+    assert "helpdesk faq build" in lines["FAIL  faq index"]
     assert "cannot open the database" in lines["FAIL  database"]
     assert "make run" in lines["FAIL  rasa server"]
     assert "make run" in lines["FAIL  action server"]
