@@ -9,7 +9,9 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
-from bot import doctor, evaluation, rasa_client, serve, training
+from bot import doctor, evaluation, phase_status, rasa_client, schedule, serve, training
+from bot.clock import Clock, parse_instant
+from bot.status_replies import when
 from bot.errors import HelpdeskError
 from bot.settings import PROJECT_ROOT, Settings
 from faq_index import evaluate, index, search
@@ -92,6 +94,40 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _window_text(state: phase_status.PhaseState) -> str:
+    if state.start and state.end:
+        return f"{when(state.start)} – {when(state.end)}"
+    return f"by {when(state.end)}" if state.end else "not dated"
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    migrations = schedule.load_migrations(settings.faq_db)
+    now = Clock(settings.now).now()
+    states = phase_status.states(settings.state_db, [p for m in migrations for p in m.phases], now)
+    rows = [(s.phase.migration, s.phase.label, _window_text(s), s.state + (" (reported)" if s.reported else ""))
+            for s in states]
+    print(f"As of {when(now)}")
+    print(format_table(("migration", "phase", "window (NZ time, UTC)", "state now"), rows))
+    return 0
+
+
+def cmd_status_set(args: argparse.Namespace, settings: Settings) -> int:
+    phase = schedule.find_phase(schedule.load_migrations(settings.faq_db), args.phase)
+    until = parse_instant(args.until, setting="--until") if args.until else None
+    start = parse_instant(args.start, setting="--start") if args.start else None
+    now = Clock(settings.now).now()
+    phase_status.report(settings.state_db, phase, args.state, now, by=args.by, note=args.note, until=until, start=start)
+    print(f"recorded: {phase.label} ({phase.migration}) {args.state}" + (f" until {when(until)}" if until else ""))
+    return 0
+
+
+def cmd_status_history(args: argparse.Namespace, settings: Settings) -> int:
+    rows = [(e["at"], e["phase"], e["state"], e["start"] or "", e["until"] or "", e["by"], e["note"])
+            for e in phase_status.history(settings.state_db)]
+    print(format_table(("at (UTC)", "phase", "state", "start", "until", "by", "note"), rows))
+    return 0
+
+
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     changed = training.generate_training_data(settings)
     print(f"training data {training.GENERATED_NLU}: {'regenerated' if changed else 'up to date'}")
@@ -126,6 +162,19 @@ def build_parser() -> argparse.ArgumentParser:
     ask.set_defaults(func=cmd_ask)
 
     sub.add_parser("doctor", help="check the set-up and the running servers").set_defaults(func=cmd_doctor)
+    status = sub.add_parser("status", help="the migrations' phases, windows and state now (set, history)")
+    status.set_defaults(func=cmd_status)
+    status_sub = status.add_subparsers(dest="status_command", metavar="STATUS_COMMAND")
+    status_set = status_sub.add_parser("set", help="report a phase's state (kept in the history)")
+    status_set.add_argument("phase", help="phase number (most recent migration), MIGRATION:N, or part of its name")
+    status_set.add_argument("state", help="one of: " + ", ".join(phase_status.STATES))
+    status_set.add_argument("--until", help="new end (extended, delayed): ISO 8601 with Z or an offset")
+    status_set.add_argument("--start", help="new start (delayed): ISO 8601 with Z or an offset")
+    status_set.add_argument("--note", default="", help="what customers and staff should know")
+    status_set.add_argument("--by", default=os.environ.get("USER", "unknown"), help="who reports it")
+    status_set.set_defaults(func=cmd_status_set)
+    status_sub.add_parser("history", help="every report, oldest first").set_defaults(func=cmd_status_history)
+
     bot_eval = sub.add_parser("eval", help="send the labelled questions through the running bot and score the answers")
     bot_eval.add_argument("--dev-set", default=str(DEV_SET), help="labelled questions (default: tests/data/faq_dev.yml)")
     bot_eval.set_defaults(func=cmd_eval)

@@ -17,12 +17,13 @@ from faq_index.embeddings import encoder, entry_texts
 from faq_index.keywords import keywords_for
 from faq_index.model import ParsedDocument, document_from_json, document_to_json
 from faq_index.parse import parse_file
+from faq_index.phases import phases_of
 from faq_index.versions import select_current
 
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
 TITLES_FILE = "titles.yml"
 PARSER_VERSION = "2"  # bump when parsing changes, so cached parses are redone
-SCHEMA_VERSION = 4  # bump when a table changes; an index of another version is derived data and is rebuilt
+SCHEMA_VERSION = 5  # bump when a table changes; an index of another version is derived data and is rebuilt
 
 
 class DocumentError(HelpdeskError):
@@ -94,6 +95,11 @@ def _create_schema(db: sqlite_utils.Database) -> None:
          "impact": str, "start_text": str, "end_text": str},
         if_not_exists=True,
     )
+    db["phases"].create(
+        {"file": str, "number": int, "label": str, "name": str, "start": str, "end": str, "deadline": str,
+         "impact": str},
+        if_not_exists=True,
+    )
     db["vectors"].create({"entry_id": str, "vector": bytes}, if_not_exists=True)
     db["vector_cache"].create({"text_sha": str, "vector": bytes}, pk="text_sha", if_not_exists=True)
     if "entries_fts" not in db.table_names():
@@ -133,7 +139,7 @@ def build_index(faq_dir: Path, db_path: Path, embed: bool = True) -> BuildReport
     selection = select_current(parsed)
     report = BuildReport()
     with db.conn:
-        for table in ("entries", "schedule", "documents", "vectors"):
+        for table in ("entries", "schedule", "phases", "documents", "vectors"):
             db[table].delete_where()
         for doc in parsed:
             if doc.file in selection.refused or doc.file in selection.set_aside:
@@ -143,6 +149,8 @@ def build_index(faq_dir: Path, db_path: Path, embed: bool = True) -> BuildReport
             else:
                 status, reason, count = "indexed", "", len(doc.entries)
                 _insert_entries(db, doc, embed)
+                year = int(doc.dated[:4]) if doc.dated else None
+                db["phases"].insert_all(phase.to_row(doc.file) for phase in phases_of(doc, year))
             db["documents"].insert(
                 {"file": doc.file, "title": doc.title, "format": doc.format, "dated": doc.dated, "status": status,
                  "reason": reason, "entries": count, "notes": "\n".join(doc.notes)}

@@ -1,0 +1,109 @@
+"""Live phase status: what staff report, kept as history, combined with the clock.
+
+Reported state wins over the clock; where nothing is reported, the schedule and the clock decide.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from bot.db import connect
+from bot.errors import HelpdeskError
+from bot.schedule import Phase
+
+STATES = ("started", "extended", "completed", "delayed", "rolled_back")
+
+
+class StatusError(HelpdeskError):
+    """A status report that cannot be accepted."""
+
+
+@dataclass(frozen=True)
+class PhaseState:
+    phase: Phase
+    state: str  # "scheduled", "in progress", "completed", "rolled back", "window ended", "open", "deadline passed"
+    start: datetime | None  # the window in force (a delay or an extension moves it)
+    end: datetime | None
+    reported: bool  # True when a staff report decided it
+    note: str = ""
+
+
+def _events(db: sqlite_utils.Database) -> sqlite_utils.db.Table:
+    table = db["status_events"]
+    table.create(
+        {"id": int, "phase": str, "state": str, "until": str, "start": str, "note": str, "by": str, "at": str},
+        pk="id", if_not_exists=True,
+    )
+    return table
+
+
+def report(state_db: Path, phase: Phase, state: str, now: datetime, by: str, note: str = "",
+           until: datetime | None = None, start: datetime | None = None) -> dict:
+    """Record a staff report; it is appended to the history, never overwriting an earlier one."""
+    if state not in STATES:
+        raise StatusError(f"unknown state {state!r}; use one of: {', '.join(STATES)}.")
+    if state == "extended" and until is None:
+        raise StatusError("an extension needs its new end: add --until TIME (e.g. 2020-09-09T02:00+12:00).")
+    if state == "delayed" and (until is None or start is None):
+        raise StatusError("a delay needs the new window: add --start TIME and --until TIME.")
+    if until and start and until <= start:
+        raise StatusError("the new window ends before it starts; check --start and --until.")
+    if len(note) > 2000:
+        raise StatusError("the note is longer than 2,000 characters; shorten it.")
+    row = {"phase": phase.ref, "state": state, "until": until.isoformat() if until else None,
+           "start": start.isoformat() if start else None, "note": note.strip(), "by": by.strip() or "unknown",
+           "at": now.isoformat()}
+    db = connect(state_db)
+    with db.conn:
+        _events(db).insert(row)
+    return row
+
+
+def history(state_db: Path, phase: Phase | None = None) -> list[dict]:
+    db = connect(state_db)
+    table = _events(db)
+    where, args = ("phase = ?", [phase.ref]) if phase else (None, None)
+    return list(table.rows_where(where, args, order_by="id"))
+
+
+def _at(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def state_of(phase: Phase, events: list[dict], now: datetime) -> PhaseState:
+    """The phase's state now: the latest report first, then the (possibly moved) window and the clock."""
+    start, end = phase.start, phase.end
+    for event in events:  # delays and extensions move the window, in the order they were reported
+        if event["state"] == "delayed":
+            start, end = _at(event["start"]), _at(event["until"])
+        elif event["state"] == "extended":
+            end = _at(event["until"])
+    latest = events[-1] if events else None
+    note = latest["note"] if latest else ""
+    if latest and latest["state"] == "completed":
+        return PhaseState(phase, "completed", start, end, True, note)
+    if latest and latest["state"] == "rolled_back":
+        return PhaseState(phase, "rolled back", start, end, True, note)
+    if latest and latest["state"] in {"started", "extended"}:
+        if end is None or now < end:
+            return PhaseState(phase, "in progress", start, end, True, note)
+        return PhaseState(phase, "overrunning", start, end, True, note)
+    reported = latest is not None  # a delay: the clock decides within the new window
+    if start and end:
+        if now < start:
+            return PhaseState(phase, "scheduled", start, end, reported, note)
+        if now < end:
+            return PhaseState(phase, "in progress", start, end, reported, note)
+        return PhaseState(phase, "window ended", start, end, reported, note)
+    if phase.deadline:
+        return PhaseState(phase, "open" if now < phase.deadline else "deadline passed", None, phase.deadline, reported, note)
+    return PhaseState(phase, "unscheduled", None, None, reported, note)
+
+
+def states(state_db: Path, phases: list[Phase], now: datetime) -> list[PhaseState]:
+    """Every phase's state at `now`; reports made after `now` (when the clock is fixed) are not seen."""
+    events = [event for event in history(state_db) if _at(event["at"]) <= now]
+    return [state_of(phase, [e for e in events if e["phase"] == phase.ref], now) for phase in phases]

@@ -1,0 +1,121 @@
+"""Plain-text answers about the live status of the migrations, in NZ local time with UTC beside it."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.phase_status import PhaseState
+from bot.products import impact_on
+from bot.schedule import Migration
+from faq_index.dates import LOCAL_ZONE
+
+ACTIVE = {"in progress", "overrunning"}
+
+
+def when(instant: datetime) -> str:
+    """'Tue 8 September 2020 21:00 NZST (09:00 UTC)'."""
+    local = instant.astimezone(LOCAL_ZONE)
+    utc_day = "" if local.date() == instant.date() else f"{instant:%a} "
+    return f"{local:%a %-d %B %Y %H:%M} {local.tzname()} ({utc_day}{instant:%H:%M} UTC)"
+
+
+def countdown(now: datetime, then: datetime) -> str:
+    """'in 1 day 10 hours', 'in 45 minutes'."""
+    minutes = max(0, int((then - now) / timedelta(minutes=1)))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = [f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in ((days, "day"), (hours, "hour"), (minutes, "minute")) if n]
+    return "in " + " ".join(parts[:2]) if parts else "now"
+
+
+def _migration_of(state: PhaseState, migrations: list[Migration]) -> Migration:
+    return next(m for m in migrations if m.key == state.phase.migration)
+
+
+def describe(state: PhaseState, migrations: list[Migration], now: datetime) -> str:
+    """One phase's state in a sentence, naming its migration."""
+    phase, title = state.phase, _migration_of(state, migrations).title
+    who = f"{phase.label} ({title})"
+    reported = " (reported by the support team)" if state.reported else ""
+    note = f" Note: {state.note}" if state.note else ""
+    if state.state == "in progress":
+        until = f" until {when(state.end)}" if state.end else ""
+        return f"{who} is in progress{until}{reported}.{note}"
+    if state.state == "overrunning":
+        return f"{who} is still in progress: its window ended at {when(state.end)} and it is not reported complete yet.{note}"
+    if state.state == "scheduled":
+        return f"{who} is scheduled for {when(state.start)} to {when(state.end)}, {countdown(now, state.start)}{reported}.{note}"
+    if state.state == "completed":
+        return f"{who} is completed{reported}.{note}"
+    if state.state == "rolled back":
+        return f"{who} was rolled back{reported}.{note}"
+    if state.state == "window ended":
+        return f"{who}: its window ended at {when(state.end)}.{note}"
+    if state.state == "open":
+        return f"{who} is open until {when(state.end)}, {countdown(now, state.end)}.{note}"
+    if state.state == "deadline passed":
+        return f"{who}: its deadline of {when(state.end)} has passed.{note}"
+    return f"{who} has no date in the FAQ.{note}"
+
+
+def _latest_first(states: list[PhaseState], migrations: list[Migration]) -> list[PhaseState]:
+    order = {m.key: index for index, m in enumerate(migrations)}
+    return sorted(states, key=lambda s: -order[s.phase.migration])
+
+
+def _running(states: list[PhaseState], migrations: list[Migration]) -> list[PhaseState]:
+    return [s for s in _latest_first(states, migrations) if s.state in ACTIVE]
+
+
+def next_windows(states: list[PhaseState], now: datetime) -> list[PhaseState]:
+    return sorted((s for s in states if s.state == "scheduled" and s.start and s.start > now), key=lambda s: s.start)
+
+
+def _what_is_next(states: list[PhaseState], migrations: list[Migration], now: datetime) -> str:
+    """The next window, or, when none is planned, where the most recent migration stands."""
+    upcoming = next_windows(states, now)
+    if upcoming:
+        return f"The next maintenance window: {describe(upcoming[0], migrations, now)}"
+    latest = _latest_first(states, migrations)
+    newest = [s for s in latest if s.phase.migration == latest[0].phase.migration]
+    done = "; ".join(f"{s.phase.label}: {s.state}" for s in newest)
+    return (f"No further maintenance window is planned. The most recent migration is "
+            f"{_migration_of(newest[0], migrations).title}: {done}.")
+
+
+def status_now(states: list[PhaseState], migrations: list[Migration], now: datetime) -> str:
+    """Is anything under maintenance now? The running window(s) and their impact, else what is next."""
+    running = _running(states, migrations)
+    if running:
+        lines = [describe(s, migrations, now) + (f" Impact: {s.phase.impact}" if s.phase.impact else "") for s in running]
+        return f"As of {when(now)}: " + " ".join(lines)
+    return f"As of {when(now)}, no maintenance window is running. " + _what_is_next(states, migrations, now)
+
+
+def next_window(states: list[PhaseState], migrations: list[Migration], now: datetime) -> str:
+    return f"As of {when(now)}: " + _what_is_next(states, migrations, now)
+
+
+def window_end(states: list[PhaseState], migrations: list[Migration], now: datetime) -> str:
+    running = _running(states, migrations)
+    if not running:
+        return status_now(states, migrations, now)
+    return f"As of {when(now)}: " + " ".join(
+        f"{s.phase.label} ends {when(s.end)}, {countdown(now, s.end)}." if s.end and s.end > now
+        else describe(s, migrations, now) for s in running)
+
+
+def product_status(product: str, states: list[PhaseState], migrations: list[Migration], now: datetime) -> str:
+    """Can I use PRODUCT now? From the impact of the running phase(s)."""
+    running = _running(states, migrations)
+    if not running:
+        return (f"As of {when(now)}, no maintenance window is running, so the migration does not affect {product} now. "
+                + _what_is_next(states, migrations, now))
+    lines = []
+    for state in running:
+        impact = impact_on(product, state.phase.impact)
+        if impact.status == "not mentioned":
+            lines.append(f"{state.phase.label} is in progress; its notice does not list {product} as affected.")
+        else:
+            lines.append(f"{state.phase.label} is in progress: {product} is {impact.status}. {impact.evidence}")
+    until = min(s.end for s in running if s.end)
+    return f"As of {when(now)}: " + " ".join(lines) + f" The window ends {when(until)}."
