@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from typing import Iterator
 
@@ -66,15 +67,15 @@ class RunningBot:
         self.log_dir = log_dir
         self.processes: list[subprocess.Popen] = []
 
+    def _spawn(self, component: str) -> subprocess.Popen:
+        log = open(self.log_dir / f"{component}.log", "a")
+        return subprocess.Popen([HELPDESK, "serve", component], env=self.env, stdout=log, stderr=subprocess.STDOUT)
+
     def start(self) -> None:
         from faq_index.index import build_index
 
         build_index(self.settings.faq_dir, self.settings.faq_db)  # as `helpdesk train` does before `make run` serves
-        for component in ("actions", "rasa"):
-            log = open(self.log_dir / f"{component}.log", "w")
-            self.processes.append(
-                subprocess.Popen([HELPDESK, "serve", component], env=self.env, stdout=log, stderr=subprocess.STDOUT)
-            )
+        self.processes = [self._spawn("actions"), self._spawn("rasa")]
         try:
             rasa_client.wait_until_ready(self.settings, timeout=240)
             self._wait_for_actions(timeout=120)
@@ -83,13 +84,27 @@ class RunningBot:
             raise
 
     def _wait_for_actions(self, timeout: float) -> None:
+        url = f"http://127.0.0.1:{self.settings.action_port}/health"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", self.settings.action_port)) == 0:
-                    return
-            time.sleep(0.3)
+            try:
+                urllib.request.urlopen(url, timeout=2).close()
+                return
+            except OSError:
+                time.sleep(0.3)
         raise BotUnavailable("the action server did not start")
+
+    def set_clock(self, instant: str | None) -> None:
+        """Restart the action server with HELPDESK_NOW fixed at `instant` (None: real time)."""
+        wanted = instant or ""
+        if self.env.get("HELPDESK_NOW", "") == wanted:
+            return
+        actions = self.processes[0]
+        actions.terminate()
+        actions.wait(timeout=20)
+        self.env["HELPDESK_NOW"] = wanted
+        self.processes[0] = self._spawn("actions")
+        self._wait_for_actions(timeout=120)
 
     def stop(self) -> None:
         for process in self.processes:

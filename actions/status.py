@@ -1,0 +1,54 @@
+"""Answers about the live status of the migrations: thin Rasa SDK wrapper around bot.status_replies."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot import phase_status, status_replies
+from bot.clock import Clock
+from bot.errors import HelpdeskError
+from bot.products import find_product
+from bot.schedule import UnknownPhase, find_phase, load_migrations, phase_in_text
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+SUPPORT_CONTACT = "email support@modicagroup.com or ring 0800 77 66 22 (+64 4 498 6000)"
+
+
+def live_status_reply(intent: str, text: str, settings: Settings) -> str:
+    """The reply to a live-status question; the clock is HELPDESK_NOW when set."""
+    migrations = load_migrations(settings.faq_db)
+    now = Clock(settings.now).now()
+    all_states = phase_status.states(settings.state_db, [p for m in migrations for p in m.phases], now)
+    if intent == "ask_phase_status":
+        phase = phase_in_text(migrations, text)
+        if phase is not None:
+            state = next(s for s in all_states if s.phase == phase)
+            return f"As of {status_replies.when(now)}: " + status_replies.describe(state, migrations, now)
+    if intent == "ask_product_status":
+        product = find_product(text)
+        if product is not None:
+            return status_replies.product_status(product, all_states, migrations, now)
+    if intent == "ask_next_window":
+        return status_replies.next_window(all_states, migrations, now)
+    if intent == "ask_window_end":
+        return status_replies.window_end(all_states, migrations, now)
+    return status_replies.status_now(all_states, migrations, now)
+
+
+class ActionLiveStatus(Action):
+    def name(self) -> str:
+        return "action_live_status"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
+        text = tracker.latest_message.get("text") or ""
+        try:
+            dispatcher.utter_message(text=live_status_reply(intent, text, Settings.from_env()))
+        except HelpdeskError as exc:
+            logger.error("live status failed: %s", exc)
+            dispatcher.utter_message(text=f"Sorry, I can't tell the live status right now. Please {SUPPORT_CONTACT}.")
+        return []
