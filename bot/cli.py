@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
-from bot import doctor, evaluation, phase_status, rasa_client, schedule, serve, training
+from bot import doctor, evaluation, notices, phase_status, rasa_client, schedule, serve, training
 from bot.clock import Clock, parse_instant
 from bot.status_replies import when
 from bot.errors import HelpdeskError
@@ -128,6 +128,15 @@ def cmd_status_history(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_status_notices(args: argparse.Namespace, settings: Settings) -> int:
+    now = Clock(settings.now).now()
+    migrations = schedule.load_migrations(settings.faq_db)
+    found = notices.notices_due(settings.state_db, migrations, now) if args.due else \
+        notices.schedule_of_notices(settings.state_db, migrations, now)
+    print(format_table(("due", "key", "notice"), [(when(n.due), n.key, n.text) for n in found]))
+    return 0
+
+
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     changed = training.generate_training_data(settings)
     print(f"training data {training.GENERATED_NLU}: {'regenerated' if changed else 'up to date'}")
@@ -174,6 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
     status_set.add_argument("--by", default=os.environ.get("USER", "unknown"), help="who reports it")
     status_set.set_defaults(func=cmd_status_set)
     status_sub.add_parser("history", help="every report, oldest first").set_defaults(func=cmd_status_history)
+    status_notices = status_sub.add_parser("notices", help="the maintenance notices for the Slack updates channel")
+    status_notices.add_argument("--due", action="store_true", help="only those due now and not yet sent")
+    status_notices.set_defaults(func=cmd_status_notices)
 
     bot_eval = sub.add_parser("eval", help="send the labelled questions through the running bot and score the answers")
     bot_eval.add_argument("--dev-set", default=str(DEV_SET), help="labelled questions (default: tests/data/faq_dev.yml)")

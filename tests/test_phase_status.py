@@ -190,3 +190,45 @@ def test_two_processes_reporting_at_once_lose_nothing(cli_env, tmp_path: Path):
     with sqlite3.connect(tmp_path / "helpdesk.db") as db:
         counts = dict(db.execute("select by, count(*) from status_events group by by").fetchall())
     assert counts == {"a": 100, "b": 100}
+
+
+def test_a_reminder_is_due_one_hour_before_each_window_and_names_the_phases_to_come(migrations, state_db: Path):
+    from bot.notices import notices_due
+
+    assert [n.key for n in notices_due(state_db, migrations[-1:], at("2020-09-08T07:59:59Z"))
+            if "prepare-aws-migration:2" in n.key] == []
+    due = [n for n in notices_due(state_db, migrations[-1:], at("2020-09-08T08:00:00Z")) if "migration:2" in n.key]
+    assert len(due) == 1 and due[0].due == at("2020-09-08T08:00:00Z")
+    assert "Phase 2: Messaging Core Migration" in due[0].text and "starts in 1 hour" in due[0].text
+    assert "Still to come: Phase 3: Omni Web Interface Migration, Phase 4: API End-Point Migration." in due[0].text
+
+
+def test_each_notice_is_due_once_and_a_completion_produces_one(migrations, state_db: Path):
+    from bot.notices import mark_sent, notices_due
+
+    now = at("2020-09-08T14:00:00Z")
+    for notice in notices_due(state_db, migrations, now):
+        mark_sent(state_db, notice, now)
+    assert notices_due(state_db, migrations, now) == []
+    report(state_db, find_phase(migrations, "2"), "completed", now, by="ops", note="All traffic on AWS")
+    completed = notices_due(state_db, migrations, at("2020-09-08T14:01:00Z"))
+    assert [n.text for n in completed] == [
+        "Phase 2: Messaging Core Migration (Prepare AWS Migration - More information) is completed. All traffic on AWS"]
+    mark_sent(state_db, completed[0], at("2020-09-08T14:01:00Z"))
+    assert notices_due(state_db, migrations, at("2020-09-08T15:00:00Z")) == []
+
+
+def test_a_delayed_window_gets_a_new_reminder(migrations, state_db: Path):
+    from bot.notices import notices_due
+
+    report(state_db, find_phase(migrations, "4"), "delayed", at("2020-09-09T00:00:00Z"), by="ops",
+           start=at("2020-09-12T09:00:00Z"), until=at("2020-09-12T13:00:00Z"))
+    due = notices_due(state_db, migrations, at("2020-09-12T08:00:00Z"))
+    assert [n.due for n in due if "migration:4" in n.key] == [at("2020-09-12T08:00:00Z")]
+
+
+def test_a_reminder_whose_window_has_started_is_no_longer_sent(migrations, state_db: Path):
+    from bot.notices import notices_due
+
+    assert notices_due(state_db, migrations, at("2020-09-08T09:00:00Z")) == []
+    assert notices_due(state_db, migrations, at("2020-12-01T00:00:00Z")) == []

@@ -1,0 +1,71 @@
+"""Maintenance notices for the Slack updates channel, as the FAQ's status page promises them:
+a reminder one hour before each window (naming the phases still to come) and a notice when a
+phase is reported completed. Computed here from the schedule, the reports and the clock; the
+Slack app delivers them, each once (keyed), also after a restart.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from bot.db import connect
+from bot.phase_status import history, states
+from bot.schedule import Migration
+from bot.status_replies import when
+
+REMINDER_LEAD = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Notice:
+    key: str  # idempotency key: the same notice is never produced twice
+    due: datetime
+    text: str
+    expires: datetime | None = None  # a reminder is pointless once its window has started
+
+
+def _sent_table(state_db: Path):
+    table = connect(state_db)["notices_sent"]
+    table.create({"key": str, "sent_at": str}, pk="key", if_not_exists=True)
+    return table
+
+
+def schedule_of_notices(state_db: Path, migrations: list[Migration], now: datetime) -> list[Notice]:
+    """Every notice, due or not, as the schedule and the reports known at `now` stand."""
+    notices: list[Notice] = []
+    for migration in migrations:
+        phase_states = states(state_db, list(migration.phases), now)
+        for index, state in enumerate(phase_states):
+            if state.start is None or state.state in {"completed", "rolled back"}:
+                continue
+            later = [s.phase.label for s in phase_states[index + 1:] if s.start]
+            to_come = f" Still to come: {', '.join(later)}." if later else ""
+            notices.append(Notice(
+                f"reminder:{state.phase.ref}:{state.start.isoformat()}",
+                state.start - REMINDER_LEAD,
+                f"Reminder: {state.phase.label} ({migration.title}) starts in 1 hour, {when(state.start)}, "
+                f"until {when(state.end)}. Impact: {state.phase.impact}{to_come}",
+                expires=state.start,
+            ))
+        refs = {phase.ref: phase for phase in migration.phases}
+        for event in history(state_db):
+            if event["state"] == "completed" and event["phase"] in refs and datetime.fromisoformat(event["at"]) <= now:
+                phase = refs[event["phase"]]
+                note = f" {event['note']}" if event["note"] else ""
+                notices.append(Notice(f"completed:{phase.ref}:{event['id']}", datetime.fromisoformat(event["at"]),
+                                      f"{phase.label} ({migration.title}) is completed.{note}"))
+    return sorted(notices, key=lambda notice: notice.due)
+
+
+def notices_due(state_db: Path, migrations: list[Migration], now: datetime) -> list[Notice]:
+    """The notices due by `now` that have not been sent yet, oldest first."""
+    sent = {row["key"] for row in _sent_table(state_db).rows}
+    return [
+        n for n in schedule_of_notices(state_db, migrations, now)
+        if n.due <= now and (n.expires is None or now < n.expires) and n.key not in sent
+    ]
+
+
+def mark_sent(state_db: Path, notice: Notice, now: datetime) -> None:
+    _sent_table(state_db).insert({"key": notice.key, "sent_at": now.isoformat()}, ignore=True)
