@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import sqlite_utils
 
@@ -23,3 +25,19 @@ def connect(path: Path) -> sqlite_utils.Database:
             "or point the setting for it elsewhere (see .env.example)."
         ) from None
     return sqlite_utils.Database(conn)
+
+
+@contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """A transaction that takes the write lock up front, so concurrent writers wait their turn.
+
+    (A deferred transaction that reads first and writes later fails at once with 'database is
+    locked' when another process wrote in between; BEGIN IMMEDIATE waits for the busy timeout.)
+    """
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.conn.execute("ROLLBACK")
+        raise
+    db.conn.execute("COMMIT")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.db import connect
+from bot.db import connect, write_transaction
 from bot.phase_status import history, states
 from bot.schedule import Migration
 from bot.status_replies import when
@@ -26,8 +26,10 @@ class Notice:
 
 
 def _sent_table(state_db: Path):
-    table = connect(state_db)["notices_sent"]
-    table.create({"key": str, "sent_at": str}, pk="key", if_not_exists=True)
+    db = connect(state_db)
+    with write_transaction(db):
+        table = db["notices_sent"]
+        table.create({"key": str, "sent_at": str}, pk="key", if_not_exists=True)
     return table
 
 
@@ -68,4 +70,6 @@ def notices_due(state_db: Path, migrations: list[Migration], now: datetime) -> l
 
 
 def mark_sent(state_db: Path, notice: Notice, now: datetime) -> None:
-    _sent_table(state_db).insert({"key": notice.key, "sent_at": now.isoformat()}, ignore=True)
+    table = _sent_table(state_db)
+    with write_transaction(table.db):
+        table.insert({"key": notice.key, "sent_at": now.isoformat()}, ignore=True)

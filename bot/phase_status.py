@@ -10,7 +10,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from bot.db import connect
+from bot.db import connect, write_transaction
 from bot.errors import HelpdeskError
 from bot.schedule import Phase
 
@@ -57,14 +57,15 @@ def report(state_db: Path, phase: Phase, state: str, now: datetime, by: str, not
            "start": start.isoformat() if start else None, "note": note.strip(), "by": by.strip() or "unknown",
            "at": now.isoformat()}
     db = connect(state_db)
-    with db.conn:
+    with write_transaction(db):
         _events(db).insert(row)
     return row
 
 
 def history(state_db: Path, phase: Phase | None = None) -> list[dict]:
     db = connect(state_db)
-    table = _events(db)
+    with write_transaction(db):  # creates the table on first use, safely beside other processes
+        table = _events(db)
     where, args = ("phase = ?", [phase.ref]) if phase else (None, None)
     return list(table.rows_where(where, args, order_by="id"))
 

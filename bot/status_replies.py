@@ -44,12 +44,13 @@ def describe(state: PhaseState, migrations: list[Migration], now: datetime) -> s
         return f"{who} is still in progress: its window ended at {when(state.end)} and it is not reported complete yet.{note}"
     if state.state == "scheduled":
         return f"{who} is scheduled for {when(state.start)} to {when(state.end)}, {countdown(now, state.start)}{reported}.{note}"
+    window = f" (window {when(state.start)} to {when(state.end)})" if state.start and state.end else ""
     if state.state == "completed":
-        return f"{who} is completed{reported}.{note}"
+        return f"{who} is completed{reported}{window}.{note}"
     if state.state == "rolled back":
-        return f"{who} was rolled back{reported}.{note}"
+        return f"{who} was rolled back{reported}{window}.{note}"
     if state.state == "window ended":
-        return f"{who}: its window ended at {when(state.end)}.{note}"
+        return f"{who}: its window ran from {when(state.start)} to {when(state.end)}.{note}"
     if state.state == "open":
         return f"{who} is open until {when(state.end)}, {countdown(now, state.end)}.{note}"
     if state.state == "deadline passed":

@@ -60,11 +60,11 @@ def test_an_empty_message_gets_a_short_prompt(bot):
 
 
 SUPERSEDED = ["17 August", "18 August", "19 August", "20 August", "21 August", "22:00 pm", "02:00am", "2221", "0201", "17th"]
-WINDOWS = {
-    1: ("Carrier Connection Migrations", "Mon 7 September 2020 21:00–01:00 NZST (09:00–13:00 UTC)"),
-    2: ("Messaging Core Migration", "Tue 8 September 2020 21:00–01:00 NZST (09:00–13:00 UTC)"),
-    3: ("Omni Web Interface Migration", "Wed 9 September 2020 21:00–01:00 NZST (09:00–13:00 UTC)"),
-    4: ("API End-Point Migration", "Thu 10 September 2020 21:00–01:00 NZST (09:00–13:00 UTC)"),
+WINDOWS = {  # the start as both the FAQ list and the live status write it: "Tue 8 September 2020 21:00"
+    1: ("Carrier Connection Migrations", "Mon 7 September 2020 21:00"),
+    2: ("Messaging Core Migration", "Tue 8 September 2020 21:00"),
+    3: ("Omni Web Interface Migration", "Wed 9 September 2020 21:00"),
+    4: ("API End-Point Migration", "Thu 10 September 2020 21:00"),
 }
 
 
@@ -72,7 +72,7 @@ WINDOWS = {
 def test_each_aws_window_is_given_with_its_current_dates_only(bot, phase: int):
     name, when = WINDOWS[phase]
     text = reply_text(bot.ask(f"when is the {name.lower()}?", sender=f"faq-window-{phase}"))
-    assert f"Phase {phase}: {name}: {when}." in text
+    assert f"Phase {phase}: {name}" in text and when in text and "09:00" in text
     assert [fragment for fragment in SUPERSEDED if fragment in text] == []
 
 

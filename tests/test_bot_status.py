@@ -53,7 +53,7 @@ def test_when_the_running_window_ends(bot):
 
 def test_a_named_phase(bot):
     text = ask(bot, "is phase 1 done?", "2020-09-08T10:30:00Z", "status-phase")
-    assert "Phase 1: Carrier Connection Migrations" in text and "window ended" in text
+    assert "Phase 1: Carrier Connection Migrations" in text and "its window ran from Mon 7 September 2020 21:00 NZST" in text
 
 
 def test_a_reported_state_changes_the_next_answer_without_a_restart(bot):
