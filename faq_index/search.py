@@ -27,13 +27,17 @@ class IndexMissing(HelpdeskError):
 
 
 @dataclass(frozen=True)
-class Hit:
+class FaqEntry:
     id: str
     question: str
     answer: str
     title: str
     file: str
     dated: str | None
+
+
+@dataclass(frozen=True)
+class Hit(FaqEntry):
     score: float
     reasons: tuple[str, ...]
 
@@ -54,15 +58,9 @@ class SearchResult:
         return self.hits[0] if self.good else None
 
 
-@dataclass
-class _Entry:
+@dataclass(frozen=True)
+class _Entry(FaqEntry):
     rowid: int
-    id: str
-    question: str
-    answer: str
-    title: str
-    file: str
-    dated: str | None
     key_stems: frozenset[str]  # question and keywords
     answer_stems: frozenset[str]
     question_text: str  # content words of the question, for fuzzy comparison
@@ -94,8 +92,9 @@ class FaqSearcher:
             key = frozenset(stem(t) for t in content_tokens(row["question"] + " " + row["keywords"]))
             answer = frozenset(stem(t) for t in content_tokens(row["answer"])) - key
             self.entries[row["rowid"]] = _Entry(
-                row["rowid"], row["id"], row["question"], row["answer"], row["title"], row["file"], row["dated"],
-                key, answer, " ".join(content_tokens(row["question"])),
+                id=row["id"], question=row["question"], answer=row["answer"], title=row["title"], file=row["file"],
+                dated=row["dated"], rowid=row["rowid"], key_stems=key, answer_stems=answer,
+                question_text=" ".join(content_tokens(row["question"])),
             )
             for s in key | answer:
                 document_frequency[s] = document_frequency.get(s, 0) + 1
