@@ -1,0 +1,93 @@
+"""Outgoing notifications (pages, relays, notices) go through an outbox table: a failed delivery is
+retried with back-off, a message is queued once per idempotency key, and nothing accepted is lost."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Callable
+
+import sqlite_utils
+
+from bot.db import connect, write_transaction
+
+FIRST_RETRY = timedelta(seconds=15)
+LONGEST_WAIT = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    id: int
+    key: str  # idempotency key: enqueuing the same key again does nothing
+    kind: str  # what the sender does with it: "page", "relay", "notice", ...
+    payload: dict
+    attempts: int
+
+
+@dataclass
+class DrainReport:
+    sent: list[str]
+    failed: list[tuple[str, str]]  # (key, error)
+
+
+def _table(db: sqlite_utils.Database) -> sqlite_utils.db.Table:
+    table = db["outbox"]
+    table.create(
+        {"id": int, "key": str, "kind": str, "payload": str, "status": str, "attempts": int,
+         "next_attempt_at": str, "last_error": str, "created_at": str, "sent_at": str},
+        pk="id", if_not_exists=True,
+    )
+    table.create_index(["key"], unique=True, if_not_exists=True)
+    return table
+
+
+def backoff(attempts: int) -> timedelta:
+    """15 s, 30 s, 1 min, 2 min ... at most 10 minutes between tries."""
+    return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_WAIT)
+
+
+def enqueue(state_db: Path, key: str, kind: str, payload: dict, now: datetime) -> bool:
+    """Queue a message unless one with `key` was queued before; True when it was queued now."""
+    db = connect(state_db)
+    with write_transaction(db):
+        table = _table(db)
+        if next(table.rows_where("key = ?", [key]), None):
+            return False
+        table.insert({"key": key, "kind": kind, "payload": json.dumps(payload), "status": "pending", "attempts": 0,
+                      "next_attempt_at": now.isoformat(), "last_error": "", "created_at": now.isoformat(),
+                      "sent_at": None})
+    return True
+
+
+def pending(state_db: Path) -> list[dict]:
+    db = connect(state_db)
+    with write_transaction(db):
+        return list(_table(db).rows_where("status = 'pending'", order_by="id"))
+
+
+def drain(state_db: Path, send: Callable[[OutboxMessage], None], now: datetime,
+          on_failure: Callable[[OutboxMessage, str, datetime], None] | None = None) -> DrainReport:
+    """Send every message that is due; a failure is kept for a later try (and reported to `on_failure`)."""
+    report = DrainReport([], [])
+    for row in pending(state_db):
+        if datetime.fromisoformat(row["next_attempt_at"]) > now:
+            continue
+        message = OutboxMessage(row["id"], row["key"], row["kind"], json.loads(row["payload"]), row["attempts"])
+        db = connect(state_db)
+        try:
+            send(message)
+        except Exception as exc:  # any delivery failure: keep the message, try again later
+            attempts = row["attempts"] + 1
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            with write_transaction(db):
+                _table(db).update(row["id"], {"attempts": attempts, "last_error": error,
+                                              "next_attempt_at": (now + backoff(attempts)).isoformat()})
+            report.failed.append((message.key, error))
+            if on_failure:
+                on_failure(message, error, now)
+            continue
+        with write_transaction(db):
+            _table(db).update(row["id"], {"status": "sent", "attempts": row["attempts"] + 1, "sent_at": now.isoformat()})
+        report.sent.append(message.key)
+    return report

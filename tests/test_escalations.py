@@ -1,0 +1,140 @@
+"""Escalation records, the paging policy and the outbox, without Rasa or Slack."""
+from __future__ import annotations
+
+import json
+import threading
+import urllib.request
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from bot import escalations, outbox
+from bot.clock import parse_instant
+from bot.escalations import EscalationError
+from bot.oncall import load_rota
+
+T0 = parse_instant("2020-09-08T10:30:00Z")
+
+
+@pytest.fixture
+def state_db(tmp_path: Path) -> Path:
+    return tmp_path / "helpdesk.db"
+
+
+@pytest.fixture(scope="module")
+def rota():
+    return load_rota()
+
+
+def new_case(state_db: Path, rota, now=T0) -> escalations.Escalation:
+    return escalations.create(
+        state_db, "web-123", {"name": "Ana", "company": "Kiwi Texts", "callback": "+64 21 555 0199", "product": "API"},
+        "API returns 500 for every send", [{"from": "customer", "text": "our messages are not delivered"}], rota, now)
+
+
+def test_the_rota_has_the_head_of_service_delivery_as_the_last_step(rota):
+    assert rota.steps[-1].role == "Head of Service Delivery" and rota.steps[-1].phone == "+64 21 844 538"
+    assert rota.ack_timeout == timedelta(minutes=10)
+
+
+def test_a_new_escalation_gets_a_reference_its_transcript_and_a_page_to_the_primary(state_db: Path, rota):
+    case = new_case(state_db, rota)
+    assert case.ref == "ESC-0001" and case.status == "triggered"
+    assert case.transcript == [{"from": "customer", "text": "our messages are not delivered"}]
+    assert new_case(state_db, rota).ref == "ESC-0002"
+    pages = outbox.pending(state_db)
+    assert [(p["key"], json.loads(p["payload"])["role"]) for p in pages] == [
+        ("page:ESC-0001:0", "Primary on-call engineer"), ("page:ESC-0002:0", "Primary on-call engineer")]
+
+
+def test_an_unanswered_page_moves_to_the_next_step_when_the_clock_passes_the_timeout(state_db: Path, rota):
+    case = new_case(state_db, rota)
+    assert escalations.escalate_unanswered(state_db, rota, T0 + timedelta(minutes=9, seconds=59)) == []
+    assert escalations.escalate_unanswered(state_db, rota, T0 + timedelta(minutes=10)) == [case.ref]
+    assert escalations.get(state_db, case.ref).step == 1
+    assert escalations.escalate_unanswered(state_db, rota, T0 + timedelta(minutes=20)) == [case.ref]
+    assert escalations.escalate_unanswered(state_db, rota, T0 + timedelta(minutes=30)) == []  # no step after the last
+    roles = [json.loads(p["payload"])["role"] for p in outbox.pending(state_db)]
+    assert roles == ["Primary on-call engineer", "Secondary on-call engineer", "Head of Service Delivery"]
+
+
+def test_acknowledging_stops_the_escalation_and_resolving_closes_it(state_db: Path, rota):
+    case = new_case(state_db, rota)
+    escalations.acknowledge(state_db, case.ref, "tama", T0 + timedelta(minutes=3))
+    assert escalations.escalate_unanswered(state_db, rota, T0 + timedelta(hours=1)) == []
+    escalations.resolve(state_db, case.ref.lower(), "tama", T0 + timedelta(minutes=40))
+    assert escalations.listing(state_db, open_only=True) == []
+    assert [e["what"] for e in escalations.history(state_db, case.ref)] == ["triggered", "paged", "acknowledged", "resolved"]
+
+
+def test_an_unknown_reference_is_refused(state_db: Path, rota):
+    new_case(state_db, rota)
+    with pytest.raises(EscalationError, match="there is no escalation 'ESC-9999'"):
+        escalations.acknowledge(state_db, "ESC-9999", "tama", T0)
+
+
+def test_a_resolved_escalation_cannot_be_acknowledged_and_its_history_is_unchanged(state_db: Path, rota):
+    case = new_case(state_db, rota)
+    escalations.resolve(state_db, case.ref, "tama", T0)
+    before = escalations.history(state_db, case.ref)
+    with pytest.raises(EscalationError, match="ESC-0001 is resolved; it cannot be acknowledged now"):
+        escalations.acknowledge(state_db, case.ref, "tama", T0)
+    assert escalations.history(state_db, case.ref) == before
+
+
+def test_the_same_page_is_queued_once(state_db: Path):
+    assert outbox.enqueue(state_db, "page:ESC-0001:0", "page", {"ref": "ESC-0001"}, T0)
+    assert not outbox.enqueue(state_db, "page:ESC-0001:0", "page", {"ref": "ESC-0001"}, T0)
+    assert len(outbox.pending(state_db)) == 1
+
+
+class FlakyTarget:
+    """A local HTTP stand-in for the notification target: answers 500 `failures` times, then 200."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.received: list[dict] = []
+        target = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                if target.failures > 0:
+                    target.failures -= 1
+                    self.send_response(500)
+                else:
+                    target.received.append(body)
+                    self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/page"
+
+    def send(self, message: outbox.OutboxMessage) -> None:
+        request = urllib.request.Request(self.url, data=json.dumps({"key": message.key, **message.payload}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        urllib.request.urlopen(request, timeout=5).close()
+
+
+def test_an_outage_of_the_target_delays_pages_but_loses_and_duplicates_none(state_db: Path, rota):
+    target = FlakyTarget(failures=6)
+    cases = [new_case(state_db, rota) for _ in range(3)]
+    now = T0
+    for _ in range(12):  # the worker's loop, with the clock moved on by hand
+        outbox.drain(state_db, target.send, now, on_failure=lambda m, e, t: escalations.record_delivery_failure(state_db, m, e, t))
+        now += timedelta(minutes=5)
+    target.server.shutdown()
+    assert sorted(page["key"] for page in target.received) == [f"page:{c.ref}:0" for c in cases]  # once each
+    assert outbox.pending(state_db) == []
+    failures = [e for c in cases for e in escalations.history(state_db, c.ref) if e["what"] == "delivery failed"]
+    assert len(failures) == 6 and all("HTTP Error 500" in e["detail"] for e in failures)
+
+
+def test_retries_back_off_up_to_ten_minutes():
+    assert [outbox.backoff(n).total_seconds() for n in (1, 2, 3, 6, 12)] == [15, 30, 60, 480, 600]
