@@ -6,11 +6,13 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.answers import SUPPORT_CONTACT, FaqReply, answer_entry, answer_question
 from bot.errors import HelpdeskError
 from bot.settings import Settings
+from bot.urgency import FAQ_MISSES_BEFORE_OFFER
 from faq_index.search import searcher_for
 
 logger = logging.getLogger(__name__)
@@ -28,6 +30,16 @@ def _selector_ranking(tracker: Tracker) -> dict[str, float]:
         for item in ranking
         if "/" in (item.get("intent_response_key") or "")
     }
+
+
+def _after(reply: FaqReply, tracker: Tracker) -> list[dict]:
+    """Count 'I don't know' answers in a row; after a few, offer a person."""
+    if reply.kind != "unknown":
+        return [SlotSet("faq_misses", 0)]
+    misses = int(tracker.get_slot("faq_misses") or 0) + 1
+    if misses >= FAQ_MISSES_BEFORE_OFFER:
+        return [SlotSet("faq_misses", 0), FollowupAction("utter_offer_engineer")]
+    return [SlotSet("faq_misses", misses)]
 
 
 def _send(dispatcher: CollectingDispatcher, reply: FaqReply) -> None:
@@ -48,12 +60,26 @@ class ActionAnswerFaq(Action):
             searcher = searcher_for(Settings.from_env().faq_db)
             if (tracker.latest_message.get("intent") or {}).get("name") == "faq_choice":
                 entry_id = next(tracker.get_latest_entity_values("faq_entry"), None)
-                _send(dispatcher, answer_entry(searcher, entry_id or ""))
+                reply = answer_entry(searcher, entry_id or "")
             elif not text:
                 dispatcher.utter_message(text=EMPTY_PROMPT)
+                return []
             else:
-                _send(dispatcher, answer_question(searcher, text, _selector_ranking(tracker)))
+                reply = answer_question(searcher, text, _selector_ranking(tracker))
+            _send(dispatcher, reply)
+            return _after(reply, tracker)
         except HelpdeskError as exc:
             logger.error("FAQ lookup failed: %s", exc)
             dispatcher.utter_message(text=f"Sorry, I can't look that up right now. Please {SUPPORT_CONTACT}.")
         return []
+
+
+class ActionOutOfScope(Action):
+    """The out-of-scope reply, counted with the 'I don't know' answers towards offering a person."""
+
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        dispatcher.utter_message(response="utter_out_of_scope")
+        return _after(FaqReply("unknown"), tracker)

@@ -36,3 +36,17 @@ def test_the_form_runs_to_a_stored_escalation_with_the_transcript(bot):
     assert case.summary == "Every send returns HTTP 500 since 9pm" and case.status == "triggered"
     said = [line["text"] for line in case.transcript]
     assert "our messages are not being delivered, this is urgent" in said and "call me maybe" in said
+
+
+def test_strong_words_get_the_numbers_whatever_the_classifier_thinks(bot):
+    first = bot.ask("hey, the api is down and we are losing money", sender="esc-strong")[0]["text"]
+    assert "0800 77 66 22" in first and "+64 4 498 6000" in first
+
+
+def test_two_unanswerable_questions_in_a_row_bring_the_offer_of_a_person(bot):
+    sender = "esc-misses"
+    first = texts(bot.ask("zxqv plorb wuggle", sender=sender))
+    assert "support@modicagroup.com" in first and "on-call engineer" not in first
+    second = bot.ask("flarn gimble quux", sender=sender)
+    assert "support@modicagroup.com" in texts(second) and "on-call engineer" in second[-1]["text"]
+    assert "your name" in texts(bot.ask("/affirm", sender=sender))

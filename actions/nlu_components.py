@@ -1,0 +1,30 @@
+"""A Rasa NLU pipeline component (loaded by the Rasa server, listed in config.yml)."""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.urgency import detect
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class UrgencyOverride(GraphComponent):
+    """Strong words ('urgent', 'not delivered', 'agent') decide the intent whatever the classifier says,
+    so an urgent case always gets the phone numbers first."""
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "UrgencyOverride":
+        return cls()
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            intent = detect(message.get("text") or "")
+            if intent and (message.get("intent") or {}).get("name") != intent:
+                message.set("intent", {"name": intent, "confidence": 1.0}, add_to_output=True)
+        return messages

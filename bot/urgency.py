@@ -1,0 +1,22 @@
+"""Urgency that does not depend on the classifier alone: strong words and explicit requests for a person."""
+from __future__ import annotations
+
+import re
+
+_URGENT = re.compile(
+    r"\b(?:urgent(?:ly)?|emergency|escalat\w*|asap|critical|outage|losing money|lost revenue|sev(?:erity)?\s*1|p1)\b"
+    r"|(?:\bnot|n't|\bnever|\bstopped)\s+(?:being\s+|getting\s+)?(?:deliver\w*|arriv\w*|sen[dt]\w*|working|through)"
+    r"|(?:\bis|\bare|'s|'re)\s+(?:all\s+)?down\b",
+    re.I,
+)
+_HUMAN = re.compile(r"\b(human|real person|agent|operator|someone real|speak to (?:a|your) (?:person|team))\b", re.I)
+FAQ_MISSES_BEFORE_OFFER = 2  # "I don't know" this many times in a row, and a person is offered
+
+
+def detect(text: str) -> str | None:
+    """'urgent_problem', 'ask_human' or None for a message."""
+    if _URGENT.search(text):
+        return "urgent_problem"
+    if _HUMAN.search(text):
+        return "ask_human"
+    return None

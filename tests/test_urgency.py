@@ -1,0 +1,25 @@
+import pytest
+
+from bot.urgency import detect
+
+
+@pytest.mark.parametrize("message", [
+    "URGENT: please help", "our messages are not being delivered", "SMS aren't arriving", "the API is down",
+    "we're losing money", "please escalate this", "emergency services can't send alerts", "P1 outage",
+    "messages stopped sending an hour ago", "everything's down",
+])
+def test_strong_words_make_a_message_urgent(message: str):
+    assert detect(message) == "urgent_problem"
+
+
+@pytest.mark.parametrize("message", ["can I talk to a human", "agent please", "I want a real person"])
+def test_asking_for_a_person(message: str):
+    assert detect(message) == "ask_human"
+
+
+@pytest.mark.parametrize("message", [
+    "what is the rollback plan?", "when is the next window", "will messages be delivered after the migration?",
+    "is the dashboard down during phase 3?", "can I still log into the dashboard", "hello",
+])
+def test_ordinary_questions_are_not_urgent(message: str):
+    assert detect(message) is None
