@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
-from bot import doctor, evaluation, notices, phase_status, rasa_client, schedule, serve, training
+from bot import doctor, escalations, evaluation, notices, oncall, phase_status, rasa_client, schedule, serve, training
 from bot.clock import Clock, parse_instant
 from bot.status_replies import when
 from bot.errors import HelpdeskError
@@ -137,6 +137,44 @@ def cmd_status_notices(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_escalations(args: argparse.Namespace, settings: Settings) -> int:
+    rows = [(e.ref, e.status, e.priority, e.contact.get("contact_name", ""), e.contact.get("company", ""),
+             when(e.created_at), e.summary[:60]) for e in escalations.listing(settings.state_db, open_only=args.open)]
+    print(format_table(("ref", "status", "priority", "name", "company", "created", "summary"), rows))
+    return 0
+
+
+def cmd_escalation_show(args: argparse.Namespace, settings: Settings) -> int:
+    case = escalations.get(settings.state_db, args.ref)
+    print(f"{case.ref}  {case.status}  priority {case.priority}  conversation {case.conversation_id}")
+    for key, value in case.contact.items():
+        print(f"  {key}: {value}")
+    print(f"  summary: {case.summary}")
+    print("history:")
+    for event in escalations.history(settings.state_db, case.ref):
+        print(f"  {event['at']}  {event['what']}" + (f" by {event['by']}" if event["by"] else "")
+              + (f": {event['detail']}" if event["detail"] else ""))
+    print("transcript:")
+    for line in case.transcript:
+        print(f"  {line['from']}: {line['text']}")
+    return 0
+
+
+def cmd_escalation_change(args: argparse.Namespace, settings: Settings) -> int:
+    change = escalations.acknowledge if args.escalation_command == "ack" else escalations.resolve
+    case = change(settings.state_db, args.ref, args.by, Clock(settings.now).now())
+    print(f"{case.ref} is {case.status}")
+    return 0
+
+
+def cmd_oncall(args: argparse.Namespace, settings: Settings) -> int:
+    rota = oncall.load_rota()
+    rows = [(n, step.role, step.name, step.slack_user, step.phone) for n, step in enumerate(rota.steps, start=1)]
+    print(format_table(("step", "role", "name", "slack user", "phone"), rows))
+    print(f"An unacknowledged page moves to the next step after {int(rota.ack_timeout.total_seconds() // 60)} minutes.")
+    return 0
+
+
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     changed = training.generate_training_data(settings)
     print(f"training data {training.GENERATED_NLU}: {'regenerated' if changed else 'up to date'}")
@@ -186,6 +224,20 @@ def build_parser() -> argparse.ArgumentParser:
     status_notices = status_sub.add_parser("notices", help="the maintenance notices for the Slack updates channel")
     status_notices.add_argument("--due", action="store_true", help="only those due now and not yet sent")
     status_notices.set_defaults(func=cmd_status_notices)
+
+    esc = sub.add_parser("escalations", help="urgent cases handed to the on-call engineer (show, ack, resolve)")
+    esc.add_argument("--open", action="store_true", help="only those not resolved")
+    esc.set_defaults(func=cmd_escalations)
+    esc_sub = esc.add_subparsers(dest="escalation_command", metavar="ESCALATION_COMMAND")
+    esc_show = esc_sub.add_parser("show", help="one escalation: contact, history and transcript")
+    esc_show.add_argument("ref", help="e.g. ESC-0042")
+    esc_show.set_defaults(func=cmd_escalation_show)
+    for name, verb in (("ack", "acknowledge"), ("resolve", "resolve")):
+        change = esc_sub.add_parser(name, help=f"{verb} an escalation")
+        change.add_argument("ref", help="e.g. ESC-0042")
+        change.add_argument("--by", required=True, help="who does it")
+        change.set_defaults(func=cmd_escalation_change)
+    sub.add_parser("oncall", help="the on-call rota: who is paged, in order").set_defaults(func=cmd_oncall)
 
     bot_eval = sub.add_parser("eval", help="send the labelled questions through the running bot and score the answers")
     bot_eval.add_argument("--dev-set", default=str(DEV_SET), help="labelled questions (default: tests/data/faq_dev.yml)")

@@ -138,3 +138,28 @@ def test_an_outage_of_the_target_delays_pages_but_loses_and_duplicates_none(stat
 
 def test_retries_back_off_up_to_ten_minutes():
     assert [outbox.backoff(n).total_seconds() for n in (1, 2, 3, 6, 12)] == [15, 30, 60, 480, 600]
+
+
+def helpdesk(*args: str, env: dict[str, str]):
+    import os
+    import subprocess
+
+    from conftest import HELPDESK
+
+    return subprocess.run([HELPDESK, *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
+
+
+def test_escalations_from_the_command_line(tmp_path: Path, rota):
+    from conftest import settings_env
+
+    env = settings_env(tmp_path, HELPDESK_NOW="2020-09-08T10:40:00Z")
+    case = new_case(tmp_path / "helpdesk.db", rota)
+    assert case.ref in helpdesk("escalations", "--open", env=env).stdout
+    shown = helpdesk("escalations", "show", case.ref, env=env).stdout
+    assert "callback: +64 21 555 0199" in shown and "customer: our messages are not delivered" in shown
+    assert helpdesk("escalations", "ack", case.ref, "--by", "tama", env=env).stdout.strip() == f"{case.ref} is acknowledged"
+    again = helpdesk("escalations", "ack", case.ref, "--by", "tama", env=env)
+    assert again.returncode == 1 and "ESC-0001 is acknowledged; it cannot be acknowledged now" in again.stderr
+    assert helpdesk("escalations", "resolve", case.ref, "--by", "tama", env=env).returncode == 0
+    assert case.ref not in helpdesk("escalations", "--open", env=env).stdout
+    assert "Head of Service Delivery" in helpdesk("oncall", env=env).stdout
