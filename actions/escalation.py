@@ -8,7 +8,6 @@ from typing import Any
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 
 from bot import contact_checks, escalations
 from bot.clock import Clock
@@ -17,7 +16,6 @@ from bot.oncall import load_rota
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
-FORM_SLOTS = ("contact_name", "company", "callback", "product", "description")
 
 
 def _checked(slot: str, value: Any, dispatcher: CollectingDispatcher, check) -> dict[str, Any]:
@@ -29,33 +27,27 @@ def _checked(slot: str, value: Any, dispatcher: CollectingDispatcher, check) -> 
         return {slot: None}
 
 
+# What each answer of the form must be; a check raises InvalidAnswer with what to type instead.
+CHECKS = {
+    "contact_name": lambda text: contact_checks.plain_text(text, "name", contact_checks.MAX_NAME),
+    "company": lambda text: contact_checks.optional(text, "company", contact_checks.MAX_NAME) or "not given",
+    "callback": contact_checks.callback,
+    "product": lambda text: contact_checks.optional(text, "product", contact_checks.MAX_NAME) or "not sure",
+    "description": lambda text: contact_checks.plain_text(text, "description", contact_checks.MAX_DESCRIPTION),
+}
+FORM_SLOTS = tuple(CHECKS)
+
+
 class ValidateEscalationForm(FormValidationAction):
     def name(self) -> str:
         return "validate_escalation_form"
 
-    def validate_contact_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                              domain: DomainDict) -> dict[str, Any]:
-        return _checked("contact_name", value, dispatcher,
-                        lambda text: contact_checks.plain_text(text, "name", contact_checks.MAX_NAME))
-
-    def validate_company(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                         domain: DomainDict) -> dict[str, Any]:
-        return _checked("company", value, dispatcher,
-                        lambda text: contact_checks.optional(text, "company", contact_checks.MAX_NAME) or "not given")
-
-    def validate_callback(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                          domain: DomainDict) -> dict[str, Any]:
-        return _checked("callback", value, dispatcher, contact_checks.callback)
-
-    def validate_product(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                         domain: DomainDict) -> dict[str, Any]:
-        return _checked("product", value, dispatcher,
-                        lambda text: contact_checks.optional(text, "product", contact_checks.MAX_NAME) or "not sure")
-
-    def validate_description(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: DomainDict) -> dict[str, Any]:
-        return _checked("description", value, dispatcher,
-                        lambda text: contact_checks.plain_text(text, "description", contact_checks.MAX_DESCRIPTION))
+    def __getattr__(self, name: str):
+        # Rasa asks for a `validate_<slot>` method per slot; one table of checks answers them all.
+        slot = name.removeprefix("validate_")
+        if name.startswith("validate_") and slot in CHECKS:
+            return lambda value, dispatcher, tracker, domain: _checked(slot, value, dispatcher, CHECKS[slot])
+        raise AttributeError(name)
 
 
 def transcript(tracker: Tracker) -> list[dict]:
