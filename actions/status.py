@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import phase_status, status_replies
+from bot.answers import SUPPORT_CONTACT
 from bot.clock import Clock
 from bot.errors import HelpdeskError
 from bot.products import find_product
@@ -15,7 +16,6 @@ from bot.schedule import UnknownPhase, find_phase, load_migrations, phase_in_tex
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
-SUPPORT_CONTACT = "email support@modicagroup.com or ring 0800 77 66 22 (+64 4 498 6000)"
 
 
 def live_status_reply(intent: str, text: str, settings: Settings) -> str:

@@ -1,4 +1,5 @@
-"""How the bot answers a question from the FAQ: a confident classifier, the search, or an honest 'don't know'.
+"""How the bot answers a question from the FAQ: the entry that three estimates agree on (lexical search,
+semantic similarity, the ResponseSelector), close matches as choices, or an honest 'don't know'.
 
 Plain Python (no Rasa): actions/ passes in what the NLU pipeline said.
 """
