@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -11,13 +12,26 @@ import sqlite_utils
 from bot.errors import StorageError
 
 
+def _use_wal(conn: sqlite3.Connection, attempts: int = 100) -> None:
+    """Switch the file to WAL mode (it stays so). The switch needs an exclusive lock and does not wait
+    for the busy timeout, so two processes opening a new file at once retry it briefly."""
+    for attempt in range(attempts):
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
+
+
 def connect(path: Path) -> sqlite_utils.Database:
     """Open (creating if needed) the SQLite file at `path`, ready for several processes."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(path), timeout=10, check_same_thread=False)
         conn.execute("PRAGMA busy_timeout = 10000")
-        conn.execute("PRAGMA journal_mode = WAL")
+        _use_wal(conn)
         conn.execute("PRAGMA foreign_keys = ON")
     except (OSError, sqlite3.Error) as exc:
         raise StorageError(
