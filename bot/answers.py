@@ -73,15 +73,14 @@ def answer_question(searcher: FaqSearcher, text: str, selector: dict[str, float]
     """The reply to `text`, given the ResponseSelector's confidence per entry id (if the classifier said FAQ)."""
     if len(text.split()) > LONG_MESSAGE_WORDS:
         text, selector = question_focus(text), None
-    result = searcher.search(text, k=25)
+    result = searcher.search(text, k=25)  # also reloads the entries if the index was rebuilt
     if not result.known_words:
         return FaqReply("unknown")  # not one word of the message occurs in the FAQ, whatever a classifier says
     lexical = {hit.id: hit.score for hit in result.hits}
     named = searcher.mentioned_documents(text)
     ranked = [(entry_id, score) for entry_id, score in fuse(lexical, searcher.semantic(text), selector or {})
-              if searcher.entry(entry_id) is not None]  # a model older than the index may name a removed entry
-    if len(named) == 1:
-        ranked = [(entry_id, score) for entry_id, score in ranked if searcher.entry(entry_id).file in named]
+              # a model older than the index may name a removed entry; a named migration narrows the choice
+              if entry_id in searcher.by_id and (len(named) != 1 or searcher.by_id[entry_id].file in named)]
     if not ranked or ranked[0][1] < SUGGEST:
         return FaqReply("unknown")
     top_score = ranked[0][1]
@@ -94,6 +93,7 @@ def answer_question(searcher: FaqSearcher, text: str, selector: dict[str, float]
 
 def answer_entry(searcher: FaqSearcher, entry_id: str) -> FaqReply:
     """The reply when the user picked an entry (a button)."""
+    searcher.refresh()
     entry = searcher.entry(entry_id)
     return FaqReply("answer", entry) if entry else FaqReply("unknown")
 

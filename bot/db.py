@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Iterator
 
@@ -55,3 +55,15 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
         db.conn.execute("ROLLBACK")
         raise
     db.conn.execute("COMMIT")
+
+
+def ensure_table(db: sqlite_utils.Database, name: str, columns: dict, pk: str = "id",
+                 unique: tuple[str, ...] = ()) -> sqlite_utils.db.Table:
+    """The table `name`, created on first use; creating takes the write lock so two processes can race."""
+    table = db[name]
+    if not table.exists():
+        with nullcontext() if db.conn.in_transaction else write_transaction(db):
+            table.create(columns, pk=pk, if_not_exists=True)
+            for column in unique:
+                table.create_index([column], unique=True, if_not_exists=True)
+    return table

@@ -14,7 +14,7 @@ from pathlib import Path
 import sqlite_utils
 
 from bot import outbox
-from bot.db import connect, write_transaction
+from bot.db import connect, ensure_table, write_transaction
 from bot.errors import HelpdeskError
 from bot.oncall import Rota
 
@@ -40,15 +40,12 @@ class Escalation:
 
 
 def _tables(db: sqlite_utils.Database) -> tuple[sqlite_utils.db.Table, sqlite_utils.db.Table]:
-    records = db["escalations"]
-    records.create(
-        {"id": int, "ref": str, "status": str, "priority": str, "conversation_id": str, "contact": str,
-         "summary": str, "transcript": str, "step": int, "created_at": str, "paged_at": str,
-         "acknowledged_at": str, "acknowledged_by": str, "resolved_at": str, "resolved_by": str},
-        pk="id", if_not_exists=True,
-    )
-    events = db["escalation_events"]
-    events.create({"id": int, "ref": str, "at": str, "what": str, "by": str, "detail": str}, pk="id", if_not_exists=True)
+    records = ensure_table(db, "escalations", {
+        "id": int, "ref": str, "status": str, "priority": str, "conversation_id": str, "contact": str,
+        "summary": str, "transcript": str, "step": int, "created_at": str, "paged_at": str,
+        "acknowledged_at": str, "acknowledged_by": str, "resolved_at": str, "resolved_by": str})
+    events = ensure_table(db, "escalation_events",
+                          {"id": int, "ref": str, "at": str, "what": str, "by": str, "detail": str})
     return records, events
 
 
@@ -92,28 +89,22 @@ def create(state_db: Path, conversation_id: str, contact: dict, summary: str, tr
 
 
 def get(state_db: Path, ref: str) -> Escalation:
-    db = connect(state_db)
-    with write_transaction(db):
-        records, _ = _tables(db)
-        row = next(records.rows_where("ref = ?", [ref.strip().upper()]), None)
+    records, _ = _tables(connect(state_db))
+    row = next(records.rows_where("ref = ?", [ref.strip().upper()]), None)
     if row is None:
         raise EscalationError(f"there is no escalation {ref!r}; `helpdesk escalations` lists them.")
     return _record(row)
 
 
 def listing(state_db: Path, open_only: bool = False) -> list[Escalation]:
-    db = connect(state_db)
-    with write_transaction(db):
-        records, _ = _tables(db)
-        rows = list(records.rows_where("status != 'resolved'" if open_only else None, order_by="id"))
+    records, _ = _tables(connect(state_db))
+    rows = list(records.rows_where("status != 'resolved'" if open_only else None, order_by="id"))
     return [_record(row) for row in rows]
 
 
 def history(state_db: Path, ref: str) -> list[dict]:
-    db = connect(state_db)
-    with write_transaction(db):
-        _, events = _tables(db)
-        return list(events.rows_where("ref = ?", [ref], order_by="id"))
+    _, events = _tables(connect(state_db))
+    return list(events.rows_where("ref = ?", [ref], order_by="id"))
 
 
 def _change(state_db: Path, ref: str, status: str, by: str, now: datetime) -> Escalation:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.db import connect, write_transaction
-from bot.phase_status import history, states
+from bot.db import connect, ensure_table, write_transaction
+from bot.phase_status import history, states_from
 from bot.schedule import Migration
 from bot.status_replies import when
 
@@ -26,18 +26,15 @@ class Notice:
 
 
 def _sent_table(state_db: Path):
-    db = connect(state_db)
-    with write_transaction(db):
-        table = db["notices_sent"]
-        table.create({"key": str, "sent_at": str}, pk="key", if_not_exists=True)
-    return table
+    return ensure_table(connect(state_db), "notices_sent", {"key": str, "sent_at": str}, pk="key")
 
 
 def schedule_of_notices(state_db: Path, migrations: list[Migration], now: datetime) -> list[Notice]:
     """Every notice, due or not, as the schedule and the reports known at `now` stand."""
     notices: list[Notice] = []
+    events = history(state_db)
     for migration in migrations:
-        phase_states = states(state_db, list(migration.phases), now)
+        phase_states = states_from(events, list(migration.phases), now)
         for index, state in enumerate(phase_states):
             if state.start is None or state.state in {"completed", "rolled back"}:
                 continue
@@ -51,7 +48,7 @@ def schedule_of_notices(state_db: Path, migrations: list[Migration], now: dateti
                 expires=state.start,
             ))
         refs = {phase.ref: phase for phase in migration.phases}
-        for event in history(state_db):
+        for event in events:
             if event["state"] == "completed" and event["phase"] in refs and datetime.fromisoformat(event["at"]) <= now:
                 phase = refs[event["phase"]]
                 note = f" {event['note']}" if event["note"] else ""

@@ -10,7 +10,7 @@ from typing import Callable
 
 import sqlite_utils
 
-from bot.db import connect, write_transaction
+from bot.db import connect, ensure_table, write_transaction
 
 FIRST_RETRY = timedelta(seconds=15)
 LONGEST_WAIT = timedelta(minutes=10)
@@ -32,14 +32,9 @@ class DrainReport:
 
 
 def _table(db: sqlite_utils.Database) -> sqlite_utils.db.Table:
-    table = db["outbox"]
-    table.create(
-        {"id": int, "key": str, "kind": str, "payload": str, "status": str, "attempts": int,
-         "next_attempt_at": str, "last_error": str, "created_at": str, "sent_at": str},
-        pk="id", if_not_exists=True,
-    )
-    table.create_index(["key"], unique=True, if_not_exists=True)
-    return table
+    return ensure_table(db, "outbox", {
+        "id": int, "key": str, "kind": str, "payload": str, "status": str, "attempts": int,
+        "next_attempt_at": str, "last_error": str, "created_at": str, "sent_at": str}, unique=("key",))
 
 
 def backoff(attempts: int) -> timedelta:
@@ -61,9 +56,7 @@ def enqueue(state_db: Path, key: str, kind: str, payload: dict, now: datetime) -
 
 
 def pending(state_db: Path) -> list[dict]:
-    db = connect(state_db)
-    with write_transaction(db):
-        return list(_table(db).rows_where("status = 'pending'", order_by="id"))
+    return list(_table(connect(state_db)).rows_where("status = 'pending'", order_by="id"))
 
 
 def drain(state_db: Path, send: Callable[[OutboxMessage], None], now: datetime,

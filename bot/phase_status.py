@@ -10,7 +10,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from bot.db import connect, write_transaction
+from bot.db import connect, ensure_table, write_transaction
 from bot.errors import HelpdeskError
 from bot.schedule import Phase
 
@@ -32,12 +32,8 @@ class PhaseState:
 
 
 def _events(db: sqlite_utils.Database) -> sqlite_utils.db.Table:
-    table = db["status_events"]
-    table.create(
-        {"id": int, "phase": str, "state": str, "until": str, "start": str, "note": str, "by": str, "at": str},
-        pk="id", if_not_exists=True,
-    )
-    return table
+    return ensure_table(db, "status_events", {
+        "id": int, "phase": str, "state": str, "until": str, "start": str, "note": str, "by": str, "at": str})
 
 
 def report(state_db: Path, phase: Phase, state: str, now: datetime, by: str, note: str = "",
@@ -63,9 +59,7 @@ def report(state_db: Path, phase: Phase, state: str, now: datetime, by: str, not
 
 
 def history(state_db: Path, phase: Phase | None = None) -> list[dict]:
-    db = connect(state_db)
-    with write_transaction(db):  # creates the table on first use, safely beside other processes
-        table = _events(db)
+    table = _events(connect(state_db))
     where, args = ("phase = ?", [phase.ref]) if phase else (None, None)
     return list(table.rows_where(where, args, order_by="id"))
 
@@ -106,5 +100,10 @@ def state_of(phase: Phase, events: list[dict], now: datetime) -> PhaseState:
 
 def states(state_db: Path, phases: list[Phase], now: datetime) -> list[PhaseState]:
     """Every phase's state at `now`; reports made after `now` (when the clock is fixed) are not seen."""
-    events = [event for event in history(state_db) if _at(event["at"]) <= now]
-    return [state_of(phase, [e for e in events if e["phase"] == phase.ref], now) for phase in phases]
+    return states_from(history(state_db), phases, now)
+
+
+def states_from(events: list[dict], phases: list[Phase], now: datetime) -> list[PhaseState]:
+    """As `states`, from the history already read."""
+    known = [event for event in events if _at(event["at"]) <= now]
+    return [state_of(phase, [e for e in known if e["phase"] == phase.ref], now) for phase in phases]

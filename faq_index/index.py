@@ -212,13 +212,11 @@ def add_document(source: Path, faq_dir: Path, db_path: Path) -> BuildReport:
     shutil.copyfile(source, target)
     try:
         report = build_index(faq_dir, db_path)
-        refused = next((d for d in report.documents if d.file == target.name and d.status == "refused"), None)
-        if refused:
-            raise DocumentError(f"{target.name} was not added: {refused.reason}.")
-        if not any(d.file == target.name and d.entries for d in report.documents) and not existed:
-            kept = next((d for d in report.documents if d.file == target.name), None)
-            if kept and kept.status == "indexed":
-                raise DocumentError(f"{target.name} was not added: no questions or text were found in it.")
+        added = next(d for d in report.documents if d.file == target.name)
+        if added.status == "refused":
+            raise DocumentError(f"{target.name} was not added: {added.reason}.")
+        if added.status == "indexed" and added.entries == 0:
+            raise DocumentError(f"{target.name} was not added: no questions or text were found in it.")
     except DocumentError:
         if not existed:
             target.unlink(missing_ok=True)

@@ -76,12 +76,6 @@ def keywords_for(question: str, answer: str, title: str, limit: int = 24) -> lis
     return unique[:limit]
 
 
-def lead_sentence(text: str, max_words: int = 30) -> str:
-    """The first sentence of `text`: FAQ answers state their topic first."""
-    first = re.split(r"(?<=[.!?;])\s", text.strip(), maxsplit=1)[0]
-    return " ".join(first.split()[:max_words])
-
-
 def sentences(text: str) -> list[str]:
     """The answer's sentences and list items, in order."""
     parts = re.split(r"(?<=[.!?;:])\s+|\n+", text)

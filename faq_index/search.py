@@ -82,6 +82,8 @@ class FaqSearcher:
     def _load(self) -> None:
         if not self.db_path.is_file():
             raise IndexMissing(f"there is no FAQ index at {self.db_path}; build it with `helpdesk faq build`.")
+        if getattr(self, "db", None) is not None:
+            self.db.conn.close()  # the index was rebuilt: let go of the old file handle
         self.db = connect(self.db_path)
         if "entries_fts" not in self.db.table_names():
             raise IndexMissing(f"the FAQ index at {self.db_path} is incomplete; rebuild it with `helpdesk faq build`.")
@@ -123,13 +125,14 @@ class FaqSearcher:
             for file, own in per_document.items()
         }
 
-    def _refresh(self) -> None:
+    def refresh(self) -> None:
+        """Reload the entries if the index file changed since they were loaded."""
         if self._version() != self._loaded_version:
             self._load()
 
     def search(self, query: str, k: int = 5) -> SearchResult:
         """The top `k` entries for `query`, best first, each with its score and reasons."""
-        self._refresh()
+        self.refresh()
         notes: list[str] = []
         words = list(dict.fromkeys(tokens(query)))  # a repeated word says nothing new
         if len(words) > MAX_QUERY_TOKENS:
@@ -156,7 +159,6 @@ class FaqSearcher:
 
     def semantic(self, query: str) -> dict[str, float]:
         """Per entry, the best cosine similarity of `query` to its vectors ({} when the index has none)."""
-        self._refresh()
         if self.vectors is None or not query.strip():
             return {}
         similarities = self.vectors @ encoder().encode([query[:2000]])[0]
@@ -166,20 +168,17 @@ class FaqSearcher:
         return best
 
     def entry(self, entry_id: str) -> Hit | None:
-        """An entry by its id, as a hit chosen outright (score 1)."""
-        self._refresh()
+        """An entry by its id, as a hit chosen outright (score 1), from the entries loaded last."""
         found = self.by_id.get(entry_id)
         return self._as_hit(found, 1.0, ("chosen by id",)) if found else None
 
     def mentioned_documents(self, query: str) -> set[str]:
         """Documents the query names by a word only that document uses ('RedX', 'AWS')."""
-        self._refresh()
         stems = {stem(w) for w in tokens(query) if w not in STOPWORDS}
         return {file for file, words in self.distinctive.items() if stems & words}
 
     def twins(self, hit: Hit, result: SearchResult) -> list[Hit]:
         """Entries of other documents that answer the same question as `hit` (never mixed, offered instead)."""
-        self._refresh()
         chosen = self.by_id[hit.id]
         found = {}
         for entry in self.entries.values():

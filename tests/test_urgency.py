@@ -23,3 +23,15 @@ def test_asking_for_a_person(message: str):
 ])
 def test_ordinary_questions_are_not_urgent(message: str):
     assert detect(message) is None
+
+
+def test_the_pipeline_component_overrides_whatever_the_classifier_said():
+    from rasa.shared.nlu.training_data.message import Message
+
+    from actions.nlu_components import UrgencyOverride
+
+    urgent = Message(data={"text": "hi there, our texts stopped sending", "intent": {"name": "greet", "confidence": 0.97}})
+    calm = Message(data={"text": "hi there", "intent": {"name": "greet", "confidence": 0.97}})
+    UrgencyOverride().process([urgent, calm])
+    assert urgent.get("intent") == {"name": "urgent_problem", "confidence": 1.0}
+    assert calm.get("intent") == {"name": "greet", "confidence": 0.97}
