@@ -5,26 +5,18 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.forms import CheckedFormValidation
 from bot import contact_checks, escalations
 from bot.clock import Clock
 from bot.errors import HelpdeskError
-from bot.oncall import load_rota
+from bot.oncall import current_rota
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
-
-
-def _checked(slot: str, value: Any, dispatcher: CollectingDispatcher, check) -> dict[str, Any]:
-    """Run `check` on the answer; on a bad answer say why and ask again (the slot stays empty)."""
-    try:
-        return {slot: check(str(value or ""))}
-    except contact_checks.InvalidAnswer as problem:
-        dispatcher.utter_message(text=str(problem))
-        return {slot: None}
 
 
 # What each answer of the form must be; a check raises InvalidAnswer with what to type instead.
@@ -38,16 +30,11 @@ CHECKS = {
 FORM_SLOTS = tuple(CHECKS)
 
 
-class ValidateEscalationForm(FormValidationAction):
+class ValidateEscalationForm(CheckedFormValidation):
+    checks = CHECKS
+
     def name(self) -> str:
         return "validate_escalation_form"
-
-    def __getattr__(self, name: str):
-        # Rasa asks for a `validate_<slot>` method per slot; one table of checks answers them all.
-        slot = name.removeprefix("validate_")
-        if name.startswith("validate_") and slot in CHECKS:
-            return lambda value, dispatcher, tracker, domain: _checked(slot, value, dispatcher, CHECKS[slot])
-        raise AttributeError(name)
 
 
 def transcript(tracker: Tracker) -> list[dict]:
@@ -68,7 +55,7 @@ class ActionCreateEscalation(Action):
         settings = Settings.from_env()
         contact = {slot: tracker.get_slot(slot) for slot in FORM_SLOTS if slot != "description"}
         try:
-            rota = load_rota()
+            rota = current_rota(settings.state_db)
             case = escalations.create(settings.state_db, tracker.sender_id, contact,
                                       tracker.get_slot("description") or "", transcript(tracker), rota,
                                       Clock(settings.now).now())

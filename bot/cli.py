@@ -11,21 +11,13 @@ from typing import Callable, Sequence
 
 from bot import doctor, escalations, evaluation, notices, oncall, phase_status, rasa_client, schedule, serve, training
 from bot.clock import Clock, parse_instant
-from bot.status_replies import when
+from bot.table import format_table
+from bot.status_replies import STATUS_HEADERS, status_rows, when
 from bot.errors import HelpdeskError
 from bot.settings import PROJECT_ROOT, Settings
 from faq_index import evaluate, index, search
 
 DEV_SET = PROJECT_ROOT / "tests" / "data" / "faq_dev.yml"
-
-
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """Rows as aligned plain-text columns."""
-    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in cells]
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(lines)
 
 
 def print_build_report(report: index.BuildReport) -> None:
@@ -94,20 +86,12 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _window_text(state: phase_status.PhaseState) -> str:
-    if state.start and state.end:
-        return f"{when(state.start)} – {when(state.end)}"
-    return f"by {when(state.end)}" if state.end else "not dated"
-
-
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     migrations = schedule.load_migrations(settings.faq_db)
     now = Clock(settings.now).now()
     states = phase_status.states(settings.state_db, [p for m in migrations for p in m.phases], now)
-    rows = [(s.phase.migration, s.phase.label, _window_text(s), s.state + (" (reported)" if s.reported else ""))
-            for s in states]
     print(f"As of {when(now)}")
-    print(format_table(("migration", "phase", "window (NZ time, UTC)", "state now"), rows))
+    print(format_table(STATUS_HEADERS, status_rows(states)))
     return 0
 
 
@@ -168,7 +152,7 @@ def cmd_escalation_change(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_oncall(args: argparse.Namespace, settings: Settings) -> int:
-    rota = oncall.load_rota()
+    rota = oncall.current_rota(settings.state_db)
     rows = [(n, step.role, step.name, step.slack_user, step.phone) for n, step in enumerate(rota.steps, start=1)]
     print(format_table(("step", "role", "name", "slack user", "phone"), rows))
     print(f"An unacknowledged page moves to the next step after {int(rota.ack_timeout.total_seconds() // 60)} minutes.")
@@ -185,18 +169,17 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     serve.serve(args.component, settings)
+    return 0
 
 
 def cmd_start(args: argparse.Namespace, settings: Settings) -> int:
-    """Build what is derived, then run every server under honcho until Ctrl-C."""
+    """Build what is derived, then run every server until Ctrl-C."""
     cmd_train(args, settings)
     serve.check_port_free(settings.rasa_host, settings.rasa_port, "RASA_PORT")
     serve.check_port_free("127.0.0.1", settings.action_port, "ACTION_PORT")
     print(f"helpdesk: the bot answers at {settings.rasa_url}/webhooks/rest/webhook "
           f"(try `.venv/bin/helpdesk ask \"hello\"` once it says it is up); Ctrl-C stops everything.")
-    honcho = shutil.which("honcho", path=os.path.dirname(sys.executable))
-    os.chdir(settings.root)
-    os.execv(honcho, [honcho, "start", "-f", str(settings.root / "Procfile")])
+    return serve.start_all(settings)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -244,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     bot_eval.set_defaults(func=cmd_eval)
     sub.add_parser("train", help="rebuild the FAQ index and generated NLU data, then train the Rasa model if its inputs changed").set_defaults(func=cmd_train)
 
-    srv = sub.add_parser("serve", help="run one server in the foreground (used by the Procfile)")
+    srv = sub.add_parser("serve", help="run one server in the foreground (make run starts each under one supervisor)")
     srv.add_argument("component", choices=serve.COMPONENTS)
     srv.set_defaults(func=cmd_serve)
 

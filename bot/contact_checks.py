@@ -35,11 +35,26 @@ def callback(text: str) -> str:
     value = text.strip()
     if _EMAIL.match(value) and len(value) <= 254:
         return value.lower()
-    phone = normalise_phone(value)
-    if phone:
-        return phone
+    number = normalise_phone(value)
+    if number:
+        return number
     raise InvalidAnswer("That doesn't look like a phone number or an email address. Please type a number such as "
                         "021 555 0199 or +64 4 498 6000, or an email address.")
+
+
+def phone(text: str) -> str:
+    value = normalise_phone(text.strip())
+    if value is None:
+        raise InvalidAnswer("That doesn't look like a phone number. Please type one such as 021 555 0199 or "
+                            "+64 4 498 6000.")
+    return value
+
+
+def email(text: str) -> str:
+    value = text.strip()
+    if not (_EMAIL.match(value) and len(value) <= 254):
+        raise InvalidAnswer("That doesn't look like an email address. Please type one such as oncall@example.co.nz.")
+    return value.lower()
 
 
 def plain_text(text: str, what: str, limit: int) -> str:

@@ -59,11 +59,17 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
 
 def ensure_table(db: sqlite_utils.Database, name: str, columns: dict, pk: str = "id",
                  unique: tuple[str, ...] = ()) -> sqlite_utils.db.Table:
-    """The table `name`, created on first use; creating takes the write lock so two processes can race."""
+    """The table `name`, created on first use (and given columns added since); creating takes the write
+    lock so two processes can race."""
     table = db[name]
     if not table.exists():
         with nullcontext() if db.conn.in_transaction else write_transaction(db):
             table.create(columns, pk=pk, if_not_exists=True)
             for column in unique:
                 table.create_index([column], unique=True, if_not_exists=True)
+    elif missing := [column for column in columns if column not in table.columns_dict]:
+        with nullcontext() if db.conn.in_transaction else write_transaction(db):
+            for column in missing:
+                if column not in table.columns_dict:  # another process may have added it meanwhile
+                    table.add_column(column, columns[column])
     return table

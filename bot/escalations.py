@@ -37,13 +37,17 @@ class Escalation:
     step: int  # index into the rota of the last step paged
     created_at: datetime
     paged_at: datetime | None
+    acknowledged_by: str = ""
+    slack_channel: str = ""  # where the page was posted: its thread is the live handoff's
+    slack_ts: str = ""
 
 
 def _tables(db: sqlite_utils.Database) -> tuple[sqlite_utils.db.Table, sqlite_utils.db.Table]:
     records = ensure_table(db, "escalations", {
         "id": int, "ref": str, "status": str, "priority": str, "conversation_id": str, "contact": str,
         "summary": str, "transcript": str, "step": int, "created_at": str, "paged_at": str,
-        "acknowledged_at": str, "acknowledged_by": str, "resolved_at": str, "resolved_by": str})
+        "acknowledged_at": str, "acknowledged_by": str, "resolved_at": str, "resolved_by": str,
+        "slack_channel": str, "slack_ts": str})
     events = ensure_table(db, "escalation_events",
                           {"id": int, "ref": str, "at": str, "what": str, "by": str, "detail": str})
     return records, events
@@ -53,7 +57,12 @@ def _record(row: dict) -> Escalation:
     return Escalation(row["ref"], row["status"], row["priority"], row["conversation_id"], json.loads(row["contact"]),
                       row["summary"], json.loads(row["transcript"]), row["step"],
                       datetime.fromisoformat(row["created_at"]),
-                      datetime.fromisoformat(row["paged_at"]) if row["paged_at"] else None)
+                      datetime.fromisoformat(row["paged_at"]) if row["paged_at"] else None,
+                      row["acknowledged_by"] or "", row["slack_channel"] or "", row["slack_ts"] or "")
+
+
+def _update(records: sqlite_utils.db.Table, ref: str, values: dict) -> None:
+    records.update(next(records.rows_where("ref = ?", [ref]))["id"], values)
 
 
 def _log(events: sqlite_utils.db.Table, ref: str, now: datetime, what: str, by: str = "", detail: str = "") -> None:
@@ -117,9 +126,11 @@ def _change(state_db: Path, ref: str, status: str, by: str, now: datetime) -> Es
     db = connect(state_db)
     with write_transaction(db):
         records, events = _tables(db)
-        row = next(records.rows_where("ref = ?", [current.ref]))
-        records.update(row["id"], {"status": status, f"{status}_at": now.isoformat(), f"{status}_by": by.strip()})
+        _update(records, current.ref, {"status": status, f"{status}_at": now.isoformat(), f"{status}_by": by.strip()})
         _log(events, current.ref, now, status, by=by.strip())
+    # The customer's chat learns of it: an engineer joins the conversation, or hands it back to the bot.
+    outbox.enqueue(state_db, f"handoff:{current.ref}:{status}", "handoff", {
+        "ref": current.ref, "conversation_id": current.conversation_id, "status": status, "by": by.strip()}, now)
     return get(state_db, current.ref)
 
 
@@ -129,6 +140,52 @@ def acknowledge(state_db: Path, ref: str, by: str, now: datetime) -> Escalation:
 
 def resolve(state_db: Path, ref: str, by: str, now: datetime) -> Escalation:
     return _change(state_db, ref, "resolved", by, now)
+
+
+def set_slack_thread(state_db: Path, ref: str, channel: str, ts: str) -> None:
+    """Remember the Slack message of the first page: replies in its thread reach the customer."""
+    case = get(state_db, ref)
+    db = connect(state_db)
+    with write_transaction(db):
+        records, _ = _tables(db)
+        _update(records, case.ref, {"slack_channel": channel, "slack_ts": ts})
+
+
+def find_by_thread(state_db: Path, channel: str, ts: str) -> Escalation | None:
+    records, _ = _tables(connect(state_db))
+    row = next(records.rows_where("slack_channel = ? and slack_ts = ?", [channel, ts]), None)
+    return _record(row) if row else None
+
+
+def in_handoff(state_db: Path, conversation_id: str) -> Escalation | None:
+    """The escalation whose engineer is talking with this conversation now, if any."""
+    records, _ = _tables(connect(state_db))
+    row = next(records.rows_where("conversation_id = ? and status = 'acknowledged'", [conversation_id],
+                                  order_by="id desc"), None)
+    return _record(row) if row else None
+
+
+def relay_from_customer(state_db: Path, conversation_id: str, text: str, message_id: str, now: datetime) -> Escalation:
+    """Queue what the customer wrote for the engineer's Slack thread (once per message id)."""
+    case = in_handoff(state_db, conversation_id)
+    if case is None:
+        raise EscalationError("no engineer is talking with this conversation now.")
+    if outbox.enqueue(state_db, f"relay:customer:{message_id}", "relay_to_engineer", {"ref": case.ref, "text": text}, now):
+        record_event(state_db, case.ref, "customer wrote", text, now)
+    return case
+
+
+def relay_from_engineer(state_db: Path, ref: str, text: str, by: str, message_id: str, now: datetime) -> Escalation:
+    """Queue the engineer's reply for the customer's chat (once per message id)."""
+    case = get(state_db, ref)
+    if case.status != "acknowledged":
+        raise EscalationError(f"{case.ref} is {case.status}; acknowledge it before replying to the customer.")
+    if not text.strip():
+        raise EscalationError("the reply is empty; type what the customer should read.")
+    if outbox.enqueue(state_db, f"relay:engineer:{message_id}", "relay_to_customer",
+                      {"ref": case.ref, "conversation_id": case.conversation_id, "text": text.strip(), "by": by}, now):
+        record_event(state_db, case.ref, "engineer wrote", text.strip(), now, by=by)
+    return case
 
 
 def escalate_unanswered(state_db: Path, rota: Rota, now: datetime) -> list[str]:
@@ -143,8 +200,7 @@ def escalate_unanswered(state_db: Path, rota: Rota, now: datetime) -> list[str]:
         db = connect(state_db)
         with write_transaction(db):
             records, events = _tables(db)
-            row = next(records.rows_where("ref = ?", [escalation.ref]))
-            records.update(row["id"], {"step": step, "paged_at": now.isoformat()})
+            _update(records, escalation.ref, {"step": step, "paged_at": now.isoformat()})
             _log(events, escalation.ref, now, "paged", detail=f"{rota.steps[step].role} (no acknowledgement in "
                                                               f"{int(rota.ack_timeout.total_seconds() // 60)} min)")
         _page(state_db, escalation, rota, step, now)
@@ -152,11 +208,16 @@ def escalate_unanswered(state_db: Path, rota: Rota, now: datetime) -> list[str]:
     return moved
 
 
+def record_event(state_db: Path, ref: str, what: str, detail: str, now: datetime, by: str = "") -> None:
+    """Add a step to an escalation's history (a delivery, a relay)."""
+    db = connect(state_db)
+    with write_transaction(db):
+        _, events = _tables(db)
+        _log(events, ref, now, what, by=by, detail=detail)
+
+
 def record_delivery_failure(state_db: Path, message: outbox.OutboxMessage, error: str, now: datetime) -> None:
-    """Outbox hook: a page that could not be delivered shows in its escalation's history."""
+    """Outbox hook: a message about an escalation that could not be delivered shows in its history."""
     ref = message.payload.get("ref")
     if ref:
-        db = connect(state_db)
-        with write_transaction(db):
-            _, events = _tables(db)
-            _log(events, ref, now, "delivery failed", detail=f"attempt {message.attempts + 1}: {error}")
+        record_event(state_db, ref, "delivery failed", f"{message.kind}, attempt {message.attempts + 1}: {error}", now)

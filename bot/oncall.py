@@ -1,12 +1,13 @@
 """The on-call rota (data/oncall.yml): who is paged, in which order, and how long each has to answer."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import yaml
 
+from bot.db import connect, ensure_table, write_transaction
 from bot.errors import ConfigError
 from bot.settings import PROJECT_ROOT
 
@@ -37,3 +38,35 @@ def load_rota(path: Path = ROTA_FILE) -> Rota:
     if not steps or minutes <= 0:
         raise ConfigError(f"the on-call rota {path} needs at least one step and a positive ack_timeout_minutes.")
     return Rota(steps, timedelta(minutes=minutes))
+
+
+def _changes(state_db: Path):
+    return ensure_table(connect(state_db), "oncall_changes", {
+        "id": int, "step": int, "name": str, "slack_user": str, "phone": str, "by": str, "at": str})
+
+
+def current_rota(state_db: Path, path: Path = ROTA_FILE) -> Rota:
+    """The rota file with the latest change to each step (from `change_step`) applied."""
+    rota = load_rota(path)
+    steps = list(rota.steps)
+    for change in _changes(state_db).rows_where(order_by="id"):
+        if change["step"] < len(steps):
+            steps[change["step"]] = replace(steps[change["step"]], name=change["name"],
+                                            slack_user=change["slack_user"], phone=change["phone"])
+    return Rota(tuple(steps), rota.ack_timeout)
+
+
+def change_step(state_db: Path, step_number: int, name: str, slack_user: str, phone: str, by: str,
+                now: datetime, path: Path = ROTA_FILE) -> Rota:
+    """Put someone else on step `step_number` (1 = primary) of the rota; kept in the history."""
+    rota = current_rota(state_db, path)
+    if not 1 <= step_number <= len(rota.steps):
+        raise ConfigError(f"the rota has steps 1 to {len(rota.steps)}; there is no step {step_number}.")
+    if not name.strip() or not by.strip():
+        raise ConfigError("say who goes on call (a name) and who makes the change.")
+    old = rota.steps[step_number - 1]
+    table = _changes(state_db)
+    with write_transaction(table.db):
+        table.insert({"step": step_number - 1, "name": name.strip(), "slack_user": slack_user.strip() or old.slack_user,
+                      "phone": phone.strip() or old.phone, "by": by.strip(), "at": now.isoformat()})
+    return current_rota(state_db, path)

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Collection
 
 import sqlite_utils
 
@@ -55,15 +55,24 @@ def enqueue(state_db: Path, key: str, kind: str, payload: dict, now: datetime) -
     return True
 
 
-def pending(state_db: Path) -> list[dict]:
-    return list(_table(connect(state_db)).rows_where("status = 'pending'", order_by="id"))
+def pending(state_db: Path, kinds: Collection[str] | None = None) -> list[dict]:
+    """Messages not delivered yet, oldest first (only of `kinds`, when given)."""
+    rows = _table(connect(state_db)).rows_where("status = 'pending'", order_by="id")
+    return [row for row in rows if kinds is None or row["kind"] in kinds]
+
+
+def sent(state_db: Path, kinds: Collection[str] | None = None) -> list[dict]:
+    rows = _table(connect(state_db)).rows_where("status = 'sent'", order_by="id")
+    return [row for row in rows if kinds is None or row["kind"] in kinds]
 
 
 def drain(state_db: Path, send: Callable[[OutboxMessage], None], now: datetime,
-          on_failure: Callable[[OutboxMessage, str, datetime], None] | None = None) -> DrainReport:
-    """Send every message that is due; a failure is kept for a later try (and reported to `on_failure`)."""
+          on_failure: Callable[[OutboxMessage, str, datetime], None] | None = None,
+          kinds: Collection[str] | None = None) -> DrainReport:
+    """Send every message (of `kinds`) that is due; a failure is kept for a later try and reported to
+    `on_failure`. Each process drains the kinds it can deliver, so no message has two senders."""
     report = DrainReport([], [])
-    for row in pending(state_db):
+    for row in pending(state_db, kinds):
         if datetime.fromisoformat(row["next_attempt_at"]) > now:
             continue
         message = OutboxMessage(row["id"], row["key"], row["kind"], json.loads(row["payload"]), row["attempts"])

@@ -34,6 +34,19 @@ def send_message(settings: Settings, text: str, sender: str = "cli", timeout: fl
     return _request(url, {"sender": sender, "message": text}, timeout=timeout) or []
 
 
+def trigger_intent(settings: Settings, conversation_id: str, intent: str, entities: dict[str, str],
+                   timeout: float = 30.0) -> list[dict]:
+    """Inject an intent into a conversation (Rasa's HTTP API); the bot's reply goes to the conversation's
+    latest channel (pushed to the web chat's socket) and is returned too."""
+    if not settings.rasa_token:
+        raise BotUnavailable("Rasa's HTTP API is off, so nothing can reach a customer's chat; set RASA_API_TOKEN "
+                             "(`make run` sets one for its own servers).")
+    query = urllib.parse.urlencode({"output_channel": "latest", "token": settings.rasa_token})
+    url = f"{settings.rasa_url}/conversations/{urllib.parse.quote(conversation_id, safe='')}/trigger_intent?{query}"
+    reply = _request(url, {"name": intent, "entities": entities}, timeout=timeout) or {}
+    return reply.get("messages") or []
+
+
 def model_loaded(settings: Settings) -> bool:
     """True when the server answers and, if its API is on, reports a loaded model."""
     if settings.rasa_token:

@@ -1,16 +1,21 @@
-"""Starts one server process of the helpdesk (what each Procfile line runs)."""
+"""Starts the helpdesk's server processes: one at a time (`helpdesk serve X`) or all under honcho (`make run`)."""
 from __future__ import annotations
 
 import errno
+import logging
 import os
+import secrets
+import shlex
 import socket
+import sys
+from pathlib import Path
 from typing import NoReturn
 
 from bot.errors import ConfigError, PortInUse
 from bot.settings import Settings
 from bot.training import rasa_env, rasa_executable, require_model
 
-COMPONENTS = ("rasa", "actions")
+COMPONENTS = ("rasa", "actions", "worker", "slack")
 
 
 def check_port_free(host: str, port: int, setting: str) -> None:
@@ -53,8 +58,48 @@ def command_for(component: str, settings: Settings) -> tuple[list[str], dict[str
     raise ConfigError(f"unknown component {component!r}; choose one of: {', '.join(COMPONENTS)}.")
 
 
-def serve(component: str, settings: Settings) -> NoReturn:
-    """Replace this process with the server for `component`."""
+def serve(component: str, settings: Settings) -> None:
+    """Run the server for `component` in the foreground (the Rasa ones replace this process)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if component == "worker":
+        from bot import worker
+        worker.run(settings)
+        return
+    if component == "slack":
+        from helpdesk_slack import main as slack_main  # the channel layer: imported only to run it
+        slack_main.serve(settings)
+        return
     command, env = command_for(component, settings)
     os.chdir(settings.root)
     os.execve(command[0], command, env)
+
+
+def components_to_start(settings: Settings) -> tuple[list[str], list[str]]:
+    """The components `make run` starts, and one line for each that stays off and why."""
+    started = ["rasa", "actions", "worker"]
+    off = []
+    if settings.slack.enabled:
+        started.append("slack")
+    else:
+        off.append(f"Slack is off ({settings.slack.off_reason}; see .env.example and slack/manifest.yml).")
+    return started, off
+
+
+def start_all(settings: Settings) -> int:
+    """Run every component under one supervisor until Ctrl-C; returns the exit code."""
+    from honcho.manager import Manager
+
+    env = dict(os.environ)
+    if not settings.rasa_token:
+        # The worker injects engineers' replies into chats through Rasa's API, so it must be on; the token
+        # is this run's own and the API listens on RASA_HOST only.
+        env["RASA_API_TOKEN"] = secrets.token_urlsafe(24)
+    started, off = components_to_start(settings)
+    for line in off:
+        print(f"helpdesk: {line}")
+    helpdesk = shlex.quote(str(Path(sys.executable).with_name("helpdesk")))
+    manager = Manager()
+    for component in started:
+        manager.add_process(component, f"{helpdesk} serve {component}", env=env, cwd=str(settings.root))
+    manager.loop()
+    return manager.returncode or 0

@@ -5,6 +5,7 @@ Every port, path and secret has a documented default in .env.example.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -39,12 +40,67 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
     return int(raw)
 
 
+def _ids(env: Mapping[str, str], name: str) -> frozenset[str]:
+    """A comma- or space-separated list of Slack IDs."""
+    return frozenset(part for part in re.split(r"[,\s]+", env.get(name, "")) if part)
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise ConfigError(f"{name}={raw!r} is not a positive number of seconds; set it to e.g. 2.")
+    return value
+
+
 def _path(env: Mapping[str, str], name: str, default: Path, root: Path) -> Path:
     raw = env.get(name, "").strip()
     if not raw:
         return default
     path = Path(raw).expanduser()
     return path if path.is_absolute() else root / path
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    """The Slack app's tokens, channels and staff list; Slack is off without a bot token and signing secret."""
+    bot_token: str | None = field(default=None, repr=False)
+    signing_secret: str | None = field(default=None, repr=False)
+    app_token: str | None = field(default=None, repr=False)  # given: Socket Mode instead of HTTP
+    api_url: str = "https://slack.com/api/"
+    oncall_channel: str = ""
+    updates_channel: str = ""
+    staff_users: frozenset[str] = frozenset()
+    staff_channel: str = ""
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.bot_token and (self.signing_secret or self.app_token))
+
+    @property
+    def off_reason(self) -> str:
+        if not self.bot_token:
+            return "SLACK_BOT_TOKEN is not set"
+        return "neither SLACK_SIGNING_SECRET (HTTP mode) nor SLACK_APP_TOKEN (Socket Mode) is set"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "SlackSettings":
+        api_url = env.get("SLACK_API_URL", "").strip() or cls.api_url
+        return cls(
+            bot_token=env.get("SLACK_BOT_TOKEN", "").strip() or None,
+            signing_secret=env.get("SLACK_SIGNING_SECRET", "").strip() or None,
+            app_token=env.get("SLACK_APP_TOKEN", "").strip() or None,
+            api_url=api_url if api_url.endswith("/") else api_url + "/",
+            oncall_channel=env.get("SLACK_ONCALL_CHANNEL", "").strip(),
+            updates_channel=env.get("SLACK_UPDATES_CHANNEL", "").strip(),
+            staff_users=_ids(env, "SLACK_STAFF_USERS"),
+            staff_channel=env.get("SLACK_STAFF_CHANNEL", "").strip(),
+        )
 
 
 @dataclass(frozen=True)
@@ -63,6 +119,8 @@ class Settings:
     slack_port: int = 3000
     rasa_token: str | None = field(default=None, repr=False)
     now: datetime | None = None
+    worker_interval: float = 2.0  # seconds between the background worker's rounds
+    slack: "SlackSettings" = field(default_factory=lambda: SlackSettings())
 
     @property
     def rasa_url(self) -> str:
@@ -96,4 +154,6 @@ class Settings:
             slack_port=_port(env, "SLACK_PORT", 3000),
             rasa_token=env.get("RASA_API_TOKEN", "").strip() or None,
             now=parse_instant(now_text, setting="HELPDESK_NOW") if now_text else None,
+            worker_interval=_seconds(env, "HELPDESK_WORKER_INTERVAL", 2.0),
+            slack=SlackSettings.from_env(env),
         )

@@ -120,3 +120,19 @@ def product_status(product: str, states: list[PhaseState], migrations: list[Migr
             lines.append(f"{state.phase.label} is in progress: {product} is {impact.status}. {impact.evidence}")
     until = min(s.end for s in running if s.end)
     return f"As of {when(now)}: " + " ".join(lines) + f" The window ends {when(until)}."
+
+
+def window_text(state: PhaseState) -> str:
+    """A phase's window in force, or its deadline."""
+    if state.start and state.end:
+        return f"{when(state.start)} – {when(state.end)}"
+    return f"by {when(state.end)}" if state.end else "not dated"
+
+
+STATUS_HEADERS = ("migration", "phase", "window (NZ time, UTC)", "state now")
+
+
+def status_rows(states: list[PhaseState]) -> list[tuple[str, str, str, str]]:
+    """The status table (one row per phase), as `helpdesk status` and Slack's /phase show it."""
+    return [(s.phase.migration, s.phase.label, window_text(s), s.state + (" (reported)" if s.reported else ""))
+            for s in states]

@@ -59,7 +59,7 @@ def trained_model() -> Path:
 
 
 class RunningBot:
-    """The real `rasa run` and `rasa run actions`, started as the Procfile starts them."""
+    """The real `rasa run` and `rasa run actions`, started as `make run` starts them."""
 
     def __init__(self, env: dict[str, str], log_dir: Path) -> None:
         self.env = {**os.environ, **env}

@@ -1,0 +1,38 @@
+"""Form validation driven by a table of answer checks (see bot.contact_checks)."""
+from __future__ import annotations
+
+import abc
+from typing import Any, Callable
+
+from rasa_sdk import FormValidationAction
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot import contact_checks
+
+Check = Callable[[str], str]
+
+
+def checked_answer(slot: str, value: Any, dispatcher: CollectingDispatcher, check: Check) -> dict[str, Any]:
+    """Run `check` on the answer; on a bad answer say why and ask again (the slot stays empty)."""
+    try:
+        return {slot: check(str(value or ""))}
+    except contact_checks.InvalidAnswer as problem:
+        dispatcher.utter_message(text=str(problem))
+        return {slot: None}
+
+
+class CheckedFormValidation(FormValidationAction, abc.ABC):
+    """Rasa asks for a `validate_<slot>` method per slot; the table `checks` answers them all
+    (a subclass may still write its own method for a slot that needs more)."""
+
+    checks: dict[str, Check] = {}
+
+    @abc.abstractmethod
+    def name(self) -> str:
+        """The validation action's name, validate_<form name>."""
+
+    def __getattr__(self, name: str):
+        slot = name.removeprefix("validate_")
+        if name.startswith("validate_") and slot in self.checks:
+            return lambda value, dispatcher, tracker, domain: checked_answer(slot, value, dispatcher, self.checks[slot])
+        raise AttributeError(name)

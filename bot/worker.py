@@ -1,0 +1,82 @@
+"""The background worker: the clock-driven part of the helpdesk, one round every few seconds.
+
+Each round pages the next step of the rota for unacknowledged escalations, queues the maintenance
+notices that are due, and delivers the outbox messages bound for customers' chats (through Rasa's API).
+Slack-bound messages are delivered by the Slack app's own loop (slack/delivery.py).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot import escalations, notices, outbox, rasa_client
+from bot.clock import Clock
+from bot.errors import HelpdeskError
+from bot.oncall import current_rota
+from bot.schedule import load_migrations
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+CHAT_KINDS = ("handoff", "relay_to_customer")  # delivered here; every other kind goes to Slack
+
+
+@dataclass
+class RoundReport:
+    paged_next_step: list[str] = field(default_factory=list)
+    notices_queued: list[str] = field(default_factory=list)
+    delivered: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def deliver_to_chat(settings: Settings, message: outbox.OutboxMessage) -> None:
+    """Tell the customer's chat that an engineer joined or left, or what the engineer wrote."""
+    payload = message.payload
+    entities = {"ref": payload["ref"], "engineer": payload.get("by") or ""}
+    if message.kind == "handoff":
+        intent = "EXTERNAL_handoff_started" if payload["status"] == "acknowledged" else "EXTERNAL_handoff_ended"
+    elif message.kind == "relay_to_customer":
+        intent, entities["text"] = "EXTERNAL_engineer_message", payload["text"]
+    else:
+        raise ValueError(f"the worker does not deliver {message.kind!r} messages")
+    rasa_client.trigger_intent(settings, payload["conversation_id"], intent, entities)
+
+
+def queue_notices(settings: Settings, now: datetime) -> list[str]:
+    """Put the maintenance notices that are due into the outbox, each once."""
+    queued = []
+    for notice in notices.notices_due(settings.state_db, load_migrations(settings.faq_db), now):
+        outbox.enqueue(settings.state_db, notice.key, "notice", {"text": notice.text}, now)
+        notices.mark_sent(settings.state_db, notice, now)
+        queued.append(notice.key)
+    return queued
+
+
+def run_round(settings: Settings, now: datetime) -> RoundReport:
+    """One round of the worker at `now` (tests call this with the clock they want)."""
+    report = RoundReport()
+    report.paged_next_step = escalations.escalate_unanswered(settings.state_db, current_rota(settings.state_db), now)
+    report.notices_queued = queue_notices(settings, now)
+    drained = outbox.drain(settings.state_db, lambda message: deliver_to_chat(settings, message), now,
+                           on_failure=escalations.record_delivery_failure, kinds=CHAT_KINDS)
+    report.delivered, report.failed = drained.sent, drained.failed
+    return report
+
+
+def run(settings: Settings, stop: threading.Event | None = None) -> None:
+    """Run rounds until `stop` is set; a failed round is logged and the next one tries again."""
+    stop = stop or threading.Event()
+    clock = Clock(settings.now)
+    logger.info("helpdesk worker: a round every %.1f s", settings.worker_interval)
+    while not stop.is_set():
+        try:
+            report = run_round(settings, clock.now())
+        except HelpdeskError as exc:
+            logger.error("helpdesk worker: %s", exc)
+        else:
+            for ref in report.paged_next_step:
+                logger.info("%s: not acknowledged in time, paged the next step", ref)
+            for key, error in report.failed:
+                logger.warning("delivery of %s failed (will retry): %s", key, error)
+        stop.wait(settings.worker_interval)

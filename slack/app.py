@@ -1,0 +1,68 @@
+"""The Bolt app: which Slack request goes to which listener. The listeners live in their own modules."""
+from __future__ import annotations
+
+import logging
+import re
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.clock import Clock
+from bot.settings import Settings
+from helpdesk_slack import asking, commands, escalation_actions, home
+from helpdesk_slack.context import AppContext
+from helpdesk_slack.staff import StaffList
+
+logger = logging.getLogger(__name__)
+
+
+def web_client(settings: Settings) -> WebClient:
+    return WebClient(token=settings.slack.bot_token, base_url=settings.slack.api_url, timeout=10)
+
+
+def build_app(settings: Settings, client: WebClient | None = None) -> tuple[App, AppContext]:
+    """The Bolt app and the context its listeners share (Slack must be configured: settings.slack.enabled)."""
+    client = client or web_client(settings)
+    context = AppContext(settings, client, StaffList(settings.slack, client), Clock(settings.now))
+    app = App(token=settings.slack.bot_token, signing_secret=settings.slack.signing_secret or "socket-mode",
+              client=client, request_verification_enabled=bool(settings.slack.signing_secret),
+              logger=logger)
+
+    def ack_now(ack) -> None:
+        ack()
+
+    # Asking the bot: acknowledged at once, answered in the background (Rasa may take seconds).
+    def on_message(event: dict, client: WebClient) -> None:
+        if event.get("subtype") or event.get("bot_id"):
+            return  # edits, joins and bots' own messages are not questions
+        if event.get("channel_type") == "im":
+            asking.answer_event(context, event, client)
+        elif event.get("thread_ts") and event.get("channel") == settings.slack.oncall_channel:
+            escalation_actions.thread_reply(context, event, client)
+
+    def on_mention(event: dict, client: WebClient) -> None:
+        if event.get("thread_ts") and event.get("channel") == settings.slack.oncall_channel:
+            return  # in a page's thread, the message event relays it; the bot keeps out
+        asking.answer_event(context, event, client)
+
+    app.event("message")(ack=ack_now, lazy=[on_message])
+    app.event("app_mention")(ack=ack_now, lazy=[on_mention])
+    app.action(re.compile(r"rasa_button_\d+"))(ack=ack_now, lazy=[lambda body, client: asking.answer_button(context, body, client)])
+
+    app.command("/faq")(lambda command, ack: commands.faq(context, command, ack))
+    app.command("/phase")(lambda command, ack: commands.phase(context, command, ack))
+    app.command("/oncall")(lambda command, ack: commands.oncall_command(context, command, ack))
+    app.action("faq_post")(ack=ack_now, lazy=[lambda body, client: commands.post_faq_answer(context, body, client)])
+
+    app.event("app_home_opened")(ack=ack_now, lazy=[lambda event, client: home.opened(context, event, client)])
+
+    app.action(re.compile(r"escalation_(acknowledge|resolve)"))(
+        ack=ack_now, lazy=[lambda body, client: escalation_actions.change_status(context, body, client)])
+
+    def on_reply(ack, body: dict, client: WebClient) -> None:
+        ack()
+        escalation_actions.open_reply(context, body, client)
+
+    app.action("escalation_reply")(on_reply)
+    app.view("escalation_reply")(lambda ack, body, view: escalation_actions.reply_submitted(context, body, view, ack))
+    return app, context

@@ -1,0 +1,27 @@
+"""What every listener of the Slack app needs: settings, the Web API client, the staff list, the FAQ searcher."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+
+from bot.clock import Clock
+from bot.settings import Settings
+from faq_index.search import FaqSearcher, searcher_for
+from helpdesk_slack.staff import StaffList
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    client: WebClient
+    staff: StaffList
+    clock: Clock
+    _searcher: FaqSearcher | None = None
+
+    @property
+    def searcher(self) -> FaqSearcher:
+        if self._searcher is None:
+            self._searcher = searcher_for(self.settings.faq_db)
+        self._searcher.refresh()
+        return self._searcher

@@ -1,0 +1,102 @@
+"""Delivers the outbox's Slack-bound messages (pages, customers' words, maintenance notices) and keeps the
+Home tab current. Runs as a loop beside the Slack app; `run_round` is one pass at a given instant."""
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+
+from slack_sdk import WebClient
+
+from bot import escalations, outbox
+from bot.errors import ConfigError, HelpdeskError
+from bot.oncall import current_rota
+from helpdesk_slack import blocks, home
+from helpdesk_slack.context import AppContext
+from helpdesk_slack.text import escape, plain_sections
+
+logger = logging.getLogger(__name__)
+SLACK_KINDS = ("page", "transcript", "relay_to_engineer", "notice")
+
+
+class SlackDelivery:
+    def __init__(self, app: AppContext, client: WebClient) -> None:
+        self.app = app
+        self.client = client
+        self._home_fingerprint: str | None = None
+
+    @property
+    def _state_db(self):
+        return self.app.settings.state_db
+
+    def _channel(self, name: str, setting: str) -> str:
+        if not name:
+            raise ConfigError(f"{setting} is not set, so this message has nowhere to go; set it to a channel ID.")
+        return name
+
+    def send(self, message: outbox.OutboxMessage, now: datetime) -> None:
+        """Deliver one outbox message; any exception leaves it queued for a retry."""
+        if message.kind == "page":
+            self._page(message, now)
+        else:
+            {"transcript": self._transcript, "relay_to_engineer": self._relay, "notice": self._notice}[message.kind](message)
+
+    def _page(self, message: outbox.OutboxMessage, now: datetime) -> None:
+        payload = message.payload
+        case = escalations.get(self._state_db, payload["ref"])
+        rota = current_rota(self._state_db)
+        step = rota.steps[min(payload["step"], len(rota.steps) - 1)]
+        if case.slack_ts:  # a later step: in the page's thread, shown in the channel too
+            self.client.chat_postMessage(channel=case.slack_channel, thread_ts=case.slack_ts, reply_broadcast=True,
+                                         text=blocks.next_step(case, step, rota))
+        else:
+            channel = self._channel(self.app.settings.slack.oncall_channel, "SLACK_ONCALL_CHANNEL")
+            text, page_blocks = blocks.page(case, step, rota)
+            posted = self.client.chat_postMessage(channel=channel, text=text, blocks=page_blocks)
+            escalations.set_slack_thread(self._state_db, case.ref, posted["channel"], posted["ts"])
+            outbox.enqueue(self._state_db, f"transcript:{case.ref}", "transcript", {"ref": case.ref}, now)
+        escalations.record_event(self._state_db, case.ref, "page delivered", f"{step.role} in Slack", now)
+
+    def _transcript(self, message: outbox.OutboxMessage) -> None:
+        case = escalations.get(self._state_db, message.payload["ref"])
+        self.client.chat_postMessage(channel=case.slack_channel, thread_ts=case.slack_ts,
+                                     text=escape(f"Transcript of {case.ref}"), blocks=blocks.transcript(case))
+
+    def _relay(self, message: outbox.OutboxMessage) -> None:
+        case = escalations.get(self._state_db, message.payload["ref"])
+        if not case.slack_ts:
+            raise HelpdeskError(f"the page of {case.ref} has not reached Slack yet")
+        text = f"Customer: {message.payload['text']}"
+        self.client.chat_postMessage(channel=case.slack_channel, thread_ts=case.slack_ts, text=escape(text),
+                                     blocks=plain_sections(text))
+
+    def _notice(self, message: outbox.OutboxMessage) -> None:
+        channel = self._channel(self.app.settings.slack.updates_channel, "SLACK_UPDATES_CHANNEL")
+        text = message.payload["text"]
+        self.client.chat_postMessage(channel=channel, text=escape(text), blocks=plain_sections(text))
+
+    def refresh_home(self) -> bool:
+        """Republish the Home tab for everyone who opened it, when a phase's state has changed."""
+        view, fingerprint = home.view_and_fingerprint(self.app)
+        if fingerprint == self._home_fingerprint:
+            return False
+        home.republish_all(self.app, self.client, view)
+        self._home_fingerprint = fingerprint
+        return True
+
+    def run_round(self, now: datetime) -> outbox.DrainReport:
+        report = outbox.drain(self._state_db, lambda message: self.send(message, now), now, on_failure=escalations.record_delivery_failure,
+                              kinds=SLACK_KINDS)
+        self.refresh_home()
+        return report
+
+    def run(self, stop: threading.Event, interval: float) -> None:
+        """Rounds until `stop` is set; a failed round is logged and the next one tries again."""
+        while not stop.is_set():
+            try:
+                report = self.run_round(self.app.clock.now())
+                for key, error in report.failed:
+                    logger.warning("Slack delivery of %s failed (will retry): %s", key, error)
+            except Exception:  # the loop's edge: log it and go on, the outbox keeps every message
+                logger.exception("Slack delivery round failed")
+            stop.wait(interval)

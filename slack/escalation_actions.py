@@ -1,0 +1,88 @@
+"""The on-call channel: Acknowledge / Resolve / Reply on a page, and thread replies relayed to the customer."""
+from __future__ import annotations
+
+import json
+import logging
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackClientError
+
+from bot import escalations
+from bot.errors import HelpdeskError
+from helpdesk_slack import blocks
+from helpdesk_slack.context import AppContext
+from helpdesk_slack.staff import REFUSAL
+from helpdesk_slack.text import escape
+
+logger = logging.getLogger(__name__)
+
+
+def _tell(client: WebClient, channel: str, user: str, text: str, thread_ts: str | None = None) -> None:
+    """A note only `user` sees."""
+    client.chat_postEphemeral(channel=channel, user=user, text=escape(text), thread_ts=thread_ts)
+
+
+def change_status(app: AppContext, body: dict, client: WebClient) -> None:
+    """Acknowledge or Resolve: update the escalation, then the page's buttons and status line."""
+    action, user = body["actions"][0], body["user"]
+    channel, message = body["channel"]["id"], body["message"]
+    if not app.staff.is_staff(user["id"]):
+        _tell(client, channel, user["id"], REFUSAL)
+        return
+    change = escalations.acknowledge if action["action_id"] == "escalation_acknowledge" else escalations.resolve
+    name = user.get("name") or user.get("username") or user["id"]
+    try:
+        case = change(app.settings.state_db, action["value"], name, app.clock.now())
+    except HelpdeskError as exc:
+        _tell(client, channel, user["id"], str(exc))
+        return
+    client.chat_update(channel=channel, ts=message["ts"], text=message.get("text") or case.ref,
+                       blocks=blocks.with_status(message.get("blocks") or [], case))
+
+
+def open_reply(app: AppContext, body: dict, client: WebClient) -> None:
+    """Reply: a modal to write to the customer (the trigger expires in 3 s, so this runs before the ack)."""
+    ref = body["actions"][0]["value"]
+    client.views_open(trigger_id=body["trigger_id"],
+                      view=blocks.reply_modal(ref, body["channel"]["id"], body["message"]["ts"]))
+
+
+def _relay(app: AppContext, ref: str, text: str, user: dict, message_id: str) -> str | None:
+    """Queue the engineer's words for the customer; returns why not, if they cannot go."""
+    if not app.staff.is_staff(user["id"]):
+        return REFUSAL
+    try:
+        escalations.relay_from_engineer(app.settings.state_db, ref, text, user.get("name") or user["id"], message_id,
+                                        app.clock.now())
+    except HelpdeskError as exc:
+        return str(exc)
+    return None
+
+
+def reply_submitted(app: AppContext, body: dict, view: dict, ack) -> None:
+    meta = json.loads(view["private_metadata"])
+    text = view["state"]["values"]["reply"]["text"]["value"] or ""
+    problem = _relay(app, meta["ref"], text, body["user"], f"view:{view['id']}")
+    if problem:
+        ack(response_action="errors", errors={"reply": problem})
+        return
+    ack()
+
+
+def thread_reply(app: AppContext, event: dict, client: WebClient) -> None:
+    """A reply in a page's thread goes to the customer while the escalation is acknowledged."""
+    case = escalations.find_by_thread(app.settings.state_db, event["channel"], event["thread_ts"])
+    if case is None:
+        return
+    user = {"id": event["user"], "name": event.get("user_name") or _display_name(client, event["user"])}
+    problem = _relay(app, case.ref, event.get("text") or "", user, f"{event['channel']}:{event['ts']}")
+    if problem:
+        _tell(client, event["channel"], event["user"], f"Not sent to the customer: {problem}", event["thread_ts"])
+
+
+def _display_name(client: WebClient, user_id: str) -> str:
+    try:
+        profile = client.users_info(user=user_id)["user"]
+    except SlackClientError:  # the name is a nicety; the relay must not fail for it
+        return user_id
+    return profile.get("real_name") or profile.get("name") or user_id
