@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
-from bot import doctor, escalations, evaluation, notices, oncall, phase_status, rasa_client, schedule, serve, training
+from bot import customer_contacts, doctor, escalations, evaluation, notices, oncall, phase_status, rasa_client, schedule, serve, training, worker
 from bot.clock import Clock, parse_instant
 from bot.table import format_table
 from bot.status_replies import STATUS_HEADERS, status_rows, when
@@ -159,6 +159,37 @@ def cmd_oncall(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_oncall_set(args: argparse.Namespace, settings: Settings) -> int:
+    rota = oncall.change_step(settings.state_db, args.step, args.name, args.slack_user, args.phone, args.by,
+                              Clock(settings.now).now())
+    step = rota.steps[args.step - 1]
+    print(f"step {args.step} ({step.role}) is now {step.name} ({step.slack_user}, {step.phone})")
+    return 0
+
+
+def cmd_contacts(args: argparse.Namespace, settings: Settings) -> int:
+    rows = [(c.company, c.name, c.phone, c.email, when(c.saved_at)) for c in customer_contacts.listing(settings.state_db)]
+    print(format_table(("company", "on-call engineer", "phone", "email", "saved"), rows))
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.once:
+        serve.configure_logging()
+        worker.run(settings)
+        return 0
+    report = worker.run_round(settings, Clock(settings.now).now())
+    for ref in report.paged_next_step:
+        print(f"{ref}: not acknowledged in time, paged the next step")
+    for key in report.notices_queued:
+        print(f"notice queued: {key}")
+    for key in report.delivered:
+        print(f"delivered: {key}")
+    for key, error in report.failed:
+        print(f"not delivered (will retry): {key}: {error}")
+    return 0
+
+
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     changed = training.generate_training_data(settings)
     print(f"training data {training.GENERATED_NLU}: {'regenerated' if changed else 'up to date'}")
@@ -220,7 +251,21 @@ def build_parser() -> argparse.ArgumentParser:
         change.add_argument("ref", help="e.g. ESC-0042")
         change.add_argument("--by", required=True, help="who does it")
         change.set_defaults(func=cmd_escalation_change)
-    sub.add_parser("oncall", help="the on-call rota: who is paged, in order").set_defaults(func=cmd_oncall)
+    on_call = sub.add_parser("oncall", help="the on-call rota: who is paged, in order (set: change a step)")
+    on_call.set_defaults(func=cmd_oncall)
+    oncall_sub = on_call.add_subparsers(dest="oncall_command", metavar="ONCALL_COMMAND")
+    oncall_set = oncall_sub.add_parser("set", help="put someone else on a step of the rota")
+    oncall_set.add_argument("step", type=int, help="1 = primary, 2 = secondary, ...")
+    oncall_set.add_argument("name")
+    oncall_set.add_argument("--slack-user", default="", help="their Slack user ID (default: keep the step's)")
+    oncall_set.add_argument("--phone", default="", help="their phone (default: keep the step's)")
+    oncall_set.add_argument("--by", required=True, help="who makes the change")
+    oncall_set.set_defaults(func=cmd_oncall_set)
+    sub.add_parser("contacts", help="customers' own on-call engineers, as they gave them to the bot").set_defaults(
+        func=cmd_contacts)
+    work = sub.add_parser("worker", help="page the next step when a page is unanswered, queue notices, deliver to chats")
+    work.add_argument("--once", action="store_true", help="one round now (HELPDESK_NOW applies), then exit")
+    work.set_defaults(func=cmd_worker)
 
     bot_eval = sub.add_parser("eval", help="send the labelled questions through the running bot and score the answers")
     bot_eval.add_argument("--dev-set", default=str(DEV_SET), help="labelled questions (default: tests/data/faq_dev.yml)")

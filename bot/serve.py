@@ -15,7 +15,7 @@ from bot.errors import ConfigError, PortInUse
 from bot.settings import Settings
 from bot.training import rasa_env, rasa_executable, require_model
 
-COMPONENTS = ("rasa", "actions", "worker", "slack")
+COMPONENTS = ("rasa", "actions", "slack")
 
 
 def check_port_free(host: str, port: int, setting: str) -> None:
@@ -58,13 +58,13 @@ def command_for(component: str, settings: Settings) -> tuple[list[str], dict[str
     raise ConfigError(f"unknown component {component!r}; choose one of: {', '.join(COMPONENTS)}.")
 
 
+def configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
 def serve(component: str, settings: Settings) -> None:
     """Run the server for `component` in the foreground (the Rasa ones replace this process)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if component == "worker":
-        from bot import worker
-        worker.run(settings)
-        return
+    configure_logging()
     if component == "slack":
         from helpdesk_slack import main as slack_main  # the channel layer: imported only to run it
         slack_main.serve(settings)
@@ -76,7 +76,7 @@ def serve(component: str, settings: Settings) -> None:
 
 def components_to_start(settings: Settings) -> tuple[list[str], list[str]]:
     """The components `make run` starts, and one line for each that stays off and why."""
-    started = ["rasa", "actions", "worker"]
+    started = ["rasa", "actions", "worker"]  # the worker is `helpdesk worker`; the others `helpdesk serve X`
     off = []
     if settings.slack.enabled:
         started.append("slack")
@@ -100,6 +100,7 @@ def start_all(settings: Settings) -> int:
     helpdesk = shlex.quote(str(Path(sys.executable).with_name("helpdesk")))
     manager = Manager()
     for component in started:
-        manager.add_process(component, f"{helpdesk} serve {component}", env=env, cwd=str(settings.root))
+        command = f"{helpdesk} worker" if component == "worker" else f"{helpdesk} serve {component}"
+        manager.add_process(component, command, env=env, cwd=str(settings.root))
     manager.loop()
     return manager.returncode or 0

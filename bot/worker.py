@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from functools import partial
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -59,7 +60,7 @@ def run_round(settings: Settings, now: datetime) -> RoundReport:
     report.paged_next_step = escalations.escalate_unanswered(settings.state_db, current_rota(settings.state_db), now)
     report.notices_queued = queue_notices(settings, now)
     drained = outbox.drain(settings.state_db, lambda message: deliver_to_chat(settings, message), now,
-                           on_failure=escalations.record_delivery_failure, kinds=CHAT_KINDS)
+                           on_failure=partial(escalations.record_delivery_failure, settings.state_db), kinds=CHAT_KINDS)
     report.delivered, report.failed = drained.sent, drained.failed
     return report
 

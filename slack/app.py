@@ -24,28 +24,37 @@ def build_app(settings: Settings, client: WebClient | None = None) -> tuple[App,
     """The Bolt app and the context its listeners share (Slack must be configured: settings.slack.enabled)."""
     client = client or web_client(settings)
     context = AppContext(settings, client, StaffList(settings.slack, client), Clock(settings.now))
-    app = App(token=settings.slack.bot_token, signing_secret=settings.slack.signing_secret or "socket-mode",
-              client=client, request_verification_enabled=bool(settings.slack.signing_secret),
+    # process_before_response: each listener's quick part (its `ack` function) finishes before Slack gets
+    # its answer, so what is acknowledged is stored; the slow part (asking Rasa) runs as a lazy listener.
+    app = App(signing_secret=settings.slack.signing_secret or "socket-mode", client=client,
+              request_verification_enabled=bool(settings.slack.signing_secret), process_before_response=True,
               logger=logger)
 
     def ack_now(ack) -> None:
         ack()
 
-    # Asking the bot: acknowledged at once, answered in the background (Rasa may take seconds).
-    def on_message(event: dict, client: WebClient) -> None:
-        if event.get("subtype") or event.get("bot_id"):
-            return  # edits, joins and bots' own messages are not questions
-        if event.get("channel_type") == "im":
-            asking.answer_event(context, event, client)
-        elif event.get("thread_ts") and event.get("channel") == settings.slack.oncall_channel:
+    def is_question(event: dict) -> bool:
+        return not (event.get("subtype") or event.get("bot_id"))  # edits, joins and bots' messages are not
+
+    def in_page_thread(event: dict) -> bool:
+        return bool(event.get("thread_ts")) and event.get("channel") == settings.slack.oncall_channel
+
+    # A reply in a page's thread is queued for the customer before Slack gets its ack, so it is never lost;
+    # questions to the bot are acknowledged at once and answered in the background (Rasa may take seconds).
+    def on_message_ack(ack, event: dict, client: WebClient) -> None:
+        if is_question(event) and in_page_thread(event):
             escalation_actions.thread_reply(context, event, client)
+        ack()
+
+    def on_message(event: dict, client: WebClient) -> None:
+        if is_question(event) and event.get("channel_type") == "im":
+            asking.answer_event(context, event, client)
 
     def on_mention(event: dict, client: WebClient) -> None:
-        if event.get("thread_ts") and event.get("channel") == settings.slack.oncall_channel:
-            return  # in a page's thread, the message event relays it; the bot keeps out
-        asking.answer_event(context, event, client)
+        if not in_page_thread(event):  # in a page's thread, the message event relays it; the bot keeps out
+            asking.answer_event(context, event, client)
 
-    app.event("message")(ack=ack_now, lazy=[on_message])
+    app.event("message")(ack=on_message_ack, lazy=[on_message])
     app.event("app_mention")(ack=ack_now, lazy=[on_mention])
     app.action(re.compile(r"rasa_button_\d+"))(ack=ack_now, lazy=[lambda body, client: asking.answer_button(context, body, client)])
 

@@ -1,7 +1,7 @@
 """What every listener of the Slack app needs: settings, the Web API client, the staff list, the FAQ searcher."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from slack_sdk import WebClient
 
@@ -17,6 +17,7 @@ class AppContext:
     client: WebClient
     staff: StaffList
     clock: Clock
+    names: dict[str, str] = field(default_factory=dict)  # Slack user ID -> display name
     _searcher: FaqSearcher | None = None
 
     @property

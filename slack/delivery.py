@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from functools import partial
 from datetime import datetime
 
 from slack_sdk import WebClient
@@ -85,7 +86,7 @@ class SlackDelivery:
         return True
 
     def run_round(self, now: datetime) -> outbox.DrainReport:
-        report = outbox.drain(self._state_db, lambda message: self.send(message, now), now, on_failure=escalations.record_delivery_failure,
+        report = outbox.drain(self._state_db, lambda message: self.send(message, now), now, on_failure=partial(escalations.record_delivery_failure, self._state_db),
                               kinds=SLACK_KINDS)
         self.refresh_home()
         return report

@@ -74,15 +74,18 @@ def thread_reply(app: AppContext, event: dict, client: WebClient) -> None:
     case = escalations.find_by_thread(app.settings.state_db, event["channel"], event["thread_ts"])
     if case is None:
         return
-    user = {"id": event["user"], "name": event.get("user_name") or _display_name(client, event["user"])}
+    user = {"id": event["user"], "name": display_name(app, client, event["user"])}
     problem = _relay(app, case.ref, event.get("text") or "", user, f"{event['channel']}:{event['ts']}")
     if problem:
         _tell(client, event["channel"], event["user"], f"Not sent to the customer: {problem}", event["thread_ts"])
 
 
-def _display_name(client: WebClient, user_id: str) -> str:
-    try:
-        profile = client.users_info(user=user_id)["user"]
-    except SlackClientError:  # the name is a nicety; the relay must not fail for it
-        return user_id
-    return profile.get("real_name") or profile.get("name") or user_id
+def display_name(app: AppContext, client: WebClient, user_id: str) -> str:
+    """The name a customer sees for an engineer (looked up once per user)."""
+    if user_id not in app.names:
+        try:
+            profile = client.users_info(user=user_id)["user"]
+        except SlackClientError:  # the name is a nicety; the relay must not fail for it
+            return user_id
+        app.names[user_id] = profile.get("real_name") or profile.get("name") or user_id
+    return app.names[user_id]

@@ -1,11 +1,14 @@
 """Shared fixtures: settings on temporary paths, and the real Rasa + action servers."""
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Iterator
@@ -119,6 +122,22 @@ class RunningBot:
     def ask(self, text: str, sender: str) -> list[dict]:
         return rasa_client.send_message(self.settings, text, sender=sender)
 
+    def said_by_bot(self, sender: str) -> list[str]:
+        """Everything the bot said in a conversation, from its tracker (Rasa's HTTP API)."""
+        query = urllib.parse.urlencode({"token": self.settings.rasa_token})
+        url = f"{self.settings.rasa_url}/conversations/{urllib.parse.quote(sender, safe='')}/tracker?{query}"
+        with urllib.request.urlopen(url, timeout=30) as response:
+            events = json.loads(response.read())["events"]
+        return [e.get("text") or "" for e in events if e["event"] == "bot"]
+
+    def escalate(self, sender: str, summary: str = "Every send returns HTTP 500") -> str:
+        """Run the escalation form to the end; returns the new escalation's reference."""
+        self.ask("urgent: our messages are not being delivered", sender=sender)
+        for answer in ("/affirm", "Ana Smith", "Kiwi Texts", "021 555 0199", "API"):
+            self.ask(answer, sender=sender)
+        done = " ".join(m.get("text", "") for m in self.ask(summary, sender=sender))
+        return done.split("Your reference is ")[1][:8]
+
 
 @pytest.fixture(scope="session")
 def bot(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]:
@@ -150,3 +169,73 @@ def faq_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "faq"
     folder.mkdir()
     return folder
+
+
+SIGNING_SECRET = "test-signing-secret"
+STAFF = "USTAFF01"
+ONCALL_CHANNEL = "C0ONCALL"
+UPDATES_CHANNEL = "C0UPDATES"
+
+
+class SlackHarness:
+    """The real Bolt app served over HTTP on a free port, its Web API calls going to a local stand-in."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        from helpdesk_slack.app import build_app
+        from helpdesk_slack.delivery import SlackDelivery
+        from helpdesk_slack.http_server import PATH, make_server
+        from slack_standin import SlackStandIn
+
+        self.standin = SlackStandIn()
+        self.settings = Settings.from_env({
+            **env, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": self.standin.api_url, "SLACK_ONCALL_CHANNEL": ONCALL_CHANNEL,
+            "SLACK_UPDATES_CHANNEL": UPDATES_CHANNEL, "SLACK_STAFF_USERS": STAFF})
+        self.app, self.context = build_app(self.settings)
+        self.delivery = SlackDelivery(self.context, self.context.client)
+        self.server = make_server(self.app, "127.0.0.1", 0)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{PATH}"
+
+    def post(self, body: str, content_type: str, **kwargs) -> tuple[int, str, float]:
+        from slack_standin import post_signed
+
+        kwargs.setdefault("secret", SIGNING_SECRET)
+        return post_signed(self.url, body, content_type=content_type, **kwargs)
+
+    def event(self, event: dict, **kwargs) -> tuple[int, str, float]:
+        body = json.dumps({"type": "event_callback", "team_id": "T0TEAM", "api_app_id": "A0HELPDESK",
+                           "event_id": f"Ev{time.monotonic_ns()}", "event_time": int(time.time()), "event": event})
+        return self.post(body, "application/json", **kwargs)
+
+    def command(self, name: str, text: str, user: str = STAFF, **kwargs) -> tuple[int, str, float]:
+        body = urllib.parse.urlencode({
+            "command": name, "text": text, "user_id": user, "user_name": user.lower(), "team_id": "T0TEAM",
+            "channel_id": "C0GENERAL", "trigger_id": "1.2.3", "response_url": f"{self.standin.url}/respond"})
+        return self.post(body, "application/x-www-form-urlencoded", **kwargs)
+
+    def interact(self, payload: dict, **kwargs) -> tuple[int, str, float]:
+        body = urllib.parse.urlencode({"payload": json.dumps(payload)})
+        return self.post(body, "application/x-www-form-urlencoded", **kwargs)
+
+    def click(self, action_id: str, value: str, user: str = STAFF, channel: str = ONCALL_CHANNEL,
+              message: dict | None = None) -> tuple[int, str, float]:
+        return self.interact({
+            "type": "block_actions", "team": {"id": "T0TEAM"}, "user": {"id": user, "name": user.lower()},
+            "api_app_id": "A0HELPDESK", "trigger_id": "1.2.3", "channel": {"id": channel},
+            "container": {"type": "message", "channel_id": channel}, "message": message or {"ts": "1.1", "text": ""},
+            "response_url": f"{self.standin.url}/respond",
+            "actions": [{"action_id": action_id, "block_id": "b", "value": value, "type": "button"}]})
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.standin.close()
+
+
+@pytest.fixture
+def slack(tmp_path: Path, shipped_index: Path) -> Iterator[SlackHarness]:
+    """The Slack app on its own (no Rasa): a fresh state database, the shipped FAQ index."""
+    harness = SlackHarness(settings_env(tmp_path / "var", HELPDESK_FAQ_DB=str(shipped_index)))
+    yield harness
+    harness.close()

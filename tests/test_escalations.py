@@ -2,10 +2,7 @@
 from __future__ import annotations
 
 import json
-import threading
-import urllib.request
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -88,52 +85,6 @@ def test_the_same_page_is_queued_once(state_db: Path):
     assert outbox.enqueue(state_db, "page:ESC-0001:0", "page", {"ref": "ESC-0001"}, T0)
     assert not outbox.enqueue(state_db, "page:ESC-0001:0", "page", {"ref": "ESC-0001"}, T0)
     assert len(outbox.pending(state_db)) == 1
-
-
-class FlakyTarget:
-    """A local HTTP stand-in for the notification target: answers 500 `failures` times, then 200."""
-
-    def __init__(self, failures: int) -> None:
-        self.failures = failures
-        self.received: list[dict] = []
-        target = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                if target.failures > 0:
-                    target.failures -= 1
-                    self.send_response(500)
-                else:
-                    target.received.append(body)
-                    self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/page"
-
-    def send(self, message: outbox.OutboxMessage) -> None:
-        request = urllib.request.Request(self.url, data=json.dumps({"key": message.key, **message.payload}).encode(),
-                                         headers={"Content-Type": "application/json"})
-        urllib.request.urlopen(request, timeout=5).close()
-
-
-def test_an_outage_of_the_target_delays_pages_but_loses_and_duplicates_none(state_db: Path, rota):
-    target = FlakyTarget(failures=6)
-    cases = [new_case(state_db, rota) for _ in range(3)]
-    now = T0
-    for _ in range(12):  # the worker's loop, with the clock moved on by hand
-        outbox.drain(state_db, target.send, now, on_failure=lambda m, e, t: escalations.record_delivery_failure(state_db, m, e, t))
-        now += timedelta(minutes=5)
-    target.server.shutdown()
-    assert sorted(page["key"] for page in target.received) == [f"page:{c.ref}:0" for c in cases]  # once each
-    assert outbox.pending(state_db) == []
-    failures = [e for c in cases for e in escalations.history(state_db, c.ref) if e["what"] == "delivery failed"]
-    assert len(failures) == 6 and all("HTTP Error 500" in e["detail"] for e in failures)
 
 
 def test_retries_back_off_up_to_ten_minutes():

@@ -1,0 +1,67 @@
+"""The live handoff through the real Rasa and action servers: an engineer joins, talks with the customer
+through the bot, and hands the conversation back."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot import escalations, outbox, worker
+from bot.clock import Clock
+
+
+def test_an_acknowledged_escalation_puts_the_customer_through_to_the_engineer_until_resolved(bot):
+    sender, db = "handoff-web-1", bot.settings.state_db
+    ref = bot.escalate(sender)
+    now = Clock().now()
+    escalations.acknowledge(db, ref, "Tama", now)
+    assert f"handoff:{ref}:acknowledged" in worker.run_round(bot.settings, now).delivered
+    assert "Tama from the on-call team has joined this chat" in bot.said_by_bot(sender)[-1]
+
+    assert bot.ask("is anyone there? what is the rollback plan?", sender=sender) == []  # the bot keeps quiet
+    relayed = [m for m in outbox.pending(db, kinds=["relay_to_engineer"]) if ref in m["payload"]]
+    assert len(relayed) == 1 and "what is the rollback plan?" in relayed[0]["payload"]
+
+    escalations.relay_from_engineer(db, ref, "Hi Ana, <b>looking</b> at it now", "Tama", "slack-1", now)
+    worker.run_round(bot.settings, now)
+    assert bot.said_by_bot(sender)[-1] == "Tama (on-call engineer): Hi Ana, <b>looking</b> at it now"
+
+    escalations.resolve(db, ref, "Tama", now + timedelta(minutes=5))
+    worker.run_round(bot.settings, now + timedelta(minutes=5))
+    assert "You're talking to the helpdesk bot again" in bot.said_by_bot(sender)[-1]
+    answer = " ".join(m.get("text", "") for m in bot.ask("what is the rollback plan?", sender=sender))
+    assert "roll" in answer.lower() and "Source" in answer  # the bot answers again
+
+
+def test_the_next_step_is_paged_when_the_injected_clock_passes_the_timeout(bot, tmp_path):
+    import subprocess
+
+    from conftest import HELPDESK
+
+    bot.set_clock("2020-09-08T10:30:00Z")
+    try:
+        ref = bot.escalate("handoff-web-2")
+    finally:
+        bot.set_clock(None)
+    env = {**bot.env, "HELPDESK_NOW": "2020-09-08T10:39:59Z"}
+    early = subprocess.run([HELPDESK, "worker", "--once"], env=env, capture_output=True, text=True, timeout=120)
+    assert early.returncode == 0 and ref not in early.stdout
+    env["HELPDESK_NOW"] = "2020-09-08T10:40:00Z"
+    late = subprocess.run([HELPDESK, "worker", "--once"], env=env, capture_output=True, text=True, timeout=120)
+    assert f"{ref}: not acknowledged in time, paged the next step" in late.stdout
+    pages = [m for m in outbox.pending(bot.settings.state_db, kinds=["page"]) if f'"{ref}"' in m["payload"]]
+    assert [m["key"] for m in pages] == [f"page:{ref}:0", f"page:{ref}:1"]
+
+
+def test_a_customer_gives_their_own_oncall_engineers_details(bot):
+    from bot import customer_contacts
+
+    sender = "contact-form"
+    assert "Which company" in bot.ask("I'd like to give you our on-call engineer's details", sender=sender)[0]["text"]
+    assert "name" in bot.ask("Kiwi Texts", sender=sender)[0]["text"]
+    assert "phone number" in bot.ask("Rua Tane", sender=sender)[0]["text"]
+    assert "doesn't look like a phone number" in bot.ask("ring me", sender=sender)[0]["text"]
+    assert "email" in bot.ask("skip", sender=sender)[-1]["text"]
+    assert "phone number or an email" in bot.ask("skip", sender=sender)[0]["text"]  # one of the two is needed
+    done = bot.ask("Ops@KiwiTexts.co.nz", sender=sender)[0]["text"]
+    assert "Rua Tane as Kiwi Texts's on-call engineer" in done and "ops@kiwitexts.co.nz" in done
+    [saved] = [c for c in customer_contacts.listing(bot.settings.state_db) if c.company == "Kiwi Texts"]
+    assert (saved.name, saved.phone, saved.email) == ("Rua Tane", "", "ops@kiwitexts.co.nz")

@@ -1,0 +1,207 @@
+"""The Slack app, driven by signed HTTP requests built as Slack builds them; a local stand-in plays Slack's Web API."""
+from __future__ import annotations
+
+import json
+import time
+from datetime import timedelta
+
+from bot import escalations, oncall, outbox, phase_status, worker
+from bot.clock import parse_instant
+from conftest import ONCALL_CHANNEL, STAFF, UPDATES_CHANNEL
+
+OUTSIDER = "UOUTSIDER"
+T0 = parse_instant("2020-09-08T10:30:00Z")
+
+
+def texts_of(blocks: list[dict]) -> str:
+    found = []
+    for block in blocks:
+        for part in [block.get("text")] + block.get("fields", []) + block.get("elements", []):
+            if isinstance(part, dict) and "text" in part:
+                found.append(part["text"]["text"] if isinstance(part["text"], dict) else part["text"])
+    return "\n".join(found)
+
+
+def test_a_request_without_a_valid_signature_gets_401_and_changes_nothing(slack):
+    for kwargs in ({"secret": "wrong-secret"}, {"secret": None}, {"timestamp": time.time() - 6 * 60}):
+        status, _, _ = slack.command("/phase", "set 2 completed", **kwargs)
+        assert status == 401
+    assert phase_status.history(slack.settings.state_db) == []
+    assert [call.method for call in slack.standin.calls] == ["auth.test"]  # only the app's own start-up check
+
+
+def test_faq_shows_the_top_matches_with_document_and_score_to_the_asker_only(slack):
+    status, body, _ = slack.command("/faq", "rollback plan")
+    reply = json.loads(body)
+    assert status == 200 and reply["response_type"] == "ephemeral"
+    shown = texts_of(reply["blocks"])
+    assert "rollback" in shown.lower() and "score" in shown and ".txt" in shown
+    buttons = [b["accessory"] for b in reply["blocks"] if "accessory" in b]
+    assert buttons and all(b["action_id"] == "faq_post" for b in buttons)
+
+
+def test_faq_post_button_posts_the_answer_with_its_source_to_the_channel(slack):
+    reply = json.loads(slack.command("/faq", "rollback plan")[1])
+    entry = next(b["accessory"]["value"] for b in reply["blocks"] if "accessory" in b)
+    assert slack.click("faq_post", entry, channel="C0GENERAL")[0] == 200
+    posted = slack.standin.wait_for("chat.postMessage")[0]
+    assert posted["channel"] == "C0GENERAL" and "Source:" in texts_of(posted["blocks"])
+
+
+def test_faq_query_with_markup_is_shown_as_plain_text(slack):
+    reply = json.loads(slack.command("/faq", "<script>alert(1)</script> *rollback*")[1])
+    header = reply["blocks"][0]["text"]
+    assert header["type"] == "plain_text" and "<script>" in header["text"]
+    assert "<script>" not in reply["text"]  # the fallback text is escaped
+
+
+def test_empty_and_huge_faq_queries_get_a_clear_message(slack):
+    assert "Usage: /faq" in json.loads(slack.command("/faq", "   ")[1])["text"]
+    assert "too long" in json.loads(slack.command("/faq", "x " * 600)[1])["text"]
+
+
+def test_phase_shows_the_status_table(slack):
+    reply = json.loads(slack.command("/phase", "")[1])
+    table = reply["blocks"][0]["text"]["text"]
+    assert "Phase 1" in table and "Phase 4" in table and "state now" in table
+
+
+def test_a_staff_member_reports_a_phase_and_the_home_tab_follows(slack):
+    slack.event({"type": "app_home_opened", "user": STAFF, "channel": "D0STAFF", "tab": "home",
+                 "event_ts": "1.1"})
+    first = slack.standin.wait_for("views.publish")[0]
+    assert first["user_id"] == STAFF and "Migration status" in texts_of(first["view"]["blocks"])
+    slack.delivery.refresh_home()
+    published = len(slack.standin.called("views.publish"))
+    reply = json.loads(slack.command("/phase", "set 2 extended until 2020-09-08T14:30Z DNS is slow")[1])
+    assert reply["text"].startswith("Recorded: Phase 2")
+    [report] = phase_status.history(slack.settings.state_db)
+    assert report["state"] == "extended" and report["by"] == STAFF and report["note"] == "DNS is slow"
+    assert slack.delivery.refresh_home() and not slack.delivery.refresh_home()  # once per change
+    view = slack.standin.called("views.publish")[published]["view"]
+    assert "Note: DNS is slow" in texts_of(view["blocks"])
+
+
+def test_a_staff_only_command_from_anyone_else_is_refused_and_changes_nothing(slack):
+    reply = json.loads(slack.command("/phase", "set 2 completed", user=OUTSIDER)[1])
+    assert "only support staff" in reply["text"]
+    assert phase_status.history(slack.settings.state_db) == []
+    reply = json.loads(slack.command("/oncall", f"set 1 <@{OUTSIDER}|eve>", user=OUTSIDER)[1])
+    assert "only support staff" in reply["text"]
+    assert oncall.current_rota(slack.settings.state_db).steps[0].slack_user == "U00PRIMARY"
+
+
+def test_a_bad_phase_report_says_why_and_records_nothing(slack):
+    assert "Nothing recorded: unknown state" in json.loads(slack.command("/phase", "set 2 exploded")[1])["text"]
+    assert "Nothing recorded" in json.loads(slack.command("/phase", "set 9 completed")[1])["text"]
+    assert "an extension needs its new end" in json.loads(slack.command("/phase", "set 2 extended")[1])["text"]
+    assert phase_status.history(slack.settings.state_db) == []
+
+
+def test_staff_change_who_is_on_call(slack):
+    assert "Primary on-call" in json.loads(slack.command("/oncall", "")[1])["text"]
+    reply = json.loads(slack.command("/oncall", "set 1 <@U0NEWPRIME|mere> +64 21 555 0100")[1])
+    assert "<@U0NEWPRIME>" in reply["text"]
+    step = oncall.current_rota(slack.settings.state_db).steps[0]
+    assert (step.slack_user, step.name, step.phone) == ("U0NEWPRIME", "mere", "+64 21 555 0100")
+    assert "Usage" in json.loads(slack.command("/oncall", "set one someone")[1])["text"]
+
+
+def page_of(slack, ref: str) -> dict:
+    return next(p for p in slack.standin.called("chat.postMessage") if p.get("blocks") and ref in p["text"])
+
+
+def new_case(slack, summary="API returns 500 for every send", now=T0) -> escalations.Escalation:
+    return escalations.create(
+        slack.settings.state_db, "web-abc", {"contact_name": "Ana", "company": "Kiwi Texts",
+                                             "callback": "+64215550199", "product": "API"},
+        summary, [{"from": "customer", "text": "our messages are not delivered"}],
+        oncall.current_rota(slack.settings.state_db), now)
+
+
+def test_a_page_reaches_the_oncall_channel_with_the_case_and_the_buttons(slack):
+    case = new_case(slack)
+    slack.delivery.run_round(T0)
+    page = page_of(slack, case.ref)
+    assert page["channel"] == ONCALL_CHANNEL and "<@U00PRIMARY>" in texts_of(page["blocks"])
+    assert "Call back on: +64215550199" in texts_of(page["blocks"])
+    actions = next(b for b in page["blocks"] if b["type"] == "actions")
+    assert [e["action_id"] for e in actions["elements"]] == ["escalation_acknowledge", "escalation_resolve"]
+    slack.delivery.run_round(T0 + timedelta(seconds=2))
+    transcript = [p for p in slack.standin.called("chat.postMessage") if p.get("thread_ts")]
+    assert "customer: our messages are not delivered" in texts_of(transcript[0]["blocks"])
+
+
+def test_what_a_customer_typed_is_never_markup_in_slack(slack):
+    case = new_case(slack, summary="<@U00HEADOFSD> <!channel> *bold* <https://evil.example|click>")
+    slack.delivery.run_round(T0)
+    page = page_of(slack, case.ref)
+    summary = next(b for b in page["blocks"] if "Summary:" in json.dumps(b))
+    assert summary["text"]["type"] == "plain_text"
+    assert "<!channel>" not in page["text"] and "&lt;!channel&gt;" in page["text"]
+
+
+def test_acknowledge_and_resolve_buttons_update_the_escalation_and_the_page(slack):
+    case = new_case(slack)
+    slack.delivery.run_round(T0)
+    page = page_of(slack, case.ref)
+    message = {"ts": "1700000000.000001", "text": page["text"], "blocks": page["blocks"]}
+    slack.click("escalation_acknowledge", case.ref, message=message)
+    updated = slack.standin.wait_for("chat.update")[0]
+    assert escalations.get(slack.settings.state_db, case.ref).status == "acknowledged"
+    assert "Acknowledged by ustaff01" in texts_of(updated["blocks"])
+    assert [e["action_id"] for b in updated["blocks"] if b["type"] == "actions" for e in b["elements"]] == [
+        "escalation_reply", "escalation_resolve"]
+    assert escalations.escalate_unanswered(slack.settings.state_db, oncall.current_rota(slack.settings.state_db),
+                                           T0 + timedelta(hours=1)) == []
+    slack.click("escalation_resolve", case.ref, message=message)
+    slack.standin.wait_for("chat.update", 2)
+    assert escalations.get(slack.settings.state_db, case.ref).status == "resolved"
+
+
+def test_escalation_buttons_are_for_staff_only(slack):
+    case = new_case(slack)
+    slack.click("escalation_acknowledge", case.ref, user=OUTSIDER)
+    note = slack.standin.wait_for("chat.postEphemeral")[0]
+    assert note["user"] == OUTSIDER and "only support staff" in note["text"]
+    assert escalations.get(slack.settings.state_db, case.ref).status == "triggered"
+
+
+def test_a_slack_outage_delays_pages_but_delivers_each_once_and_the_history_shows_the_retries(slack):
+    slack.standin.failures = 5
+    cases = [new_case(slack, summary=f"case {n}") for n in range(3)]
+    now = T0
+    for _ in range(15):  # the delivery loop's rounds, with the clock moved on by hand
+        slack.delivery.run_round(now)
+        now += timedelta(minutes=2)
+    pages = [p for p in slack.standin.called("chat.postMessage") if p.get("blocks") and not p.get("thread_ts")]
+    assert sorted(p["text"].split()[0] for p in pages) == [c.ref for c in cases]  # each once, none lost
+    assert outbox.pending(slack.settings.state_db) == []
+    history = [e for c in cases for e in escalations.history(slack.settings.state_db, c.ref)]
+    failures = [e for e in history if e["what"] == "delivery failed"]
+    assert len(failures) == 5 and all("internal_error" in e["detail"] for e in failures)
+    assert sum(e["what"] == "page delivered" for e in history) == 3
+
+
+def test_an_unacknowledged_page_goes_to_the_next_step_in_the_pages_thread(slack):
+    case = new_case(slack)
+    slack.delivery.run_round(T0)
+    report = worker.run_round(slack.settings, T0 + timedelta(minutes=10))
+    assert report.paged_next_step == [case.ref]
+    slack.delivery.run_round(T0 + timedelta(minutes=10))
+    broadcast = [p for p in slack.standin.called("chat.postMessage") if p.get("reply_broadcast")]
+    assert len(broadcast) == 1 and "<@U0SECONDARY>" in broadcast[0]["text"]
+
+
+def test_maintenance_notices_are_posted_once_each_also_after_a_restart(slack):
+    from helpdesk_slack.delivery import SlackDelivery
+
+    hour_before_phase_2 = parse_instant("2020-09-08T08:00:00Z")
+    queued = worker.run_round(slack.settings, hour_before_phase_2).notices_queued
+    assert len(queued) == 1
+    slack.delivery.run_round(hour_before_phase_2)
+    restarted = SlackDelivery(slack.context, slack.context.client)
+    restarted.run_round(hour_before_phase_2 + timedelta(minutes=1))
+    assert worker.run_round(slack.settings, hour_before_phase_2 + timedelta(minutes=2)).notices_queued == []
+    notices = [p for p in slack.standin.called("chat.postMessage") if p["channel"] == UPDATES_CHANNEL]
+    assert len(notices) == 1 and "starts in 1 hour" in notices[0]["text"]
