@@ -6,8 +6,10 @@ import sys
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from bot import rasa_client
+from bot import outbox, rasa_client
+from bot.clock import Clock
 from bot.db import connect
 from bot.errors import HelpdeskError
 from bot.settings import Settings
@@ -77,6 +79,42 @@ def check_action_server(settings: Settings) -> Check:
     return Check("action server", True, f"action server answers at {url}")
 
 
+STUCK_AFTER = timedelta(minutes=10)
+
+
+def check_outbox(settings: Settings, now: datetime | None = None) -> Check:
+    """Undelivered pages and notices: a message waiting long means its target (Slack, Rasa) is failing."""
+    now = now or Clock(settings.now).now()
+    try:
+        waiting = outbox.pending(settings.state_db)
+    except HelpdeskError as exc:
+        return Check("outbox", False, str(exc))
+    stuck = [m for m in waiting if now - datetime.fromisoformat(m["created_at"]) > STUCK_AFTER]
+    if stuck:
+        oldest = stuck[0]
+        return Check("outbox", False, f"{len(stuck)} message(s) undelivered for over 10 minutes, e.g. {oldest['key']} "
+                                      f"({oldest['attempts']} tries, last error: {oldest['last_error'] or 'none'}); "
+                                      "check that the worker and the Slack app run and reach their targets.")
+    return Check("outbox", True, f"{len(waiting)} message(s) waiting to be delivered")
+
+
+def check_slack(settings: Settings) -> Check:
+    if not settings.slack.enabled:
+        return Check("slack", True, f"off ({settings.slack.off_reason})")
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackClientError
+
+    try:
+        team = WebClient(token=settings.slack.bot_token, base_url=settings.slack.api_url, timeout=10).auth_test()
+    except SlackClientError as exc:
+        return Check("slack", False, f"Slack refused the bot token or is unreachable ({exc}); check SLACK_BOT_TOKEN.")
+    missing = [name for name, value in (("SLACK_ONCALL_CHANNEL", settings.slack.oncall_channel),
+                                        ("SLACK_UPDATES_CHANNEL", settings.slack.updates_channel)) if not value]
+    if missing:
+        return Check("slack", False, f"{' and '.join(missing)} not set: pages or notices have nowhere to go.")
+    return Check("slack", True, f"signed in to Slack team {team.get('team')} as {team.get('user')}")
+
+
 def run_checks(settings: Settings) -> list[Check]:
     return [
         check_python(),
@@ -85,4 +123,6 @@ def run_checks(settings: Settings) -> list[Check]:
         check_database(settings),
         check_rasa(settings),
         check_action_server(settings),
+        check_outbox(settings),
+        check_slack(settings),
     ]

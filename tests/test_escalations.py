@@ -114,3 +114,15 @@ def test_escalations_from_the_command_line(tmp_path: Path, rota):
     assert helpdesk("escalations", "resolve", case.ref, "--by", "tama", env=env).returncode == 0
     assert case.ref not in helpdesk("escalations", "--open", env=env).stdout
     assert "Head of Service Delivery" in helpdesk("oncall", env=env).stdout
+
+
+def test_doctor_reports_pages_undelivered_for_over_ten_minutes(tmp_path: Path, rota):
+    from bot.doctor import check_outbox
+    from conftest import settings_env
+    from bot.settings import Settings
+
+    settings = Settings.from_env(settings_env(tmp_path))
+    new_case(settings.state_db, rota)
+    assert check_outbox(settings, T0 + timedelta(minutes=10)).ok
+    late = check_outbox(settings, T0 + timedelta(minutes=11))
+    assert not late.ok and "page:ESC-0001:0" in late.message
