@@ -9,13 +9,13 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.urgency import detect
+from bot.urgency import override
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class UrgencyOverride(GraphComponent):
     """Strong words ('urgent', 'not delivered', 'agent') decide the intent whatever the classifier says,
-    so an urgent case always gets the phone numbers first."""
+    so an urgent case always gets the phone numbers first; a long message is never taken for small talk."""
 
     @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
@@ -24,7 +24,8 @@ class UrgencyOverride(GraphComponent):
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
-            intent = detect(message.get("text") or "")
-            if intent and (message.get("intent") or {}).get("name") != intent:
+            current = (message.get("intent") or {}).get("name")
+            intent = override(message.get("text") or "", current)
+            if intent and current != intent:
                 message.set("intent", {"name": intent, "confidence": 1.0}, add_to_output=True)
         return messages

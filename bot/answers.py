@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.urgency import LONG_MESSAGE_WORDS
 from faq_index.search import FaqSearcher, Hit
 from faq_index.training_data import response_text
 
@@ -16,7 +17,6 @@ SEMANTIC_WEIGHT = 0.4  # MiniLM similarity of the message to the entry
 SELECTOR_WEIGHT = 0.1  # the ResponseSelector's confidence; the lexical search has the rest
 ANSWER_AT = 0.25  # fused score from which an entry is answered outright
 SUGGEST = 0.2  # fused scores from here up to ANSWER_AT are offered as buttons, not answered
-LONG_MESSAGE_WORDS = 40  # the classifier learnt from short questions; past this its judgement is not used
 SUPPORT_CONTACT = "email support@modicagroup.com or ring 0800 77 66 22 (+64 4 498 6000)"
 
 

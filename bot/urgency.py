@@ -1,4 +1,5 @@
-"""Urgency that does not depend on the classifier alone: strong words and explicit requests for a person."""
+"""Intent decisions that do not depend on the classifier alone: strong words and explicit requests for a
+person, and long messages, which are never small talk."""
 from __future__ import annotations
 
 import re
@@ -19,4 +20,21 @@ def detect(text: str) -> str | None:
         return "urgent_problem"
     if _HUMAN.search(text):
         return "ask_human"
+    return None
+
+
+SMALL_TALK = {"greet", "goodbye", "thanks", "bot_challenge", "affirm", "deny"}
+LONG_MESSAGE_WORDS = 40  # the classifier learnt from short messages; past this its judgement is not used
+
+
+def override(text: str, intent: str | None) -> str | None:
+    """The intent to use instead of the classifier's, or None to keep it.
+
+    A long message that opens with a greeting is a question with manners: it goes to the FAQ answer
+    (as `nlu_fallback`, which action_answer_faq handles, focusing on its question sentences)."""
+    strong = detect(text)
+    if strong:
+        return strong
+    if intent in SMALL_TALK and len(text.split()) > LONG_MESSAGE_WORDS:
+        return "nlu_fallback"
     return None

@@ -35,3 +35,12 @@ def test_the_pipeline_component_overrides_whatever_the_classifier_said():
     UrgencyOverride().process([urgent, calm])
     assert urgent.get("intent") == {"name": "urgent_problem", "confidence": 1.0}
     assert calm.get("intent") == {"name": "greet", "confidence": 0.97}
+
+
+def test_a_long_message_that_opens_with_a_greeting_is_not_small_talk():
+    from bot.urgency import override
+
+    long_question = "Hello there, I look after messaging for a retailer. " * 6 + "What is the rollback plan?"
+    assert override(long_question, "greet") == "nlu_fallback"
+    assert override("hello there", "greet") is None
+    assert override(long_question, "faq") is None
