@@ -5,11 +5,13 @@ VENV := .venv
 
 setup:
 	@bash scripts/venv.sh
+	@bash scripts/web_deps.sh
 
 run: setup
 	$(VENV)/bin/helpdesk start
 
 test: setup
+	@bash scripts/browser.sh
 	$(VENV)/bin/python -m pytest
 
 # Refresh constraints.txt from a working .venv after changing dependencies in pyproject.toml.

@@ -208,8 +208,9 @@ def cmd_start(args: argparse.Namespace, settings: Settings) -> int:
     cmd_train(args, settings)
     serve.check_port_free(settings.rasa_host, settings.rasa_port, "RASA_PORT")
     serve.check_port_free("127.0.0.1", settings.action_port, "ACTION_PORT")
-    print(f"helpdesk: the bot answers at {settings.rasa_url}/webhooks/rest/webhook "
-          f"(try `.venv/bin/helpdesk ask \"hello\"` once it says it is up); Ctrl-C stops everything.")
+    serve.check_port_free("127.0.0.1", settings.web_port, "WEB_PORT")
+    print(f"helpdesk: the website chat is at http://127.0.0.1:{settings.web_port}/ and the bot answers at "
+          f"{settings.rasa_url}/webhooks/rest/webhook (or `.venv/bin/helpdesk ask \"hello\"`); Ctrl-C stops everything.")
     return serve.start_all(settings)
 
 

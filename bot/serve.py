@@ -15,7 +15,7 @@ from bot.errors import ConfigError, PortInUse
 from bot.settings import Settings
 from bot.training import rasa_env, rasa_executable, require_model
 
-COMPONENTS = ("rasa", "actions", "slack")
+COMPONENTS = ("rasa", "actions", "web", "slack")
 
 
 def check_port_free(host: str, port: int, setting: str) -> None:
@@ -66,8 +66,15 @@ def serve(component: str, settings: Settings) -> None:
     """Run the server for `component` in the foreground (the Rasa ones replace this process)."""
     configure_logging()
     if component == "slack":
-        from helpdesk_slack import main as slack_main  # the channel layer: imported only to run it
+        if not settings.slack.app_token:
+            check_port_free("127.0.0.1", settings.slack_port, "SLACK_PORT")
+        from helpdesk_slack import main as slack_main  # the channel layers: imported only to run them
         slack_main.serve(settings)
+        return
+    if component == "web":
+        check_port_free("127.0.0.1", settings.web_port, "WEB_PORT")
+        from helpdesk_web import server as web_server
+        web_server.serve(settings)
         return
     command, env = command_for(component, settings)
     os.chdir(settings.root)
@@ -76,7 +83,7 @@ def serve(component: str, settings: Settings) -> None:
 
 def components_to_start(settings: Settings) -> tuple[list[str], list[str]]:
     """The components `make run` starts, and one line for each that stays off and why."""
-    started = ["rasa", "actions", "worker"]  # the worker is `helpdesk worker`; the others `helpdesk serve X`
+    started = ["rasa", "actions", "web", "worker"]  # the worker is `helpdesk worker`; the others `helpdesk serve X`
     off = []
     if settings.slack.enabled:
         started.append("slack")

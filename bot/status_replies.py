@@ -136,3 +136,25 @@ def status_rows(states: list[PhaseState]) -> list[tuple[str, str, str, str]]:
     """The status table (one row per phase), as `helpdesk status` and Slack's /phase show it."""
     return [(s.phase.migration, s.phase.label, window_text(s), s.state + (" (reported)" if s.reported else ""))
             for s in states]
+
+
+BANNER_LOOKAHEAD = timedelta(days=7)  # a window further off than this is not worth a banner
+
+
+def banner(states: list[PhaseState], migrations: list[Migration], now: datetime) -> tuple[str, str]:
+    """(level, text) for a website's status banner: 'maintenance' while a window runs, 'upcoming' for the
+    next window within a week, else ('none', '')."""
+    running = _running(states, migrations)
+    if running:
+        parts = []
+        for state in running:
+            until = f" until {when(state.end)}" if state.end and state.end > now else " (running late)"
+            impact = f" {state.phase.impact}" if state.phase.impact else ""
+            parts.append(f"{state.phase.label} ({_migration_of(state, migrations).title}){until}.{impact}")
+        return "maintenance", "Maintenance in progress: " + " ".join(parts)
+    upcoming = [s for s in next_windows(states, now) if s.start - now <= BANNER_LOOKAHEAD]
+    if upcoming:
+        state = upcoming[0]
+        return "upcoming", (f"Planned maintenance: {state.phase.label} ({_migration_of(state, migrations).title}) "
+                            f"{when(state.start)} to {when(state.end)}, {countdown(now, state.start)}.")
+    return "none", ""

@@ -239,3 +239,44 @@ def slack(tmp_path: Path, shipped_index: Path) -> Iterator[SlackHarness]:
     harness = SlackHarness(settings_env(tmp_path / "var", HELPDESK_FAQ_DB=str(shipped_index)))
     yield harness
     harness.close()
+
+
+CHROMIUM = os.environ.get("HELPDESK_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium from Debian's package (scripts/browser.sh installs it), driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(f"no Chromium at {CHROMIUM}: run `bash scripts/browser.sh` (make test does) or set HELPDESK_CHROMIUM.")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+class WebServer:
+    """The web chat's server (demo page, widget, status) on a port, in this process."""
+
+    def __init__(self, settings: Settings, port: int) -> None:
+        from helpdesk_web.server import make_server
+
+        self.server = make_server(settings, port=port)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{port}/"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def web(bot) -> Iterator[WebServer]:
+    """The demo page on the port the Rasa server allows (CORS), its widget talking to the real bot."""
+    server = WebServer(bot.settings, bot.settings.web_port)
+    yield server
+    server.stop()

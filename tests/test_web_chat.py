@@ -1,0 +1,265 @@
+"""The website chat in headless Chromium (Debian's package), talking to the real Rasa bot over socket.io."""
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from bot.settings import PROJECT_ROOT, Settings
+from conftest import WebServer, settings_env
+
+SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 360, "height": 740}
+ANSWER_TIMEOUT = 30_000  # ms: the first answer of a session loads the FAQ searcher
+
+
+@pytest.fixture
+def page(browser) -> Iterator[Page]:
+    context = browser.new_context(viewport=DESKTOP)
+    yield context.new_page()
+    context.close()
+
+
+def open_chat(page: Page, url: str) -> None:
+    page.goto(url)
+    page.get_by_role("button", name="Chat with us").click()
+    expect(page.locator(".mhd-input")).to_be_focused()
+
+
+def ask(page: Page, text: str) -> None:
+    page.locator(".mhd-input").fill(text)
+    page.keyboard.press("Enter")
+
+
+def bot_messages(page: Page):
+    return page.locator(".mhd-from-bot")
+
+
+def bot_said(page: Page) -> str:
+    """All the bot's bubbles (Rasa sends a long answer as several messages, split at blank lines)."""
+    return " ".join(bot_messages(page).all_text_contents())
+
+
+def test_a_customer_asks_an_faq_question_and_gets_the_answer_with_its_source(page: Page, web):
+    open_chat(page, web.url)
+    ask(page, "What is the rollback plan?")
+    expect(page.locator(".mhd-from-user").last).to_have_text("You said: What is the rollback plan?")
+    expect(bot_messages(page).last).to_contain_text("Source:", timeout=ANSWER_TIMEOUT)
+    assert "Each maintenance window has a different rollback plan" in bot_said(page)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "widget-desktop.png"))
+
+
+def test_a_quick_reply_button_sends_its_choice(page: Page, web):
+    open_chat(page, web.url)
+    ask(page, "URGENT our sms are not being delivered")
+    expect(bot_messages(page).first).to_contain_text("0800 77 66 22", timeout=ANSWER_TIMEOUT)
+    no_thanks = page.get_by_role("button", name="No thanks")
+    expect(no_thanks).to_be_visible()
+    no_thanks.click()
+    expect(page.locator(".mhd-from-user").last).to_contain_text("No thanks")
+    expect(bot_messages(page).last).to_contain_text("If it becomes urgent", timeout=ANSWER_TIMEOUT)
+    expect(no_thanks).to_be_disabled()
+
+
+def test_the_conversation_survives_a_page_reload(page: Page, web, bot):
+    open_chat(page, web.url)
+    ask(page, "hello")
+    expect(bot_messages(page).last).to_contain_text("helpdesk bot", timeout=ANSWER_TIMEOUT)
+    page.reload()
+    expect(page.locator(".mhd-from-user")).to_have_text(["You said: hello"])  # the history, and the chat still open
+    ask(page, "when is phase 3?")
+    expect(bot_messages(page)).to_have_count(2, timeout=ANSWER_TIMEOUT)
+    session_id = page.evaluate("Object.entries(localStorage).find(([k]) => k.startsWith('modica-helpdesk:'))[1]")
+    said = bot.said_by_bot(json.loads(session_id)["sessionId"])
+    assert len(said) >= 2 and "helpdesk bot" in said[0]  # one Rasa conversation across the reload
+
+
+def test_markup_typed_by_a_customer_is_shown_as_text(page: Page, web):
+    open_chat(page, web.url)
+    attack = '<img src=x onerror="window.hacked=1"><script>window.hacked=2</script> **bold** <b>b</b>'
+    ask(page, attack)
+    mine = page.locator(".mhd-from-user").last
+    expect(mine).to_contain_text('<img src=x onerror="window.hacked=1"><script>window.hacked=2</script>')
+    expect(bot_messages(page).last).to_be_visible(timeout=ANSWER_TIMEOUT)
+    assert page.evaluate("window.hacked") is None
+    assert page.locator(".mhd-log img, .mhd-log script, .mhd-log b").count() == 0
+
+
+def test_the_widget_works_with_the_keyboard_alone(page: Page, web):
+    page.goto(web.url)
+    launcher = page.locator(".mhd-launcher")
+    for _ in range(30):  # tab through the page's links to the chat button
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('mhd-launcher')"):
+            break
+    expect(launcher).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator(".mhd-input")).to_be_focused()
+    page.keyboard.type("hello")
+    page.keyboard.press("Enter")
+    expect(bot_messages(page).last).to_contain_text("helpdesk bot", timeout=ANSWER_TIMEOUT)
+    page.keyboard.press("Escape")
+    expect(page.locator("#mhd-panel")).to_be_hidden()
+    expect(launcher).to_be_focused()
+    expect(launcher).to_have_attribute("aria-expanded", "false")
+    expect(page.locator(".mhd-log")).to_have_attribute("aria-live", "polite")
+    expect(page.locator(".mhd-log")).to_have_attribute("role", "log")
+
+
+CONTRAST = """
+([selector, property]) => {
+  const el = document.querySelector(selector);
+  const rgb = (text) => text.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  let bg = el, colour = 'rgba(0, 0, 0, 0)';
+  while (bg && (colour = getComputedStyle(bg)[property]) === 'rgba(0, 0, 0, 0)') bg = bg.parentElement;
+  const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(rgb(colour))].sort((x, y) => y - x);
+  return (a + 0.05) / (b + 0.05);
+}
+"""
+
+
+def test_text_contrast_meets_wcag_aa(page: Page, web):
+    open_chat(page, web.url)
+    ask(page, "hello")
+    expect(bot_messages(page).last).to_be_visible(timeout=ANSWER_TIMEOUT)
+    for selector in (".mhd-launcher", ".mhd-title", ".mhd-from-bot p", ".mhd-from-user p", ".mhd-from-notice p",
+                     ".mhd-send", ".mhd-input"):
+        assert page.evaluate(CONTRAST, [selector, "backgroundColor"]) >= 4.5, selector
+
+
+def test_it_fits_a_360_px_phone_screen(browser, web):
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        open_chat(page, web.url)
+        ask(page, "Which products are affected by phase 3?")
+        expect(bot_messages(page).last).to_be_visible(timeout=ANSWER_TIMEOUT)
+        box = page.locator("#mhd-panel").bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # no sideways scrolling
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "widget-phone.png"))
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("instant, banner", [
+    ("2020-09-08T10:30:00Z", "Maintenance in progress: Phase 2"),
+    ("2020-09-08T13:30:00Z", "Planned maintenance: Phase 3"),
+])
+def test_the_status_banner_follows_the_injected_clock(page: Page, bot, tmp_path, instant, banner):
+    settings = Settings.from_env({**settings_env(tmp_path), "HELPDESK_FAQ_DB": str(bot.settings.faq_db),
+                                  "HELPDESK_NOW": instant})
+    server = WebServer(settings, settings.web_port)
+    try:
+        page.goto(server.url)
+        expect(page.locator("#status-banner")).to_contain_text(banner)
+        if "in progress" in banner:
+            expect(page.locator("#status-banner")).to_contain_text("until Wed 9 September 2020 01:00 NZST")
+    finally:
+        server.stop()
+
+
+def test_no_banner_when_no_window_is_near(page: Page, bot, tmp_path):
+    settings = Settings.from_env({**settings_env(tmp_path), "HELPDESK_FAQ_DB": str(bot.settings.faq_db),
+                                  "HELPDESK_NOW": "2021-03-01T00:00:00Z"})
+    server = WebServer(settings, settings.web_port)
+    try:
+        page.goto(server.url)
+        page.wait_for_load_state("networkidle")
+        expect(page.locator("#status-banner")).to_be_hidden()
+    finally:
+        server.stop()
+
+
+class FlakyLink:
+    """A TCP relay between the browser and the Rasa server that the test can cut and restore."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.connections: list[socket.socket] = []
+        self.listener: socket.socket | None = None
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        self.port = probe.getsockname()[1]
+        probe.close()
+        self.restore()
+
+    def restore(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen()
+        self.listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # cut
+            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            self.connections += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        for end in (source, sink):
+            try:
+                end.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self) -> None:
+        """Refuse new connections and drop the open ones, as a network failure would."""
+        self.listener.close()
+        for connection in self.connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            connection.close()
+        self.connections.clear()
+
+
+def test_when_the_bot_is_unreachable_the_widget_says_so_and_sends_what_was_typed_when_it_is_back(page: Page, bot):
+    link = FlakyLink(bot.settings.rasa_port)
+    proxied = Settings.from_env({**{k: v for k, v in bot.env.items() if k.startswith(("HELPDESK", "RASA", "WEB"))},
+                                 "RASA_PORT": str(link.port)})
+    server = WebServer(proxied, bot.settings.web_port)
+    try:
+        open_chat(page, server.url)
+        ask(page, "hello")
+        expect(bot_messages(page).last).to_contain_text("helpdesk bot", timeout=ANSWER_TIMEOUT)
+        link.cut()
+        expect(page.locator(".mhd-status")).to_contain_text("Can't reach the helpdesk", timeout=30_000)
+        ask(page, "What is the rollback plan?")
+        expect(page.locator(".mhd-unsent")).to_contain_text("What is the rollback plan?")
+        page.reload()  # not even a reload loses it
+        expect(page.locator(".mhd-unsent")).to_contain_text("What is the rollback plan?")
+        link.restore()
+        expect(bot_messages(page).last).to_contain_text("Source:", timeout=ANSWER_TIMEOUT)
+        assert "rollback plan" in bot_said(page)
+        expect(page.locator(".mhd-unsent")).to_have_count(0)
+        expect(page.locator(".mhd-status")).to_be_hidden()
+    finally:
+        server.stop()
+        link.cut()

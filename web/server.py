@@ -1,0 +1,91 @@
+"""Serves the demo page, the widget (one script tag on any site), its socket.io client and /api/status."""
+from __future__ import annotations
+
+import json
+import logging
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlparse
+
+from bot import phase_status, schedule, status_replies
+from bot.clock import Clock
+from bot.errors import HelpdeskError
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+WEB_DIR = Path(__file__).resolve().parent
+STATIC = WEB_DIR / "static"
+SOCKET_IO = WEB_DIR / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
+TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+         ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
+FILES = {"/widget.js": STATIC / "widget.js", "/widget.css": STATIC / "widget.css", "/demo.js": STATIC / "demo.js",
+         "/demo.css": STATIC / "demo.css", "/vendor/socket.io.min.js": SOCKET_IO}
+
+
+def status_banner(settings: Settings) -> dict:
+    """The banner's level and text at the helpdesk's clock."""
+    migrations = schedule.load_migrations(settings.faq_db)
+    now = Clock(settings.now).now()
+    states = phase_status.states(settings.state_db, [p for m in migrations for p in m.phases], now)
+    level, text = status_replies.banner(states, migrations, now)
+    return {"level": level, "text": text, "as_of": now.isoformat()}
+
+
+def demo_page(settings: Settings) -> str:
+    # The socket URL goes into an attribute; it comes from settings, and is escaped all the same.
+    from html import escape
+
+    return (STATIC / "index.html").read_text(encoding="utf-8").replace(
+        "{{SOCKET_URL}}", escape(settings.rasa_url, quote=True))
+
+
+def make_server(settings: Settings, host: str = "127.0.0.1", port: int | None = None) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        def _send(self, status: int, body: str | bytes, content_type: str, cache: str = "no-cache") -> None:
+            data = body.encode("utf-8") if isinstance(body, str) else body
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Cache-Control", cache)
+            self.send_header("X-Content-Type-Options", "nosniff")
+            if content_type.startswith("text/html"):
+                self.send_header("Content-Security-Policy",
+                                 f"default-src 'self'; connect-src 'self' {settings.rasa_url} "
+                                 f"{settings.rasa_url.replace('http', 'ws', 1)}; img-src 'self' data:")
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            path = urlparse(self.path).path
+            try:
+                if path in ("/", "/index.html"):
+                    self._send(200, demo_page(settings), TYPES[".html"])
+                elif path == "/api/status":
+                    self._send(200, json.dumps(status_banner(settings)), "application/json")
+                elif path == "/health":
+                    self._send(200, "ok", "text/plain; charset=utf-8")
+                elif path in FILES and FILES[path].is_file():
+                    self._send(200, FILES[path].read_bytes(), TYPES[FILES[path].suffix])
+                else:
+                    self._send(404, "not found", "text/plain; charset=utf-8")
+            except HelpdeskError as exc:
+                logger.error("web: %s", exc)
+                self._send(503, json.dumps({"error": str(exc)}), "application/json")
+
+        def log_message(self, format: str, *args) -> None:
+            logger.debug("web: " + format, *args)
+
+    server = ThreadingHTTPServer((host, settings.web_port if port is None else port), Handler)
+    server.daemon_threads = True
+    return server
+
+
+def serve(settings: Settings) -> None:
+    if not SOCKET_IO.is_file():
+        raise HelpdeskError("the web chat's socket.io client is not installed; run `make setup` (it runs npm ci in web/).")
+    server = make_server(settings)
+    logger.info("web chat: demo page at http://127.0.0.1:%d/", settings.web_port)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()

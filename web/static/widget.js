@@ -1,0 +1,337 @@
+// The Modica helpdesk chat widget. Drop it into any page with one tag:
+//   <script src="https://helpdesk.example.com/widget.js" data-socket-url="https://bot.example.com" defer></script>
+// It talks to Rasa's socket.io channel. Everything shown is inserted as text (never as HTML); the
+// conversation (session id, messages, anything not yet sent) is kept in localStorage, so it survives
+// a page reload, a lost connection and a server restart.
+(function () {
+  "use strict";
+
+  var script = document.currentScript;
+  var base = new URL(script.src, location.href);
+  var socketUrl = script.getAttribute("data-socket-url") || base.protocol + "//" + base.hostname + ":5005";
+  var title = script.getAttribute("data-title") || "Helpdesk";
+  var STORE_KEY = "modica-helpdesk:" + socketUrl;
+  var MAX_KEPT = 200; // messages kept for the history after a reload
+  var MAX_LENGTH = 2000; // characters in one message
+  var TYPING_TIMEOUT_MS = 20000;
+
+  // ---- what is kept in the browser -------------------------------------------------------------
+  function load() {
+    try {
+      var kept = JSON.parse(localStorage.getItem(STORE_KEY) || "{}");
+      return { sessionId: kept.sessionId || null, messages: kept.messages || [], open: !!kept.open };
+    } catch (e) {
+      return { sessionId: null, messages: [], open: false };
+    }
+  }
+  var state = load();
+
+  function save() {
+    // Old messages go, but never one that is still to be sent.
+    var excess = state.messages.length - MAX_KEPT;
+    state.messages = state.messages.filter(function (m, i) { return i >= excess || m.unsent; });
+    try {
+      localStorage.setItem(STORE_KEY, JSON.stringify(state, function (key, value) {
+        return key === "node" ? undefined : value; // the message's element is not kept
+      }));
+    } catch (e) { /* storage full or blocked: the chat still works for this page */ }
+  }
+
+  // ---- DOM helpers (text only) ------------------------------------------------------------------
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  var LINK = /(https?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\*\*[^*]+\*\*)/g;
+
+  // One line of a message: **bold**, web links and email addresses become elements, the rest text.
+  function inline(parent, line) {
+    var last = 0;
+    line.replace(LINK, function (match, _group, offset) {
+      parent.appendChild(document.createTextNode(line.slice(last, offset)));
+      if (match.indexOf("**") === 0) {
+        parent.appendChild(el("strong", "", match.slice(2, -2)));
+      } else {
+        var link = el("a", "", match);
+        link.href = match.indexOf("@") > 0 && match.indexOf("://") < 0 ? "mailto:" + match : match;
+        link.target = "_blank";
+        link.rel = "noopener noreferrer";
+        parent.appendChild(link);
+      }
+      last = offset + match.length;
+      return match;
+    });
+    parent.appendChild(document.createTextNode(line.slice(last)));
+  }
+
+  // A message's text as paragraphs and bulleted lists ("- item", "* item", "• item").
+  function rich(text) {
+    var box = el("div", "mhd-text");
+    var list = null;
+    String(text).split("\n").forEach(function (line) {
+      var item = /^\s*(?:[-*•]|\d+\.)\s+(.*)$/.exec(line);
+      if (item) {
+        if (!list) list = box.appendChild(el("ul"));
+        inline(list.appendChild(el("li")), item[1]);
+        return;
+      }
+      list = null;
+      if (line.trim()) inline(box.appendChild(el("p")), line);
+    });
+    return box;
+  }
+
+  // ---- the widget ---------------------------------------------------------------------------------
+  var root, launcher, panel, log, statusLine, typing, form, input;
+
+  function build() {
+    var css = el("link");
+    css.rel = "stylesheet";
+    css.href = new URL("widget.css", base).href;
+    document.head.appendChild(css);
+
+    root = el("div", "mhd-root");
+    launcher = el("button", "mhd-launcher", "Chat with us");
+    launcher.type = "button";
+    launcher.setAttribute("aria-expanded", "false");
+    launcher.setAttribute("aria-controls", "mhd-panel");
+
+    panel = el("section", "mhd-panel");
+    panel.id = "mhd-panel";
+    panel.setAttribute("role", "dialog");
+    panel.setAttribute("aria-label", title + " chat");
+    panel.hidden = true;
+
+    var header = el("header", "mhd-header");
+    header.appendChild(el("h2", "mhd-title", title));
+    var close = el("button", "mhd-close", "×");
+    close.type = "button";
+    close.setAttribute("aria-label", "Close chat");
+    header.appendChild(close);
+
+    statusLine = el("p", "mhd-status");
+    statusLine.setAttribute("role", "status");
+    statusLine.hidden = true;
+
+    log = el("ol", "mhd-log");
+    log.setAttribute("role", "log");
+    log.setAttribute("aria-live", "polite");
+    log.setAttribute("aria-label", "Conversation");
+    log.tabIndex = 0;
+
+    typing = el("p", "mhd-typing", title + " is typing…");
+    typing.hidden = true;
+
+    form = el("form", "mhd-form");
+    var label = el("label", "mhd-visually-hidden", "Your message");
+    label.htmlFor = "mhd-input";
+    input = el("textarea", "mhd-input");
+    input.id = "mhd-input";
+    input.rows = 2;
+    input.maxLength = MAX_LENGTH;
+    input.placeholder = "Ask about the migrations…";
+    var send = el("button", "mhd-send", "Send");
+    send.type = "submit";
+    form.appendChild(label);
+    form.appendChild(input);
+    form.appendChild(send);
+
+    panel.appendChild(header);
+    panel.appendChild(statusLine);
+    panel.appendChild(log);
+    panel.appendChild(typing);
+    panel.appendChild(form);
+    root.appendChild(panel);
+    root.appendChild(launcher);
+    document.body.appendChild(root);
+
+    launcher.addEventListener("click", function () { setOpen(panel.hidden); });
+    close.addEventListener("click", function () { setOpen(false); });
+    panel.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") setOpen(false);
+    });
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.shiftKey) {
+        event.preventDefault();
+        form.requestSubmit ? form.requestSubmit() : form.dispatchEvent(new Event("submit", { cancelable: true }));
+      }
+    });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var text = input.value.trim();
+      if (!text) return;
+      input.value = "";
+      say(text, text);
+    });
+
+    if (!state.messages.length) {
+      state.messages.push({ from: "notice", text: "Hi! Ask me about Modica's platform migrations and their " +
+        "maintenance windows. If something is urgent, say so and I'll bring in a person." });
+    }
+    state.messages.forEach(function (message) { render(message, false); });
+    setOpen(state.open, true);
+  }
+
+  function setOpen(open, quietly) {
+    panel.hidden = !open;
+    launcher.setAttribute("aria-expanded", String(open));
+    launcher.textContent = open ? "Close chat" : "Chat with us";
+    root.classList.toggle("mhd-is-open", open);
+    state.open = open;
+    save();
+    if (quietly) return;
+    if (open) {
+      input.focus();
+      scrollToEnd();
+    } else {
+      launcher.focus();
+    }
+  }
+
+  function scrollToEnd() {
+    log.scrollTop = log.scrollHeight;
+  }
+
+  // Show one message; `live` is false while the history is redrawn after a reload.
+  function render(message, live) {
+    var item = el("li", "mhd-msg mhd-from-" + message.from);
+    if (message.from === "notice") {
+      item.appendChild(el("p", "mhd-notice-text", message.text));
+    } else {
+      var who = el("span", "mhd-visually-hidden", message.from === "user" ? "You said: " : title + " said: ");
+      item.appendChild(who);
+      item.appendChild(rich(message.text || ""));
+    }
+    if (message.unsent) {
+      item.classList.add("mhd-unsent");
+      item.appendChild(el("span", "mhd-unsent-note", "Not sent yet – it will go when the connection is back."));
+    }
+    if (message.buttons && message.buttons.length) {
+      var choices = el("div", "mhd-choices");
+      choices.setAttribute("role", "group");
+      choices.setAttribute("aria-label", "Suggested replies");
+      message.buttons.forEach(function (button) {
+        var choice = el("button", "mhd-choice", button.title);
+        choice.type = "button";
+        choice.disabled = !!message.answered;
+        choice.addEventListener("click", function () {
+          message.answered = true;
+          Array.prototype.forEach.call(choices.children, function (b) { b.disabled = true; });
+          say(button.title, button.payload);
+          input.focus();
+        });
+        choices.appendChild(choice);
+      });
+      item.appendChild(choices);
+    }
+    message.node = item;
+    log.appendChild(item);
+    if (live) scrollToEnd();
+  }
+
+  function add(message) {
+    state.messages.push(message);
+    render(message, true);
+    save();
+  }
+
+  // ---- talking to Rasa ----------------------------------------------------------------------------
+  var socket = null;
+  var ready = false; // connected and the session confirmed
+  var typingTimer = null;
+
+  function setStatus(text) {
+    statusLine.textContent = text || "";
+    statusLine.hidden = !text;
+  }
+
+  function showTyping(on) {
+    typing.hidden = !on;
+    clearTimeout(typingTimer);
+    if (on) typingTimer = setTimeout(function () { typing.hidden = true; }, TYPING_TIMEOUT_MS);
+  }
+
+  // The user's message: shown at once, sent now or kept until the connection is back.
+  function say(shown, payload) {
+    var message = { from: "user", text: shown.slice(0, MAX_LENGTH), payload: payload.slice(0, MAX_LENGTH), unsent: true };
+    add(message);
+    flush();
+  }
+
+  function flush() {
+    if (!ready) return;
+    state.messages.forEach(function (message) {
+      if (!message.unsent) return;
+      socket.emit("user_uttered", { message: message.payload || message.text, session_id: state.sessionId });
+      message.unsent = false;
+      if (message.node) {
+        message.node.classList.remove("mhd-unsent");
+        var note = message.node.querySelector(".mhd-unsent-note");
+        if (note) note.remove();
+      }
+      showTyping(true);
+    });
+    save();
+  }
+
+  function fromBot(data) {
+    showTyping(false);
+    if (!data || typeof data !== "object") return;
+    if (data.handoff === "joined" || data.handoff === "left") {
+      var who = String(data.engineer || "An engineer");
+      add({ from: "notice", text: data.handoff === "joined"
+        ? who + " (a person from our on-call team) has joined the chat."
+        : who + " has left the chat. You're talking to the helpdesk bot again." });
+      return;
+    }
+    if (typeof data.text !== "string" || !data.text) return;
+    var buttons = (data.quick_replies || data.buttons || []).map(function (b) {
+      return { title: String(b.title || b.payload || "?"), payload: String(b.payload || b.title || "") };
+    });
+    add({ from: "bot", text: data.text, buttons: buttons });
+  }
+
+  function connect() {
+    socket = window.io(socketUrl, { reconnectionDelayMax: 5000 });
+    socket.on("connect", function () {
+      socket.emit("session_request", { session_id: state.sessionId });
+    });
+    socket.on("session_confirm", function (sessionId) {
+      state.sessionId = typeof sessionId === "string" ? sessionId : (sessionId && sessionId.session_id) || state.sessionId;
+      ready = true;
+      setStatus("");
+      save();
+      flush();
+    });
+    socket.on("bot_uttered", fromBot);
+    function offline() {
+      ready = false;
+      showTyping(false);
+      setStatus("Can't reach the helpdesk right now. Retrying… Anything you type will be sent when the connection is back.");
+    }
+    socket.on("disconnect", offline);
+    socket.on("connect_error", offline);
+  }
+
+  function start() {
+    build();
+    if (window.io) {
+      connect();
+      return;
+    }
+    var client = document.createElement("script");
+    client.src = new URL("vendor/socket.io.min.js", base).href;
+    client.onload = connect;
+    client.onerror = function () { setStatus("The chat could not load. Please ring 0800 77 66 22 or email support@modicagroup.com."); };
+    document.head.appendChild(client);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
