@@ -25,6 +25,12 @@ def _entity(tracker: Tracker, name: str) -> str:
     return str(next(tracker.get_latest_entity_values(name), "") or "")
 
 
+def _notice(change: str, ref: str, engineer: str) -> dict:
+    """A custom message the web chat shows as a notice. Rasa's socket.io channel passes a custom message's
+    keys to socket.io's emit(), so what the browser receives goes under "data"."""
+    return {"data": {"handoff": change, "ref": ref, "engineer": engineer}}
+
+
 class ActionHandoffStarted(Action):
     def name(self) -> str:
         return "action_handoff_started"
@@ -33,7 +39,7 @@ class ActionHandoffStarted(Action):
         ref, engineer = _entity(tracker, "ref"), _entity(tracker, "engineer") or "An engineer"
         dispatcher.utter_message(text=f"{engineer} from the on-call team has joined this chat about {ref}. "
                                       "Everything you type now goes to them.",
-                                 json_message={"handoff": "joined", "ref": ref, "engineer": engineer})
+                                 json_message=_notice("joined", ref, engineer))
         return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("handoff_ref", ref)]
 
 
@@ -45,7 +51,7 @@ class ActionHandoffEnded(Action):
         ref, engineer = _entity(tracker, "ref"), _entity(tracker, "engineer") or "The engineer"
         dispatcher.utter_message(text=f"{engineer} has marked {ref} resolved and left the chat. You're talking to "
                                       "the helpdesk bot again; ask me anything about the migrations.",
-                                 json_message={"handoff": "left", "ref": ref, "engineer": engineer})
+                                 json_message=_notice("left", ref, engineer))
         return [SlotSet("handoff_ref", None)]
 
 

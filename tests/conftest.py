@@ -109,6 +109,14 @@ class RunningBot:
         self.processes[0] = self._spawn("actions")
         self._wait_for_actions(timeout=120)
 
+    def restart_rasa(self) -> None:
+        """Stop the Rasa server and start it again (its conversations are in the SQLite tracker store)."""
+        rasa = self.processes[1]
+        rasa.terminate()
+        rasa.wait(timeout=30)
+        self.processes[1] = self._spawn("rasa")
+        rasa_client.wait_until_ready(self.settings, timeout=240)
+
     def stop(self) -> None:
         for process in self.processes:
             process.terminate()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -79,6 +80,19 @@ def test_the_conversation_survives_a_page_reload(page: Page, web, bot):
     session_id = page.evaluate("Object.entries(localStorage).find(([k]) => k.startsWith('modica-helpdesk:'))[1]")
     said = bot.said_by_bot(json.loads(session_id)["sessionId"])
     assert len(said) >= 2 and "helpdesk bot" in said[0]  # one Rasa conversation across the reload
+
+
+def test_the_conversation_survives_a_restart_of_the_rasa_server(page: Page, web, bot):
+    open_chat(page, web.url)
+    ask(page, "hello")
+    expect(bot_messages(page).last).to_contain_text("helpdesk bot", timeout=ANSWER_TIMEOUT)
+    session_id = json.loads(page.evaluate(
+        "Object.entries(localStorage).find(([k]) => k.startsWith('modica-helpdesk:'))[1]"))["sessionId"]
+    bot.restart_rasa()
+    ask(page, "thanks")
+    expect(bot_messages(page)).to_have_count(2, timeout=60_000)  # the widget reconnected by itself
+    said = bot.said_by_bot(session_id)
+    assert "helpdesk bot" in said[0] and len(said) >= 2  # the same conversation, from the SQLite tracker
 
 
 def test_markup_typed_by_a_customer_is_shown_as_text(page: Page, web):
@@ -263,3 +277,40 @@ def test_when_the_bot_is_unreachable_the_widget_says_so_and_sends_what_was_typed
     finally:
         server.stop()
         link.cut()
+
+
+def test_the_customer_sees_the_engineer_join_talk_and_leave(page: Page, web, bot):
+    from bot import escalations, outbox, worker
+    from bot.clock import Clock
+    from bot.oncall import current_rota
+
+    open_chat(page, web.url)
+    ask(page, "hello")
+    expect(bot_messages(page).last).to_contain_text("helpdesk bot", timeout=ANSWER_TIMEOUT)
+    session_id = json.loads(page.evaluate(
+        "Object.entries(localStorage).find(([k]) => k.startsWith('modica-helpdesk:'))[1]"))["sessionId"]
+    db = bot.settings.state_db
+    case = escalations.create(db, session_id, {"contact_name": "Ana"}, "API down", [], current_rota(db), Clock().now())
+    escalations.acknowledge(db, case.ref, "Tama", Clock().now())
+    worker.run_round(bot.settings, Clock().now())
+    expect(page.locator(".mhd-from-notice").last).to_have_text("Tama (a person from our on-call team) has joined the chat.")
+
+    escalations.relay_from_engineer(db, case.ref, "Hi Ana, <i>I'm</i> on it", "Tama", "web-test-1", Clock().now())
+    worker.run_round(bot.settings, Clock().now())
+    expect(bot_messages(page).last).to_contain_text("Tama (on-call engineer): Hi Ana, <i>I'm</i> on it")
+    ask(page, "thank you!")
+    expect(page.locator(".mhd-unsent")).to_have_count(0)
+
+    def relayed() -> bool:
+        sent = [json.loads(m["payload"]) for m in outbox.pending(db, kinds=["relay_to_engineer"])]
+        return {"ref": case.ref, "text": "thank you!"} in sent
+
+    deadline = time.monotonic() + 20
+    while not relayed() and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    assert relayed()  # it went to the engineer's thread, not to the bot
+    assert bot_messages(page).last.text_content().endswith("on it")  # and the bot said nothing
+
+    escalations.resolve(db, case.ref, "Tama", Clock().now())
+    worker.run_round(bot.settings, Clock().now())
+    expect(page.locator(".mhd-from-notice").last).to_contain_text("Tama has left the chat")
