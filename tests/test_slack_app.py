@@ -205,3 +205,60 @@ def test_maintenance_notices_are_posted_once_each_also_after_a_restart(slack):
     assert worker.run_round(slack.settings, hour_before_phase_2 + timedelta(minutes=2)).notices_queued == []
     notices = [p for p in slack.standin.called("chat.postMessage") if p["channel"] == UPDATES_CHANNEL]
     assert len(notices) == 1 and "starts in 1 hour" in notices[0]["text"]
+
+
+def test_the_reply_button_opens_a_form_whose_text_reaches_the_customer(slack):
+    case = new_case(slack)
+    slack.delivery.run_round(T0)
+    escalations.acknowledge(slack.settings.state_db, case.ref, "tama", T0)
+    slack.click("escalation_reply", case.ref, message={"ts": "1700000000.000001", "text": "", "blocks": []})
+    [opened] = slack.standin.called("views.open")
+    modal = opened["view"]
+    assert modal["callback_id"] == "escalation_reply" and json.loads(modal["private_metadata"])["ref"] == case.ref
+    submission = {"type": "view_submission", "team": {"id": "T0TEAM"}, "user": {"id": STAFF, "name": "tama"},
+                  "api_app_id": "A0HELPDESK", "trigger_id": "1.2.3",
+                  "view": {**modal, "id": "V0REPLY", "state": {"values": {"reply": {"text": {
+                      "type": "plain_text_input", "value": "We're restarting the gateway now."}}}}}}
+    status, body, _ = slack.interact(submission)
+    assert status == 200 and body == ""
+    [relay] = outbox.pending(slack.settings.state_db, kinds=["relay_to_customer"])
+    assert json.loads(relay["payload"])["text"] == "We're restarting the gateway now."
+
+
+def test_a_reply_to_an_escalation_nobody_acknowledged_is_refused_in_the_form(slack):
+    case = new_case(slack)
+    modal = {"type": "modal", "callback_id": "escalation_reply", "id": "V0REPLY2",
+             "private_metadata": json.dumps({"ref": case.ref, "channel": ONCALL_CHANNEL, "thread_ts": "1.1"}),
+             "state": {"values": {"reply": {"text": {"type": "plain_text_input", "value": "hello"}}}}}
+    status, body, _ = slack.interact({"type": "view_submission", "team": {"id": "T0TEAM"},
+                                      "user": {"id": STAFF, "name": "tama"}, "view": modal})
+    reply = json.loads(body)
+    assert reply["response_action"] == "errors" and "acknowledge it before replying" in reply["errors"]["reply"]
+    assert outbox.pending(slack.settings.state_db, kinds=["relay_to_customer"]) == []
+
+
+def test_members_of_the_staff_channel_count_as_staff(tmp_path, shipped_index):
+    from conftest import SlackHarness, settings_env
+
+    harness = SlackHarness(settings_env(tmp_path / "var", HELPDESK_FAQ_DB=str(shipped_index),
+                                        SLACK_STAFF_CHANNEL="C0STAFF"))
+    try:
+        harness.standin.members = ["U0CHANNELMEMBER"]
+        reply = json.loads(harness.command("/phase", "set 2 completed", user="U0CHANNELMEMBER")[1])
+        assert reply["text"].startswith("Recorded")
+        assert harness.standin.called("conversations.members")[0]["channel"] == "C0STAFF"
+        assert "only support staff" in json.loads(harness.command("/phase", "set 2 started", user=OUTSIDER)[1])["text"]
+    finally:
+        harness.close()
+
+
+def test_without_slack_tokens_make_run_starts_everything_else_and_says_slack_is_off(tmp_path):
+    from bot.serve import components_to_start
+    from bot.settings import Settings
+    from conftest import settings_env
+
+    started, off = components_to_start(Settings.from_env(settings_env(tmp_path)))
+    assert started == ["rasa", "actions", "web", "worker"]
+    assert off == ["Slack is off (SLACK_BOT_TOKEN is not set; see .env.example and slack/manifest.yml)."]
+    configured = Settings.from_env(settings_env(tmp_path, SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s"))
+    assert components_to_start(configured) == (["rasa", "actions", "web", "worker", "slack"], [])
