@@ -1,6 +1,7 @@
 """`helpdesk eval`: the labelled development set through the running bot's REST channel."""
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,8 +60,9 @@ def evaluate_bot(settings: Settings, dev_set: list[Labelled]) -> BotEvalReport:
     labels = {entry.id: label_of(entry.file, entry.question) for entry in searcher.by_id.values()}
     answers = {entry.id: entry.answer for entry in searcher.by_id.values()}
     report = BotEvalReport()
+    run = uuid.uuid4().hex[:8]  # every question opens a conversation of its own, in this run and the next
     for number, item in enumerate(dev_set):
-        replies = rasa_client.send_message(settings, item.text, sender=f"helpdesk-eval-{number}")
+        replies = rasa_client.send_message(settings, item.text, sender=f"helpdesk-eval-{run}-{number}")
         got = _describe(replies, labels, answers)
         if item.expect == NONE:
             report.out_of_scope += 1

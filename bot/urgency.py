@@ -23,6 +23,11 @@ def detect(text: str) -> str | None:
     return None
 
 
+# Asking for a person names one, or talking to one; without such a word the classifier's 'ask_human' is
+# a guess, and a wrong guess offers to page an engineer, so the message is answered as a question instead.
+_PERSON_WORDS = re.compile(
+    r"\b(human|person|people|someone|somebody|anyone|agent|operator|staff|team|engineer|support|manager|"
+    r"talk|speak|chat|call|ring|phone|contact|reach)\b", re.I)
 SMALL_TALK = {"greet", "goodbye", "thanks", "bot_challenge", "affirm", "deny"}
 LONG_MESSAGE_WORDS = 40  # the classifier learnt from short messages; past this its judgement is not used
 
@@ -30,11 +35,14 @@ LONG_MESSAGE_WORDS = 40  # the classifier learnt from short messages; past this 
 def override(text: str, intent: str | None) -> str | None:
     """The intent to use instead of the classifier's, or None to keep it.
 
-    A long message that opens with a greeting is a question with manners: it goes to the FAQ answer
-    (as `nlu_fallback`, which action_answer_faq handles, focusing on its question sentences)."""
+    A long message that opens with a greeting is a question with manners, and a request for a person that
+    names no person is a guess: both go to the FAQ answer (as `nlu_fallback`, which action_answer_faq
+    handles, focusing on a long message's question sentences)."""
     strong = detect(text)
     if strong:
         return strong
     if intent in SMALL_TALK and len(text.split()) > LONG_MESSAGE_WORDS:
+        return "nlu_fallback"
+    if intent == "ask_human" and not _PERSON_WORDS.search(text):
         return "nlu_fallback"
     return None

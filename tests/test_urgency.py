@@ -44,3 +44,11 @@ def test_a_long_message_that_opens_with_a_greeting_is_not_small_talk():
     assert override(long_question, "greet") == "nlu_fallback"
     assert override("hello there", "greet") is None
     assert override(long_question, "faq") is None
+
+
+def test_asking_for_a_person_must_name_one():
+    from bot.urgency import override
+
+    assert override("book me a table for two", "ask_human") == "nlu_fallback"
+    for asked in ("can I talk to someone", "get me a support engineer", "let me speak to your team", "operator"):
+        assert override(asked, "ask_human") in (None, "ask_human"), asked
