@@ -12,6 +12,7 @@ from rapidfuzz import fuzz, process
 
 from bot.db import connect
 from bot.errors import HelpdeskError
+from faq_index import answer_types
 from faq_index.embeddings import encoder
 from faq_index.keywords import STOPWORDS, content_tokens, stem, tokens
 
@@ -20,6 +21,7 @@ MAX_QUERY_TOKENS = 48  # a 100 KB message is searched by its first words, not re
 TYPO_CUTOFF = 80  # rapidfuzz ratio for replacing an unknown word by a known one
 BM25_WEIGHTS = (4.0, 1.0, 2.0)  # question, answer, keywords
 ANSWER_FACTOR = 0.5  # a query word found only in the answer counts half
+ANSWER_TYPE_BONUS = 0.1  # added when an entry gives the kind of answer the question wants (a time, a contact, a reason)
 
 
 class IndexMissing(HelpdeskError):
@@ -64,6 +66,7 @@ class _Entry(FaqEntry):
     key_stems: frozenset[str]  # question and keywords
     answer_stems: frozenset[str]
     question_text: str  # content words of the question, for fuzzy comparison
+    gives: frozenset[str]  # kinds of answer it gives (faq_index.answer_types)
 
 
 class FaqSearcher:
@@ -97,6 +100,7 @@ class FaqSearcher:
                 id=row["id"], question=row["question"], answer=row["answer"], title=row["title"], file=row["file"],
                 dated=row["dated"], rowid=row["rowid"], key_stems=key, answer_stems=answer,
                 question_text=" ".join(content_tokens(row["question"])),
+                gives=answer_types.given(row["question"], row["answer"]),
             )
             for s in key | answer:
                 document_frequency[s] = document_frequency.get(s, 0) + 1
@@ -150,8 +154,9 @@ class FaqSearcher:
             [" ".join(corrected)], [self.entries[rowid].question_text for rowid in candidates],
             scorer=fuzz.token_sort_ratio, dtype="float32",
         )[0] if candidates else []
+        wants = answer_types.wanted(query)
         hits = [
-            self._score(rowid, weights, bm25, float(similarity) / 100)
+            self._score(rowid, weights, bm25, float(similarity) / 100, wants)
             for (rowid, bm25), similarity in zip(candidates.items(), similarities)
         ]
         hits.sort(key=lambda hit: hit.score, reverse=True)
@@ -208,19 +213,23 @@ class FaqSearcher:
         )
         return {row[0]: -row[1] for row in self.db.execute(sql, [*BM25_WEIGHTS, expression]).fetchall()}
 
-    def _score(self, rowid: int, weights: dict[str, float], bm25: float, similarity: float) -> Hit:
+    def _score(self, rowid: int, weights: dict[str, float], bm25: float, similarity: float,
+               wants: frozenset[str]) -> Hit:
         entry = self.entries[rowid]
         total = sum(weights.values())
         in_key = [s for s in weights if s in entry.key_stems]
         in_answer = [s for s in weights if s in entry.answer_stems]
         coverage = (sum(weights[s] for s in in_key) + ANSWER_FACTOR * sum(weights[s] for s in in_answer)) / total
         relevance = bm25 / (bm25 + 5.0) if bm25 > 0 else 0.0
-        score = min(1.0, 0.6 * coverage + 0.2 * similarity + 0.2 * relevance)
+        kinds = wants & entry.gives
+        score = min(1.0, 0.6 * coverage + 0.2 * similarity + 0.2 * relevance + ANSWER_TYPE_BONUS * bool(kinds))
         reasons = []
         if in_key:
             reasons.append("question/keywords match: " + ", ".join(in_key))
         if in_answer:
             reasons.append("answer matches: " + ", ".join(in_answer))
+        if kinds:
+            reasons.append("gives the kind of answer asked for: " + ", ".join(sorted(kinds)))
         reasons.append(f"question similarity {similarity:.0%}")
         reasons.append(f"BM25 {bm25:.2f}")
         return self._as_hit(entry, round(score, 3), tuple(reasons))

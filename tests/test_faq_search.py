@@ -127,3 +127,14 @@ def test_faq_add_from_the_command_line(tmp_path: Path):
     assert (faq / "new.md").is_file()
     assert json.loads(helpdesk("faq", "search", "porting time", "--json", env=env).stdout)["hits"][0]["question"] == (
         "How long does porting take?")
+
+
+def test_a_question_is_matched_with_the_kind_of_answer_it_wants():
+    from faq_index import answer_types
+
+    assert answer_types.wanted("when does phase 3 happen") == {"time"}
+    assert answer_types.wanted("who do I call about problems") == {"contact"}
+    assert answer_types.wanted("why change hosting provider") == {"reason"}
+    assert answer_types.wanted("what is the rollback plan") == frozenset()
+    assert "time" in answer_types.given("What can I expect?", "Phase 1 runs on 7 September 2020, phase 2 on 8 September.")
+    assert "contact" in answer_types.given("How do I get in touch?", "Ring +64 21 844 538 or email help@example.com.")
