@@ -67,16 +67,21 @@ def check_rasa(settings: Settings) -> Check:
     return Check("rasa server", True, f"Rasa answers at {settings.rasa_url}")
 
 
-def check_action_server(settings: Settings) -> Check:
-    url = settings.action_url.removesuffix("/webhook") + "/health"
+def _check_health(name: str, url: str) -> Check:
     try:
         urllib.request.urlopen(url, timeout=5).close()
     except (urllib.error.URLError, OSError) as exc:
-        return Check(
-            "action server", False,
-            f"the action server at {url} is not answering ({getattr(exc, 'reason', exc)}); start it with `make run`.",
-        )
-    return Check("action server", True, f"action server answers at {url}")
+        return Check(name, False, f"the {name} at {url} is not answering ({getattr(exc, 'reason', exc)}); "
+                                  "start it with `make run`.")
+    return Check(name, True, f"{name} answers at {url}")
+
+
+def check_action_server(settings: Settings) -> Check:
+    return _check_health("action server", settings.action_url.removesuffix("/webhook") + "/health")
+
+
+def check_web_chat(settings: Settings) -> Check:
+    return _check_health("web chat", f"http://127.0.0.1:{settings.web_port}/health")
 
 
 STUCK_AFTER = timedelta(minutes=10)
@@ -123,6 +128,7 @@ def run_checks(settings: Settings) -> list[Check]:
         check_database(settings),
         check_rasa(settings),
         check_action_server(settings),
+        check_web_chat(settings),
         check_outbox(settings),
         check_slack(settings),
     ]

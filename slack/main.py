@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 
+from slack_bolt.error import BoltError
+from slack_sdk.errors import SlackClientError
+
 from bot.errors import ConfigError
 from bot.settings import Settings
 from helpdesk_slack.app import build_app
@@ -14,11 +17,29 @@ from helpdesk_slack.http_server import PATH, make_server
 logger = logging.getLogger(__name__)
 
 
+FIRST_RETRY = 5.0  # seconds; doubled after each failed start, up to LONGEST_WAIT
+LONGEST_WAIT = 300.0
+
+
+def start_app(settings: Settings, stop: threading.Event):
+    """Build the app, which signs in to Slack first; while Slack refuses or cannot be reached, keep trying,
+    so a Slack outage at start-up never takes the customers' chat down with it."""
+    wait = FIRST_RETRY
+    while True:
+        try:
+            return build_app(settings)
+        except (BoltError, SlackClientError, OSError) as exc:  # refused, or unreachable
+            logger.error("Slack app cannot start (%s); trying again in %.0f s. Check SLACK_BOT_TOKEN.", exc, wait)
+        if stop.wait(wait):
+            raise ConfigError("the Slack app was stopped before it could sign in to Slack.")
+        wait = min(wait * 2, LONGEST_WAIT)
+
+
 def serve(settings: Settings, stop: threading.Event | None = None) -> None:
     if not settings.slack.enabled:
         raise ConfigError(f"Slack is off: {settings.slack.off_reason}. See .env.example and slack/manifest.yml.")
     stop = stop or threading.Event()
-    app, context = build_app(settings)
+    app, context = start_app(settings, stop)
     delivery = SlackDelivery(context, context.client)
     threading.Thread(target=delivery.run, args=(stop, settings.worker_interval), name="slack-delivery",
                      daemon=True).start()

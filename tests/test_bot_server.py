@@ -21,7 +21,7 @@ def test_helpdesk_ask_prints_the_greeting(bot):
     assert "migration helpdesk bot" in result.stdout
 
 
-def test_doctor_is_all_ok_when_the_servers_run(bot, tmp_path):
+def test_doctor_is_all_ok_when_the_servers_run(bot, web, tmp_path):
     # A state database of its own: the session's other tests leave pages that no Slack app delivers.
     env = {**bot.env, "HELPDESK_DB": str(tmp_path / "helpdesk.db")}
     result = subprocess.run([HELPDESK, "doctor"], env=env, capture_output=True, text=True, timeout=60)

@@ -72,6 +72,7 @@ def test_doctor_reports_each_problem_on_its_own_line(tmp_path: Path):
     assert "cannot open the database" in lines["FAIL  database"]
     assert "make run" in lines["FAIL  rasa server"]
     assert "make run" in lines["FAIL  action server"]
+    assert "make run" in lines["FAIL  web chat"]
 
 
 def test_doctor_says_which_python_rasa_needs():

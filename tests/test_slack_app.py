@@ -262,3 +262,22 @@ def test_without_slack_tokens_make_run_starts_everything_else_and_says_slack_is_
     assert off == ["Slack is off (SLACK_BOT_TOKEN is not set; see .env.example and slack/manifest.yml)."]
     configured = Settings.from_env(settings_env(tmp_path, SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s"))
     assert components_to_start(configured) == (["rasa", "actions", "web", "worker", "slack"], [])
+
+
+def test_the_slack_app_keeps_trying_to_start_while_slack_is_unreachable(tmp_path, caplog):
+    import threading
+
+    import pytest
+
+    from bot.errors import ConfigError
+    from bot.settings import Settings
+    from conftest import free_port, settings_env
+    from helpdesk_slack.main import start_app
+
+    unreachable = Settings.from_env(settings_env(tmp_path, SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET="s",
+                                                 SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/"))
+    stopped = threading.Event()
+    stopped.set()  # stop at the first wait: one failed attempt, logged, then a clean exit
+    with pytest.raises(ConfigError, match="stopped before it could sign in"):
+        start_app(unreachable, stopped)
+    assert "Slack app cannot start" in caplog.text and "trying again in 5 s" in caplog.text
