@@ -48,11 +48,13 @@ class SlowBot:
 
     def __init__(self) -> None:
         self.release = threading.Event()
+        self.asked = threading.Event()
         slow = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers["Content-Length"]))
+                slow.asked.set()
                 slow.release.wait(60)
                 data = json.dumps([{"recipient_id": "x", "text": "finally, an answer"}]).encode()
                 self.send_response(200)
@@ -69,14 +71,16 @@ class SlowBot:
         self.port = self.server.server_address[1]
 
 
-def test_slack_gets_its_ack_within_3_seconds_even_when_the_bot_is_slow(tmp_path, shipped_index):
+def test_slack_gets_its_ack_while_the_bot_is_still_thinking(tmp_path, shipped_index):
+    """The ack does not wait for the bot at all (bench/slack_ack.py measures how fast it is)."""
     slow = SlowBot()
     harness = SlackHarness(settings_env(tmp_path / "var", RASA_PORT=str(slow.port), HELPDESK_FAQ_DB=str(shipped_index)))
     try:
-        status, _, took = harness.event({"type": "message", "channel_type": "im", "channel": "D0STAFF", "user": STAFF,
-                                         "text": "hello?", "ts": "1700000300.000100"})
-        assert status == 200 and took < 3.0
-        assert harness.standin.called("chat.postMessage") == []  # the answer is still on its way
+        status, _, _ = harness.event({"type": "message", "channel_type": "im", "channel": "D0STAFF", "user": STAFF,
+                                      "text": "hello?", "ts": "1700000300.000100"})
+        assert status == 200
+        assert slow.asked.wait(30) and not slow.release.is_set()  # the bot has the question and has not answered
+        assert harness.standin.called("chat.postMessage") == []
         slow.release.set()
         assert "finally, an answer" in texts_of(harness.standin.wait_for("chat.postMessage")[0]["blocks"])
     finally:
