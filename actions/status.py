@@ -12,7 +12,7 @@ from bot.answers import SUPPORT_CONTACT
 from bot.clock import Clock
 from bot.errors import HelpdeskError
 from bot.products import find_product
-from bot.schedule import UnknownPhase, find_phase, load_migrations, phase_in_text
+from bot.schedule import load_migrations, phase_in_text
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)

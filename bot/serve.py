@@ -9,7 +9,6 @@ import shlex
 import socket
 import sys
 from pathlib import Path
-from typing import NoReturn
 
 from bot.errors import ConfigError, PortInUse
 from bot.settings import Settings

@@ -6,7 +6,6 @@ import socket
 import subprocess
 from pathlib import Path
 
-import pytest
 
 from conftest import HELPDESK, settings_env
 

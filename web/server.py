@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlparse
@@ -33,8 +34,6 @@ def status_banner(settings: Settings) -> dict:
 
 def demo_page(settings: Settings) -> str:
     # The socket URL goes into an attribute; it comes from settings, and is escaped all the same.
-    from html import escape
-
     return (STATIC / "index.html").read_text(encoding="utf-8").replace(
         "{{SOCKET_URL}}", escape(settings.rasa_url, quote=True))
 
