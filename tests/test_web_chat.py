@@ -178,6 +178,9 @@ def test_the_status_banner_follows_the_injected_clock(page: Page, bot, tmp_path,
     try:
         page.goto(server.url)
         expect(page.locator("#status-banner")).to_contain_text(banner)
+        expect(page.locator("#migration-notices h3")).to_have_text(  # from the documents, the latest first
+            ["Prepare AWS Migration - More information", "Run The Red to Omni migration FAQ (2019)"])
+        expect(page.locator("#migration-notices")).to_contain_text("Phase 2: Messaging Core Migration: Tue 8 September 2020 21:00 NZST")
         if "in progress" in banner:
             expect(page.locator("#status-banner")).to_contain_text("until Wed 9 September 2020 01:00 NZST")
     finally:

@@ -23,13 +23,20 @@ FILES = {"/widget.js": STATIC / "widget.js", "/widget.css": STATIC / "widget.css
          "/demo.css": STATIC / "demo.css", "/vendor/socket.io.min.js": SOCKET_IO}
 
 
-def status_banner(settings: Settings) -> dict:
-    """The banner's level and text at the helpdesk's clock."""
+def status(settings: Settings) -> dict:
+    """The banner's level and text, and each migration's phases, at the helpdesk's clock."""
     migrations = schedule.load_migrations(settings.faq_db)
     now = Clock(settings.now).now()
     states = phase_status.states(settings.state_db, [p for m in migrations for p in m.phases], now)
     level, text = status_replies.banner(states, migrations, now)
-    return {"level": level, "text": text, "as_of": now.isoformat()}
+    by_migration = [
+        {"title": migration.title,
+         "phases": [{"label": s.phase.label, "window": status_replies.window_text(s), "state": s.state,
+                     "impact": s.phase.impact, "note": s.note}
+                    for s in states if s.phase.migration == migration.key]}
+        for migration in reversed(migrations)  # the most recent first
+    ]
+    return {"level": level, "text": text, "as_of": now.isoformat(), "migrations": by_migration}
 
 
 def demo_page(settings: Settings) -> str:
@@ -60,7 +67,7 @@ def make_server(settings: Settings, host: str = "127.0.0.1", port: int | None = 
                 if path in ("/", "/index.html"):
                     self._send(200, demo_page(settings), TYPES[".html"])
                 elif path == "/api/status":
-                    self._send(200, json.dumps(status_banner(settings)), "application/json")
+                    self._send(200, json.dumps(status(settings)), "application/json")
                 elif path == "/health":
                     self._send(200, "ok", "text/plain; charset=utf-8")
                 elif path in FILES and FILES[path].is_file():
