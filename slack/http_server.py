@@ -45,7 +45,12 @@ def make_server(app: App, host: str, port: int) -> ThreadingHTTPServer:
                 return
             body = self.rfile.read(length).decode("utf-8", errors="replace")
             headers = {name.lower(): [value] for name, value in self.headers.items()}
-            response = app.dispatch(BoltRequest(body=body, query=url.query, headers=headers))
+            try:
+                request = BoltRequest(body=body, query=url.query, headers=headers)
+            except ValueError:  # a body that is not Slack's JSON or form encoding
+                self._reply(400, "malformed request")
+                return
+            response = app.dispatch(request)
             self._reply(response.status, response.body or "", response.headers)
 
         def log_message(self, format: str, *args) -> None:

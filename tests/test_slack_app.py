@@ -281,3 +281,11 @@ def test_the_slack_app_keeps_trying_to_start_while_slack_is_unreachable(tmp_path
     with pytest.raises(ConfigError, match="stopped before it could sign in"):
         start_app(unreachable, stopped)
     assert "Slack app cannot start" in caplog.text and "trying again in 5 s" in caplog.text
+
+
+def test_a_malformed_body_is_refused_and_changes_nothing(slack):
+    # Signed, so they pass the signature check, but not Slack's encoding: refused before any listener runs.
+    assert slack.post("not json at all", "application/json")[0] == 400
+    assert slack.post("payload=%7Bnot-json", "application/x-www-form-urlencoded")[0] == 400
+    assert slack.post("", "application/json")[0] == 404  # nothing to handle
+    assert [call.method for call in slack.standin.calls] == ["auth.test"]
