@@ -14,10 +14,11 @@ from bot.errors import ConfigError, HelpdeskError
 from bot.oncall import current_rota
 from helpdesk_slack import blocks, home
 from helpdesk_slack.context import AppContext
-from helpdesk_slack.text import escape, plain_sections
+from helpdesk_slack.text import clip, escape, plain_sections
 
 logger = logging.getLogger(__name__)
 SLACK_KINDS = ("page", "transcript", "relay_to_engineer", "notice")
+RELAY_LIMIT = 12_000  # characters of one customer message shown in Slack (a message holds at most 50 blocks)
 
 
 class SlackDelivery:
@@ -67,7 +68,7 @@ class SlackDelivery:
         case = escalations.get(self._state_db, message.payload["ref"])
         if not case.slack_ts:
             raise HelpdeskError(f"the page of {case.ref} has not reached Slack yet")
-        text = f"Customer: {message.payload['text']}"
+        text = f"Customer: {clip(message.payload['text'], RELAY_LIMIT)}"
         self.client.chat_postMessage(channel=case.slack_channel, thread_ts=case.slack_ts, text=escape(text),
                                      blocks=plain_sections(text))
 

@@ -289,3 +289,14 @@ def test_a_malformed_body_is_refused_and_changes_nothing(slack):
     assert slack.post("payload=%7Bnot-json", "application/x-www-form-urlencoded")[0] == 400
     assert slack.post("", "application/json")[0] == 404  # nothing to handle
     assert [call.method for call in slack.standin.calls] == ["auth.test"]
+
+
+def test_a_huge_customer_message_reaches_the_thread_cut_to_fit_one_slack_message(slack):
+    case = new_case(slack)
+    slack.delivery.run_round(T0)
+    escalations.acknowledge(slack.settings.state_db, case.ref, "tama", T0)
+    escalations.relay_from_customer(slack.settings.state_db, "web-abc", "help " * 40_000, "m-huge", T0)
+    slack.delivery.run_round(T0 + timedelta(seconds=1))
+    relayed = [p for p in slack.standin.called("chat.postMessage") if p["text"].startswith("Customer:")]
+    assert len(relayed) == 1 and len(relayed[0]["blocks"]) <= 50 and relayed[0]["text"].endswith("…")
+    assert outbox.pending(slack.settings.state_db, kinds=["relay_to_engineer"]) == []
