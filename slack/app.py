@@ -65,8 +65,12 @@ def build_app(settings: Settings, client: WebClient | None = None) -> tuple[App,
 
     app.event("app_home_opened")(ack=ack_now, lazy=[lambda event, client: home.opened(context, event, client)])
 
+    def on_status_click(ack, body: dict, client: WebClient) -> None:
+        escalation_actions.change_status(context, body, client)
+        ack()
+
     app.action(re.compile(r"escalation_(acknowledge|resolve)"))(
-        ack=ack_now, lazy=[lambda body, client: escalation_actions.change_status(context, body, client)])
+        ack=on_status_click, lazy=[lambda body, client: escalation_actions.refresh_page(context, body, client)])
 
     def on_reply(ack, body: dict, client: WebClient) -> None:
         ack()

@@ -23,20 +23,25 @@ def _tell(client: WebClient, channel: str, user: str, text: str, thread_ts: str 
 
 
 def change_status(app: AppContext, body: dict, client: WebClient) -> None:
-    """Acknowledge or Resolve: update the escalation, then the page's buttons and status line."""
+    """Acknowledge or Resolve: the escalation changes before Slack gets its ack, so a click is never lost."""
     action, user = body["actions"][0], body["user"]
-    channel, message = body["channel"]["id"], body["message"]
+    channel = body["channel"]["id"]
     if not app.staff.is_staff(user["id"]):
         _tell(client, channel, user["id"], REFUSAL)
         return
     change = escalations.acknowledge if action["action_id"] == "escalation_acknowledge" else escalations.resolve
     name = user.get("name") or user.get("username") or user["id"]
     try:
-        case = change(app.settings.state_db, action["value"], name, app.clock.now())
+        change(app.settings.state_db, action["value"], name, app.clock.now())
     except HelpdeskError as exc:
         _tell(client, channel, user["id"], str(exc))
-        return
-    client.chat_update(channel=channel, ts=message["ts"], text=message.get("text") or case.ref,
+
+
+def refresh_page(app: AppContext, body: dict, client: WebClient) -> None:
+    """After a click: the page's status line and buttons show the escalation as it now stands."""
+    message = body["message"]
+    case = escalations.get(app.settings.state_db, body["actions"][0]["value"])
+    client.chat_update(channel=body["channel"]["id"], ts=message["ts"], text=message.get("text") or case.ref,
                        blocks=blocks.with_status(message.get("blocks") or [], case))
 
 
