@@ -75,6 +75,8 @@ def run(settings: Settings, stop: threading.Event | None = None) -> None:
             report = run_round(settings, clock.now())
         except HelpdeskError as exc:
             logger.error("helpdesk worker: %s", exc)
+        except Exception:  # the loop's edge: one bad round must not stop paging (or, under make run, everything)
+            logger.exception("helpdesk worker: the round failed; trying again next round")
         else:
             for ref in report.paged_next_step:
                 logger.info("%s: not acknowledged in time, paged the next step", ref)

@@ -126,3 +126,4 @@ def test_doctor_reports_pages_undelivered_for_over_ten_minutes(tmp_path: Path, r
     assert check_outbox(settings, T0 + timedelta(minutes=10)).ok
     late = check_outbox(settings, T0 + timedelta(minutes=11))
     assert not late.ok and "page:ESC-0001:0" in late.message
+
