@@ -283,8 +283,12 @@ class WebServer:
 
 
 @pytest.fixture
-def web(bot) -> Iterator[WebServer]:
-    """The demo page on the port the Rasa server allows (CORS), its widget talking to the real bot."""
-    server = WebServer(bot.settings, bot.settings.web_port)
+def web(bot, tmp_path: Path) -> Iterator[WebServer]:
+    """The demo page on the port the Rasa server allows (CORS), its widget talking to the real bot.
+    Its status banner reads a state database of its own at a fixed instant (Phase 2 of the AWS migration
+    running), so neither other tests' reports nor the day of the run change what it shows."""
+    settings = Settings.from_env({**bot.env, "HELPDESK_DB": str(tmp_path / "web-status.db"),
+                                  "HELPDESK_NOW": "2020-09-08T10:30:00Z"})
+    server = WebServer(settings, bot.settings.web_port)
     yield server
     server.stop()
