@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms import CheckedFormValidation
 from bot import contact_checks, escalations
+from bot.answers import SUPPORT_PHONE
 from bot.clock import Clock
 from bot.errors import HelpdeskError
 from bot.oncall import current_rota
@@ -61,12 +62,11 @@ class ActionCreateEscalation(Action):
                                       Clock(settings.now).now())
         except HelpdeskError as exc:
             logger.error("could not create an escalation: %s", exc)
-            dispatcher.utter_message(text="Sorry, I couldn't reach the on-call engineer. Please ring 0800 77 66 22 "
-                                          "(+64 4 498 6000) now.")
+            dispatcher.utter_message(text=f"Sorry, I couldn't reach the on-call engineer. Please ring {SUPPORT_PHONE} now.")
             return [SlotSet(slot, None) for slot in FORM_SLOTS]
         minutes = int(rota.ack_timeout.total_seconds() // 60)
         dispatcher.utter_message(
             text=f"Thanks, {contact['contact_name']}. Your reference is {case.ref}. I've paged the on-call engineer, "
                  f"who will contact you on {contact['callback']}. If nobody has been in touch within {minutes} "
-                 f"minutes, ring 0800 77 66 22 (+64 4 498 6000) and quote {case.ref}.")
+                 f"minutes, ring {SUPPORT_PHONE} and quote {case.ref}.")
         return [SlotSet(slot, None) for slot in FORM_SLOTS]

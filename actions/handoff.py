@@ -13,12 +13,12 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import escalations
+from bot.answers import SUPPORT_PHONE
 from bot.clock import Clock
 from bot.errors import HelpdeskError
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
-SUPPORT_LINE = "0800 77 66 22 (+64 4 498 6000)"
 
 
 def _entity(tracker: Tracker, name: str) -> str:
@@ -87,9 +87,9 @@ class ActionRelayToEngineer(Action):
         except escalations.EscalationError:
             # The engineer resolved the case a moment ago; the notice is on its way.
             dispatcher.utter_message(text="The engineer has closed this case. Ask me again, or ring "
-                                          f"{SUPPORT_LINE} if you still need a person.")
+                                          f"{SUPPORT_PHONE} if you still need a person.")
             return [SlotSet("handoff_ref", None)]
         except HelpdeskError as exc:
             logger.error("could not relay a message to the engineer: %s", exc)
-            dispatcher.utter_message(text=f"Sorry, your message could not reach the engineer. Please ring {SUPPORT_LINE}.")
+            dispatcher.utter_message(text=f"Sorry, your message could not reach the engineer. Please ring {SUPPORT_PHONE}.")
         return []

@@ -29,7 +29,8 @@ class HandoffPolicy(Policy):
     def predict_action_probabilities(self, tracker: DialogueStateTracker, domain: Domain,
                                      rule_only_data: dict[str, Any] | None = None, **kwargs: Any) -> PolicyPrediction:
         probabilities = self._default_predictions(domain)
-        intent = (tracker.latest_message.intent or {}).get("name") or "" if tracker.latest_message else ""
+        latest = tracker.latest_message
+        intent = ((latest.intent or {}).get("name") or "") if latest else ""
         if tracker.get_slot("handoff_ref") and not intent.startswith("EXTERNAL_"):
             wanted = RELAY_ACTION if tracker.latest_action_name == ACTION_LISTEN_NAME else ACTION_LISTEN_NAME
             probabilities[domain.index_for_action(wanted)] = 1.0

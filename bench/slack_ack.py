@@ -13,7 +13,6 @@ import statistics
 import sys
 import tempfile
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,38 +21,18 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from bot.settings import Settings  # noqa: E402
 from helpdesk_slack.app import build_app  # noqa: E402
 from helpdesk_slack.http_server import PATH, make_server  # noqa: E402
-from slack_standin import SlackStandIn, post_signed  # noqa: E402
+from slack_standin import HeldRasa, SlackStandIn, post_signed  # noqa: E402
 
 REQUESTS = 50
 SECRET = "bench-secret"
 
 
-def rasa_standin(release: threading.Event) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers["Content-Length"]))
-            release.wait(120)
-            data = json.dumps([{"text": "an answer"}]).encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
 def measure(slow: bool) -> list[float]:
-    release = threading.Event()
+    rasa, slack = HeldRasa(answer="an answer"), SlackStandIn()
     if not slow:
-        release.set()
-    rasa, slack = rasa_standin(release), SlackStandIn()
+        rasa.release.set()
     with tempfile.TemporaryDirectory() as var:
-        settings = Settings.from_env({"HELPDESK_VAR_DIR": var, "RASA_PORT": str(rasa.server_address[1]),
+        settings = Settings.from_env({"HELPDESK_VAR_DIR": var, "RASA_PORT": str(rasa.port),
                                       "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET,
                                       "SLACK_API_URL": slack.api_url})
         app, _ = build_app(settings)
@@ -68,9 +47,8 @@ def measure(slow: bool) -> list[float]:
             status, _, took = post_signed(url, body, SECRET, "application/json")
             assert status == 200, status
             seconds.append(took)
-        release.set()
         server.shutdown()
-    rasa.shutdown()
+    rasa.close()
     slack.close()
     return seconds
 

@@ -17,7 +17,8 @@ SEMANTIC_WEIGHT = 0.4  # MiniLM similarity of the message to the entry
 SELECTOR_WEIGHT = 0.1  # the ResponseSelector's confidence; the lexical search has the rest
 ANSWER_AT = 0.25  # fused score from which an entry is answered outright
 SUGGEST = 0.2  # fused scores from here up to ANSWER_AT are offered as buttons, not answered
-SUPPORT_CONTACT = "email support@modicagroup.com or ring 0800 77 66 22 (+64 4 498 6000)"
+SUPPORT_PHONE = "0800 77 66 22 (+64 4 498 6000)"
+SUPPORT_CONTACT = f"email support@modicagroup.com or ring {SUPPORT_PHONE}"
 
 
 @dataclass(frozen=True)

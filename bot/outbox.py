@@ -57,13 +57,13 @@ def enqueue(state_db: Path, key: str, kind: str, payload: dict, now: datetime) -
 
 def pending(state_db: Path, kinds: Collection[str] | None = None) -> list[dict]:
     """Messages not delivered yet, oldest first (only of `kinds`, when given)."""
-    rows = _table(connect(state_db)).rows_where("status = 'pending'", order_by="id")
-    return [row for row in rows if kinds is None or row["kind"] in kinds]
-
-
-def sent(state_db: Path, kinds: Collection[str] | None = None) -> list[dict]:
-    rows = _table(connect(state_db)).rows_where("status = 'sent'", order_by="id")
-    return [row for row in rows if kinds is None or row["kind"] in kinds]
+    where, params = "status = 'pending'", []
+    if kinds is not None:
+        if not kinds:
+            return []
+        where += f" and kind in ({', '.join('?' * len(kinds))})"
+        params = list(kinds)
+    return list(_table(connect(state_db)).rows_where(where, params, order_by="id"))
 
 
 def drain(state_db: Path, send: Callable[[OutboxMessage], None], now: datetime,

@@ -8,6 +8,7 @@ import re
 from slack_sdk import WebClient
 
 from bot import rasa_client
+from bot.answers import SUPPORT_PHONE
 from bot.errors import BotUnavailable
 from helpdesk_slack import blocks
 from helpdesk_slack.context import AppContext
@@ -15,8 +16,7 @@ from helpdesk_slack.text import escape
 
 logger = logging.getLogger(__name__)
 MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
-UNAVAILABLE = ("The bot is not answering right now; try again in a minute. Customers can ring 0800 77 66 22 "
-               "(+64 4 498 6000).")
+UNAVAILABLE = f"The bot is not answering right now; try again in a minute. Customers can ring {SUPPORT_PHONE}."
 
 
 def conversation_id(user: str, thread_ts: str) -> str:

@@ -22,7 +22,7 @@ class AppContext:
 
     @property
     def searcher(self) -> FaqSearcher:
+        # Loaded on first use; search() and answer_entry() reload it themselves when the index was rebuilt.
         if self._searcher is None:
             self._searcher = searcher_for(self.settings.faq_db)
-        self._searcher.refresh()
         return self._searcher

@@ -38,10 +38,9 @@ class SlackDelivery:
 
     def send(self, message: outbox.OutboxMessage, now: datetime) -> None:
         """Deliver one outbox message; any exception leaves it queued for a retry."""
-        if message.kind == "page":
-            self._page(message, now)
-        else:
-            {"transcript": self._transcript, "relay_to_engineer": self._relay, "notice": self._notice}[message.kind](message)
+        senders = {"page": self._page, "transcript": self._transcript, "relay_to_engineer": self._relay,
+                   "notice": self._notice}
+        senders[message.kind](message, now)
 
     def _page(self, message: outbox.OutboxMessage, now: datetime) -> None:
         payload = message.payload
@@ -59,12 +58,12 @@ class SlackDelivery:
             outbox.enqueue(self._state_db, f"transcript:{case.ref}", "transcript", {"ref": case.ref}, now)
         escalations.record_event(self._state_db, case.ref, "page delivered", f"{step.role} in Slack", now)
 
-    def _transcript(self, message: outbox.OutboxMessage) -> None:
+    def _transcript(self, message: outbox.OutboxMessage, now: datetime) -> None:
         case = escalations.get(self._state_db, message.payload["ref"])
         self.client.chat_postMessage(channel=case.slack_channel, thread_ts=case.slack_ts,
                                      text=escape(f"Transcript of {case.ref}"), blocks=blocks.transcript(case))
 
-    def _relay(self, message: outbox.OutboxMessage) -> None:
+    def _relay(self, message: outbox.OutboxMessage, now: datetime) -> None:
         case = escalations.get(self._state_db, message.payload["ref"])
         if not case.slack_ts:
             raise HelpdeskError(f"the page of {case.ref} has not reached Slack yet")
@@ -72,17 +71,21 @@ class SlackDelivery:
         self.client.chat_postMessage(channel=case.slack_channel, thread_ts=case.slack_ts, text=escape(text),
                                      blocks=plain_sections(text))
 
-    def _notice(self, message: outbox.OutboxMessage) -> None:
+    def _notice(self, message: outbox.OutboxMessage, now: datetime) -> None:
         channel = self._channel(self.app.settings.slack.updates_channel, "SLACK_UPDATES_CHANNEL")
         text = message.payload["text"]
         self.client.chat_postMessage(channel=channel, text=escape(text), blocks=plain_sections(text))
 
     def refresh_home(self) -> bool:
         """Republish the Home tab for everyone who opened it, when a phase's state has changed."""
+        viewers = home.viewers(self.app)
+        if not viewers:
+            return False  # nobody to show it to; whoever opens the tab gets it fresh
         view, fingerprint = home.view_and_fingerprint(self.app)
         if fingerprint == self._home_fingerprint:
             return False
-        home.republish_all(self.app, self.client, view)
+        for user in viewers:
+            self.client.views_publish(user_id=user, view=view)
         self._home_fingerprint = fingerprint
         return True
 

@@ -18,11 +18,10 @@ def view_and_fingerprint(app: AppContext) -> tuple[dict, str]:
     """The Home view now, and a fingerprint of the states it shows (to notice a change)."""
     migrations = schedule.load_migrations(app.settings.faq_db)
     now = app.clock.now()
-    sections, fingerprint = [], []
-    for migration in migrations:
-        states = phase_status.states(app.settings.state_db, list(migration.phases), now)
-        sections.append((migration.title, [(s.phase.label, window_text(s), s.state, s.note) for s in states]))
-        fingerprint += [(s.phase.ref, s.state, window_text(s), s.note) for s in states]
+    states = phase_status.states(app.settings.state_db, [p for m in migrations for p in m.phases], now)
+    rows = [(s.phase.migration, s.phase.label, window_text(s), s.state, s.note) for s in states]
+    sections = [(m.title, [row[1:] for row in rows if row[0] == m.key]) for m in migrations]
+    fingerprint = [(s.phase.ref, s.state, window_text(s), s.note) for s in states]
     return blocks.home_view(sections, when(now)), repr(fingerprint)
 
 
@@ -40,6 +39,6 @@ def opened(app: AppContext, event: dict, client: WebClient) -> None:
     publish(app, client, event["user"])
 
 
-def republish_all(app: AppContext, client: WebClient, view: dict) -> None:
-    for row in _viewers(app).rows:
-        client.views_publish(user_id=row["user"], view=view)
+def viewers(app: AppContext) -> list[str]:
+    """Everyone who has opened the Home tab."""
+    return [row["user"] for row in _viewers(app).rows]

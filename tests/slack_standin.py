@@ -1,5 +1,5 @@
-"""A local HTTP server standing in for Slack: its Web API (the WebClient's base_url points here) and the
-response_url of slash commands. It records every call, and can fail for a while like a real outage."""
+"""Local HTTP servers standing in for what the Slack app talks to: Slack's Web API (the WebClient's base_url
+points here, and slash commands' response_url) and a Rasa bot that holds every question until released."""
 from __future__ import annotations
 
 import hashlib
@@ -31,7 +31,18 @@ def _parse(body: bytes, content_type: str) -> dict:
     return args
 
 
+def reply_json(handler: BaseHTTPRequestHandler, status: int, payload: object) -> None:
+    data = json.dumps(payload).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 class SlackStandIn:
+    """Slack's Web API: records every call, and can fail for a while like a real outage."""
+
     def __init__(self, staff_channel_members: tuple[str, ...] = ()) -> None:
         self.calls: list[Call] = []
         self.failures = 0  # how many of the next chat.* calls answer HTTP 500
@@ -44,13 +55,7 @@ class SlackStandIn:
             def do_POST(self) -> None:
                 method = self.path.strip("/").split("/")[-1] if self.path.startswith("/api/") else self.path
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                status, reply = standin._answer(method, _parse(body, self.headers.get("Content-Type", "")))
-                data = json.dumps(reply).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                reply_json(self, *standin._answer(method, _parse(body, self.headers.get("Content-Type", ""))))
 
             def log_message(self, *args) -> None:
                 pass
@@ -94,6 +99,35 @@ class SlackStandIn:
             return self.called(method)
 
     def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class HeldRasa:
+    """Rasa's REST webhook, answering each question only once `release` is set: the slowest bot there is.
+    `asked` is set when a question arrives."""
+
+    def __init__(self, answer: str = "finally, an answer") -> None:
+        self.release = threading.Event()
+        self.asked = threading.Event()
+        held = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers["Content-Length"]))
+                held.asked.set()
+                held.release.wait(120)
+                reply_json(self, 200, [{"recipient_id": "x", "text": answer}])
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.port = self.server.server_address[1]
+
+    def close(self) -> None:
+        self.release.set()
         self.server.shutdown()
         self.server.server_close()
 

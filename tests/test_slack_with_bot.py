@@ -2,9 +2,6 @@
 and an engineer's thread replies reaching the customer."""
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator
 
 import pytest
@@ -12,6 +9,7 @@ import pytest
 from bot import escalations, worker
 from bot.clock import Clock
 from conftest import ONCALL_CHANNEL, STAFF, SlackHarness, settings_env
+from slack_standin import HeldRasa
 from test_slack_app import texts_of
 
 
@@ -43,37 +41,9 @@ def test_a_mention_is_answered_and_the_bots_buttons_go_back_to_the_same_conversa
     assert second["thread_ts"] == "1700000200.000100" and "ring 0800 77 66 22" in texts_of(second["blocks"])
 
 
-class SlowBot:
-    """A Rasa REST endpoint that answers only when the test lets it: the slowest bot there can be."""
-
-    def __init__(self) -> None:
-        self.release = threading.Event()
-        self.asked = threading.Event()
-        slow = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers["Content-Length"]))
-                slow.asked.set()
-                slow.release.wait(60)
-                data = json.dumps([{"recipient_id": "x", "text": "finally, an answer"}]).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.port = self.server.server_address[1]
-
-
 def test_slack_gets_its_ack_while_the_bot_is_still_thinking(tmp_path, shipped_index):
     """The ack does not wait for the bot at all (bench/slack_ack.py measures how fast it is)."""
-    slow = SlowBot()
+    slow = HeldRasa()
     harness = SlackHarness(settings_env(tmp_path / "var", RASA_PORT=str(slow.port), HELPDESK_FAQ_DB=str(shipped_index)))
     try:
         status, _, _ = harness.event({"type": "message", "channel_type": "im", "channel": "D0STAFF", "user": STAFF,
@@ -85,7 +55,7 @@ def test_slack_gets_its_ack_while_the_bot_is_still_thinking(tmp_path, shipped_in
         assert "finally, an answer" in texts_of(harness.standin.wait_for("chat.postMessage")[0]["blocks"])
     finally:
         harness.close()
-        slow.server.shutdown()
+        slow.close()
 
 
 def test_an_engineers_thread_reply_reaches_the_customer_and_the_customers_words_reach_the_thread(slack_bot, bot):

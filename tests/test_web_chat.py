@@ -41,6 +41,12 @@ def bot_messages(page: Page):
     return page.locator(".mhd-from-bot")
 
 
+def session_of(page: Page) -> str:
+    """The Rasa conversation the widget keeps in localStorage."""
+    kept = page.evaluate("Object.entries(localStorage).find(([key]) => key.startsWith('modica-helpdesk:'))[1]")
+    return json.loads(kept)["sessionId"]
+
+
 def bot_said(page: Page) -> str:
     """All the bot's bubbles (Rasa sends a long answer as several messages, split at blank lines)."""
     return " ".join(bot_messages(page).all_text_contents())
@@ -76,8 +82,7 @@ def test_the_conversation_survives_a_page_reload(page: Page, web, bot):
     expect(page.locator(".mhd-from-user")).to_have_text(["You said: hello"])  # the history, and the chat still open
     ask(page, "when is phase 3?")
     expect(bot_messages(page)).to_have_count(2, timeout=ANSWER_TIMEOUT)
-    session_id = page.evaluate("Object.entries(localStorage).find(([k]) => k.startsWith('modica-helpdesk:'))[1]")
-    said = bot.said_by_bot(json.loads(session_id)["sessionId"])
+    said = bot.said_by_bot(session_of(page))
     assert len(said) >= 2 and "helpdesk bot" in said[0]  # one Rasa conversation across the reload
 
 
@@ -85,8 +90,7 @@ def test_the_conversation_survives_a_restart_of_the_rasa_server(page: Page, web,
     open_chat(page, web.url)
     ask(page, "hello")
     expect(bot_messages(page).last).to_contain_text("helpdesk bot", timeout=ANSWER_TIMEOUT)
-    session_id = json.loads(page.evaluate(
-        "Object.entries(localStorage).find(([k]) => k.startsWith('modica-helpdesk:'))[1]"))["sessionId"]
+    session_id = session_of(page)
     bot.restart_rasa()
     ask(page, "thanks")
     expect(bot_messages(page)).to_have_count(2, timeout=60_000)  # the widget reconnected by itself
@@ -193,7 +197,7 @@ def test_no_banner_when_no_window_is_near(page: Page, bot, tmp_path):
     server = WebServer(settings, settings.web_port)
     try:
         page.goto(server.url)
-        page.wait_for_load_state("networkidle")
+        expect(page.locator("#migration-notices h3")).to_have_count(2)  # the status has arrived and been read
         expect(page.locator("#status-banner")).to_be_hidden()
     finally:
         server.stop()
@@ -289,8 +293,7 @@ def test_the_customer_sees_the_engineer_join_talk_and_leave(page: Page, web, bot
     open_chat(page, web.url)
     ask(page, "hello")
     expect(bot_messages(page).last).to_contain_text("helpdesk bot", timeout=ANSWER_TIMEOUT)
-    session_id = json.loads(page.evaluate(
-        "Object.entries(localStorage).find(([k]) => k.startsWith('modica-helpdesk:'))[1]"))["sessionId"]
+    session_id = session_of(page)
     db = bot.settings.state_db
     case = escalations.create(db, session_id, {"contact_name": "Ana"}, "API down", [], current_rota(db), Clock().now())
     escalations.acknowledge(db, case.ref, "Tama", Clock().now())
