@@ -236,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     status_set.set_defaults(func=cmd_status_set)
     status_sub.add_parser("history", help="every report, oldest first").set_defaults(func=cmd_status_history)
     status_notices = status_sub.add_parser("notices", help="the maintenance notices for the Slack updates channel")
-    status_notices.add_argument("--due", action="store_true", help="only those due now and not yet sent")
+    status_notices.add_argument("--due", action="store_true", help="only those due now and not queued yet")
     status_notices.set_defaults(func=cmd_status_notices)
 
     esc = sub.add_parser("escalations", help="urgent cases handed to the on-call engineer (show, ack, resolve)")

@@ -1,7 +1,7 @@
 """Maintenance notices for the Slack updates channel, as the FAQ's status page promises them:
 a reminder one hour before each window (naming the phases still to come) and a notice when a
-phase is reported completed. Computed here from the schedule, the reports and the clock; the
-Slack app delivers them, each once (keyed), also after a restart.
+phase is reported completed. Computed here from the schedule, the reports and the clock; each is
+queued once (the outbox key is the notice's) and the Slack app posts it, also after a restart.
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.db import connect, ensure_table, write_transaction
+from bot import outbox
 from bot.phase_status import history, states_from
 from bot.schedule import Migration
 from bot.status_replies import when
@@ -23,10 +23,6 @@ class Notice:
     due: datetime
     text: str
     expires: datetime | None = None  # a reminder is pointless once its window has started
-
-
-def _sent_table(state_db: Path):
-    return ensure_table(connect(state_db), "notices_sent", {"key": str, "sent_at": str}, pk="key")
 
 
 def schedule_of_notices(state_db: Path, migrations: list[Migration], now: datetime) -> list[Notice]:
@@ -58,15 +54,13 @@ def schedule_of_notices(state_db: Path, migrations: list[Migration], now: dateti
 
 
 def notices_due(state_db: Path, migrations: list[Migration], now: datetime) -> list[Notice]:
-    """The notices due by `now` that have not been sent yet, oldest first."""
-    sent = {row["key"] for row in _sent_table(state_db).rows}
-    return [
-        n for n in schedule_of_notices(state_db, migrations, now)
-        if n.due <= now and (n.expires is None or now < n.expires) and n.key not in sent
-    ]
+    """The notices due by `now` that have not been queued for the updates channel yet, oldest first."""
+    due = [n for n in schedule_of_notices(state_db, migrations, now)
+           if n.due <= now and (n.expires is None or now < n.expires)]
+    queued = outbox.queued_keys(state_db, [n.key for n in due])
+    return [n for n in due if n.key not in queued]
 
 
-def mark_sent(state_db: Path, notice: Notice, now: datetime) -> None:
-    table = _sent_table(state_db)
-    with write_transaction(table.db):
-        table.insert({"key": notice.key, "sent_at": now.isoformat()}, ignore=True)
+def queue(state_db: Path, notice: Notice, now: datetime) -> bool:
+    """Put a notice in the outbox for the Slack app to post; its key makes it once only, ever."""
+    return outbox.enqueue(state_db, notice.key, "notice", {"text": notice.text}, now)

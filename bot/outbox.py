@@ -66,6 +66,15 @@ def pending(state_db: Path, kinds: Collection[str] | None = None) -> list[dict]:
     return list(_table(connect(state_db)).rows_where(where, params, order_by="id"))
 
 
+def queued_keys(state_db: Path, keys: Collection[str]) -> set[str]:
+    """Which of `keys` were ever queued (pending or sent)."""
+    if not keys:
+        return set()
+    table = _table(connect(state_db))
+    where = f"key in ({', '.join('?' * len(keys))})"
+    return {row["key"] for row in table.rows_where(where, list(keys), select="key")}
+
+
 def drain(state_db: Path, send: Callable[[OutboxMessage], None], now: datetime,
           on_failure: Callable[[OutboxMessage, str, datetime], None] | None = None,
           kinds: Collection[str] | None = None) -> DrainReport:

@@ -48,9 +48,8 @@ def queue_notices(settings: Settings, now: datetime) -> list[str]:
     """Put the maintenance notices that are due into the outbox, each once."""
     queued = []
     for notice in notices.notices_due(settings.state_db, load_migrations(settings.faq_db), now):
-        outbox.enqueue(settings.state_db, notice.key, "notice", {"text": notice.text}, now)
-        notices.mark_sent(settings.state_db, notice, now)
-        queued.append(notice.key)
+        if notices.queue(settings.state_db, notice, now):
+            queued.append(notice.key)
     return queued
 
 

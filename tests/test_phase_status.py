@@ -204,17 +204,17 @@ def test_a_reminder_is_due_one_hour_before_each_window_and_names_the_phases_to_c
 
 
 def test_each_notice_is_due_once_and_a_completion_produces_one(migrations, state_db: Path):
-    from bot.notices import mark_sent, notices_due
+    from bot.notices import notices_due, queue
 
     now = at("2020-09-08T14:00:00Z")
     for notice in notices_due(state_db, migrations, now):
-        mark_sent(state_db, notice, now)
+        queue(state_db, notice, now)
     assert notices_due(state_db, migrations, now) == []
     report(state_db, find_phase(migrations, "2"), "completed", now, by="ops", note="All traffic on AWS")
     completed = notices_due(state_db, migrations, at("2020-09-08T14:01:00Z"))
     assert [n.text for n in completed] == [
         "Phase 2: Messaging Core Migration (Prepare AWS Migration - More information) is completed. All traffic on AWS"]
-    mark_sent(state_db, completed[0], at("2020-09-08T14:01:00Z"))
+    queue(state_db, completed[0], at("2020-09-08T14:01:00Z"))
     assert notices_due(state_db, migrations, at("2020-09-08T15:00:00Z")) == []
 
 
