@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import re
 
-_URGENT = re.compile(
-    r"\b(?:urgent(?:ly)?|emergency|escalat\w*|asap|critical|outage|losing money|lost revenue|sev(?:erity)?\s*1|p1)\b"
+# Something is wrong now: these make a message urgent whatever else it says.
+_INCIDENT = re.compile(
+    r"\b(?:urgent(?:ly)?|escalat\w*|asap|losing money|lost revenue|sev(?:erity)?\s*1|p1)\b"
     r"|(?:\bnot|n't|\bnever|\bstopped)\s+(?:being\s+|getting\s+)?(?:deliver\w*|arriv\w*|sen[dt]\w*|working|through)"
     r"|(?:\bis|\bare|'s|'re)\s+(?:all\s+)?down\b",
     re.I,
 )
+# Alarming words, which a customer planning for the migration uses too ("we run an emergency service, how
+# do we avoid an outage?", "what times are the outages?"): urgent only when the message is not about
+# avoiding, preparing for or the timing of planned trouble.
+_ALARM = re.compile(r"\b(?:emergency|critical|outages?)\b", re.I)
+_PLANNING = re.compile(
+    r"\b(?:avoid\w*|prevent\w*|prepar\w*|plan(?:s|ned|ning)? for|in case|what if|minimi[sz]e\w*|"
+    r"(?:will|would) there be|planned|scheduled|(?:what|which) (?:times?|dates?|days?))\b|^\W*when\b", re.I)
 _HUMAN = re.compile(r"\b(human|real person|agent|operator|someone real|speak to (?:a|your) (?:person|team))\b", re.I)
 FAQ_MISSES_BEFORE_OFFER = 2  # "I don't know" this many times in a row, and a person is offered
 
 
 def detect(text: str) -> str | None:
     """'urgent_problem', 'ask_human' or None for a message."""
-    if _URGENT.search(text):
+    if _INCIDENT.search(text) or (_ALARM.search(text) and not _PLANNING.search(text)):
         return "urgent_problem"
     if _HUMAN.search(text):
         return "ask_human"
@@ -29,19 +37,29 @@ _PERSON_WORDS = re.compile(
     r"\b(human|person|people|someone|somebody|anyone|agent|operator|staff|team|engineer|support|manager|"
     r"talk|speak|chat|call|ring|phone|contact|reach)\b", re.I)
 SMALL_TALK = {"greet", "goodbye", "thanks", "bot_challenge", "affirm", "deny"}
+# A question that opens with a question word is not a yes, a no, a thanks or a goodbye, whatever the
+# classifier guessed; short ones ("why not") may be.
+_ASKS = re.compile(r"^\W*(?:how|what|when|where|why|who|which)\b", re.I)
+ANSWER_LIKE = {"affirm", "deny", "thanks", "goodbye"}
+QUESTION_WORDS = 4
 LONG_MESSAGE_WORDS = 40  # the classifier learnt from short messages; past this its judgement is not used
 
 
 def override(text: str, intent: str | None) -> str | None:
     """The intent to use instead of the classifier's, or None to keep it.
 
-    A long message that opens with a greeting is a question with manners, and a request for a person that
-    names no person is a guess: both go to the FAQ answer (as `nlu_fallback`, which action_answer_faq
-    handles, focusing on a long message's question sentences)."""
+    A long message that opens with a greeting is a question with manners, a question taken for a yes, no,
+    thanks or goodbye is still a question, so is one about preparing for trouble, and a request for a person that names no person is a guess: all
+    go to the FAQ answer (as `nlu_fallback`, which action_answer_faq handles, focusing on a long message's
+    question sentences)."""
     strong = detect(text)
     if strong:
         return strong
+    if intent == "urgent_problem" and _PLANNING.search(text):
+        return "nlu_fallback"  # no incident words, and it asks how to prepare: a question, not an incident
     if intent in SMALL_TALK and len(text.split()) > LONG_MESSAGE_WORDS:
+        return "nlu_fallback"
+    if intent in ANSWER_LIKE and _ASKS.search(text) and len(text.split()) >= QUESTION_WORDS:
         return "nlu_fallback"
     if intent == "ask_human" and not _PERSON_WORDS.search(text):
         return "nlu_fallback"

@@ -62,8 +62,8 @@ class SearchResult:
 @dataclass(frozen=True)
 class _Entry(FaqEntry):
     rowid: int
-    key_stems: frozenset[str]  # question and keywords
-    answer_stems: frozenset[str]
+    key_stems: frozenset[str]  # the question's words
+    answer_stems: frozenset[str]  # the answer's and the keywords' words, less the question's
     question_text: str  # content words of the question, for fuzzy comparison
     gives: frozenset[str]  # kinds of answer it gives (faq_index.answer_types)
 
@@ -93,8 +93,10 @@ class FaqSearcher:
         self.entries: dict[int, _Entry] = {}
         document_frequency: dict[str, int] = {}
         for row in rows:
-            key = frozenset(stem(t) for t in content_tokens(row["question"] + " " + row["keywords"]))
-            answer = frozenset(stem(t) for t in content_tokens(row["answer"])) - key
+            # The keywords (names in the answer, the document's title) are not what the entry asks about:
+            # matching one says as much as matching the answer, so they count as answer words.
+            key = frozenset(stem(t) for t in content_tokens(row["question"]))
+            answer = frozenset(stem(t) for t in content_tokens(row["answer"] + " " + row["keywords"])) - key
             self.entries[row["rowid"]] = _Entry(
                 id=row["id"], question=row["question"], answer=row["answer"], title=row["title"], file=row["file"],
                 dated=row["dated"], rowid=row["rowid"], key_stems=key, answer_stems=answer,
@@ -224,7 +226,7 @@ class FaqSearcher:
         score = min(1.0, 0.6 * coverage + 0.2 * similarity + 0.2 * relevance + ANSWER_TYPE_BONUS * bool(kinds))
         reasons = []
         if in_key:
-            reasons.append("question/keywords match: " + ", ".join(in_key))
+            reasons.append("question matches: " + ", ".join(in_key))
         if in_answer:
             reasons.append("answer matches: " + ", ".join(in_answer))
         if kinds:

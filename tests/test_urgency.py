@@ -12,6 +12,14 @@ def test_strong_words_make_a_message_urgent(message: str):
     assert detect(message) == "urgent_problem"
 
 
+@pytest.mark.parametrize("message", [
+    "we have a critical outage", "EMERGENCY", "is there an outage right now?", "outage in Auckland",
+    "urgent: how do we avoid losing more messages?", "our messages are not delivered, what if it lasts all day",
+])
+def test_alarm_words_are_urgent_unless_the_message_is_about_preparing(message: str):
+    assert detect(message) == "urgent_problem"
+
+
 @pytest.mark.parametrize("message", ["can I talk to a human", "agent please", "I want a real person"])
 def test_asking_for_a_person(message: str):
     assert detect(message) == "ask_human"
@@ -20,6 +28,9 @@ def test_asking_for_a_person(message: str):
 @pytest.mark.parametrize("message", [
     "what is the rollback plan?", "when is the next window", "will messages be delivered after the migration?",
     "is the dashboard down during phase 3?", "can I still log into the dashboard", "hello",
+    "we run an emergency service, how do we avoid an outage?", "will there be an outage during phase 2?",
+    "what if a critical phase fails", "what times are the outages in september", "when is the planned outage",
+    "how should we prepare our emergency alerts for the migration",
 ])
 def test_ordinary_questions_are_not_urgent(message: str):
     assert detect(message) is None
@@ -52,3 +63,19 @@ def test_asking_for_a_person_must_name_one():
     assert override("book me a table for two", "ask_human") == "nlu_fallback"
     for asked in ("can I talk to someone", "get me a support engineer", "let me speak to your team", "operator"):
         assert override(asked, "ask_human") in (None, "ask_human"), asked
+
+
+def test_a_question_is_not_taken_for_a_yes_no_thanks_or_goodbye():
+    from bot.urgency import override
+
+    assert override("how should my team get ready", "affirm") == "nlu_fallback"
+    assert override("what happens to my messages then", "thanks") == "nlu_fallback"
+    for answer, intent in (("why not", "deny"), ("yes please do", "affirm"), ("thanks, bye", "goodbye")):
+        assert override(answer, intent) is None, answer
+
+
+def test_the_classifiers_urgency_guess_on_a_planning_question_is_answered_as_a_question():
+    from bot.urgency import override
+
+    assert override("how do we prevent downtime for our alerts", "urgent_problem") == "nlu_fallback"
+    assert override("our customers can't get their codes", "urgent_problem") in (None, "urgent_problem")
