@@ -17,6 +17,8 @@ SEMANTIC_WEIGHT = 0.4  # MiniLM similarity of the message to the entry
 SELECTOR_WEIGHT = 0.1  # the ResponseSelector's confidence; the lexical search has the rest
 ANSWER_AT = 0.25  # fused score from which an entry is answered outright
 SUGGEST = 0.2  # fused scores from here up to ANSWER_AT are offered as buttons, not answered
+RUNNER_UP = 0.85  # an entry within 15% of the answer's fused score is offered beside it as a button
+MAX_BUTTONS = 3
 SUPPORT_PHONE = "0800 77 66 22 (+64 4 498 6000)"
 SUPPORT_CONTACT = f"email support@modicagroup.com or ring {SUPPORT_PHONE}"
 
@@ -25,7 +27,7 @@ SUPPORT_CONTACT = f"email support@modicagroup.com or ring {SUPPORT_PHONE}"
 class FaqReply:
     kind: str  # "answer", "choices" or "unknown"
     entry: Hit | None = None
-    alternatives: tuple[Hit, ...] = ()  # buttons: the same question in another migration, or close matches
+    alternatives: tuple[Hit, ...] = ()  # buttons: the same question in another migration, and close matches
 
     @property
     def text(self) -> str:
@@ -36,10 +38,11 @@ class FaqReply:
         return f"Sorry, I don't know the answer to that. For help from a person, please {SUPPORT_CONTACT}."
 
     def buttons(self) -> list[tuple[str, str]]:
-        """(title, entry id) for each alternative."""
-        if self.kind == "answer":
-            return [(f"{hit.title}: {hit.question}", hit.id) for hit in self.alternatives]
-        return [(hit.question, hit.id) for hit in self.alternatives]
+        """(title, entry id) for each alternative; one from another document than the answer's names it."""
+        return [
+            (f"{hit.title}: {hit.question}" if self.entry and hit.file != self.entry.file else hit.question, hit.id)
+            for hit in self.alternatives
+        ]
 
 
 def _prefer_document(searcher: FaqSearcher, text: str, chosen: Hit, twins: list[Hit]) -> tuple[Hit, list[Hit]]:
@@ -89,7 +92,9 @@ def answer_question(searcher: FaqSearcher, text: str, selector: dict[str, float]
         return FaqReply("choices", None, tuple(searcher.entry(i) for i, score in ranked[:3] if score >= SUGGEST))
     chosen = searcher.entry(ranked[0][0])
     chosen, others = _prefer_document(searcher, text, chosen, searcher.twins(chosen, result))
-    return FaqReply("answer", chosen, tuple(others[:1]))
+    close = [searcher.entry(i) for i, score in ranked[1:MAX_BUTTONS] if score >= RUNNER_UP * top_score]
+    alternatives = {hit.id: hit for hit in [*others[:1], *close] if hit.id != chosen.id}
+    return FaqReply("answer", chosen, tuple(alternatives.values())[:MAX_BUTTONS])
 
 
 def answer_entry(searcher: FaqSearcher, entry_id: str) -> FaqReply:

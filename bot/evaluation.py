@@ -1,6 +1,7 @@
 """`helpdesk eval`: the labelled development set through the running bot's REST channel."""
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ from faq_index.search import searcher_for
 class BotEvalReport:
     in_scope: int = 0
     right: int = 0
-    offered: int = 0  # not answered outright, but the right entry was among the buttons
+    offered: int = 0  # not answered with the right entry, but the right entry was among the buttons
     out_of_scope: int = 0
     refused: int = 0
     confusions: list[tuple[str, str, str]] = field(default_factory=list)
@@ -24,8 +25,8 @@ class BotEvalReport:
         pct = lambda n, d: f"{100 * n / d:.1f}%" if d else "n/a"
         out = [
             f"in-scope questions answered with the right entry: {pct(self.right, self.in_scope)} ({self.right}/{self.in_scope})",
-            f"in-scope questions whose right entry was offered as a choice instead: {pct(self.offered, self.in_scope)} "
-            f"({self.offered}/{self.in_scope})",
+            f"in-scope questions not answered with the right entry but offered it as a button: "
+            f"{pct(self.offered, self.in_scope)} ({self.offered}/{self.in_scope})",
             f"out-of-scope questions refused without FAQ content: {pct(self.refused, self.out_of_scope)} "
             f"({self.refused}/{self.out_of_scope})",
         ]
@@ -40,6 +41,19 @@ def answered_entry(replies: list[dict], answers: dict[str, str]) -> str | None:
     # Rasa's channels split a reply at blank lines, so compare with white space folded.
     text = _fold(" ".join(reply.get("text") or "" for reply in replies))
     return next((entry_id for entry_id, answer in answers.items() if _fold(answer) in text), None)
+
+
+def offered_entries(replies: list[dict]) -> list[str]:
+    """The FAQ entries the bot's buttons offer (their payload is /faq_choice with the entry id)."""
+    found = []
+    for button in (b for reply in replies for b in reply.get("buttons") or []):
+        payload = button.get("payload") or ""
+        if payload.startswith("/faq_choice"):
+            try:
+                found.append(str(json.loads(payload.removeprefix("/faq_choice"))["faq_entry"]))
+            except (ValueError, KeyError, TypeError):
+                continue
+    return found
 
 
 def _fold(text: str) -> str:
@@ -73,8 +87,7 @@ def evaluate_bot(settings: Settings, dev_set: list[Labelled]) -> BotEvalReport:
             continue
         report.in_scope += 1
         report.right += got == item.expect
-        expected_question = item.expect.split(" :: ", 1)[-1]
-        report.offered += got.startswith("choices: ") and expected_question in got.removeprefix("choices: ").split(" / ")
+        report.offered += got != item.expect and item.expect in {labels.get(i) for i in offered_entries(replies)}
         if got != item.expect:
             report.confusions.append((item.text, item.expect, got))
     return report

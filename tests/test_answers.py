@@ -43,15 +43,29 @@ def test_an_unsure_classifier_falls_back_to_the_search(searcher: FaqSearcher):
 def test_a_question_asked_in_both_migrations_is_answered_for_the_latest_and_offers_the_other(searcher: FaqSearcher):
     reply = answer_question(searcher, "what will happen to my messages?")
     assert reply.entry.file == AWS and reply.entry.question == "What will happen to messages?"
-    assert [(hit.file, hit.question) for hit in reply.alternatives] == [
-        (RTR, "What will happen to messages during this downtime period?")]
-    assert reply.buttons()[0][0].startswith("Run The Red to Omni migration FAQ (2019): ")
+    assert [(hit.file, hit.question) for hit in reply.alternatives][0] == (
+        RTR, "What will happen to messages during this downtime period?")
+    assert reply.buttons()[0][0] == "Run The Red to Omni migration FAQ (2019): " + reply.alternatives[0].question
     assert "Run The Red" not in reply.text  # never mixed
 
 
 def test_naming_the_older_migration_answers_from_it_alone(searcher: FaqSearcher):
     reply = answer_question(searcher, "what happens to messages during the RedX migration?")
-    assert reply.entry.file == RTR and reply.alternatives == ()
+    assert reply.entry.file == RTR and all(hit.file == RTR for hit in reply.alternatives)
+
+
+def test_a_close_runner_up_is_offered_beside_the_answer_and_a_clear_winner_stands_alone(searcher: FaqSearcher):
+    from bot.answers import MAX_BUTTONS
+
+    clear = answer_question(searcher, "rollback plan?")
+    assert clear.entry.question == "What is the rollback plan?" and clear.alternatives == ()
+
+    first, second = entry_id(searcher, RTR, "What are the risks?"), entry_id(searcher, RTR, "Can I opt out of this?")
+    selector = {first: 1.0, second: 1.0}  # two entries the classifier cannot tell apart
+    reply = answer_question(searcher, "what are the risks if I opt out", selector)
+    assert {reply.entry.id, *(hit.id for hit in reply.alternatives)} >= {first, second}
+    assert len(reply.buttons()) <= MAX_BUTTONS
+    assert all(not title.startswith("Run The Red") for title, _ in reply.buttons())  # same document: no name
 
 
 def test_a_vague_message_gets_choices_rather_than_a_guess(searcher: FaqSearcher):
