@@ -31,11 +31,17 @@ def detect(text: str) -> str | None:
     return None
 
 
-# Asking for a person names one, or talking to one; without such a word the classifier's 'ask_human' is
-# a guess, and a wrong guess offers to page an engineer, so the message is answered as a question instead.
-_PERSON_WORDS = re.compile(
-    r"\b(human|person|people|someone|somebody|anyone|agent|operator|staff|team|engineer|support|manager|"
-    r"talk|speak|chat|call|ring|phone|contact|reach)\b", re.I)
+# Intents that start something (the offer to page an engineer, the form for a customer's on-call contact)
+# need words of their own in the message; without them the classifier's choice is a guess, and a wrong
+# guess starts a flow the customer never asked for, so the message is answered as a question instead.
+_NEEDS_WORDS = {
+    "ask_human": re.compile(
+        r"\b(human|person|people|someone|somebody|anyone|agent|operator|engineer|your team|support (?:staff|team)|"
+        r"manager|talk|speak|chat|call|ring|phone|contact|reach)\b", re.I),
+    "give_oncall_contact": re.compile(
+        r"\b(on[- ]?call|engineer|contact|details|person|duty|after[- ]hours|out of hours|emergency|escalation|"
+        r"number|phone|e-?mail|call)\b", re.I),
+}
 SMALL_TALK = {"greet", "goodbye", "thanks", "bot_challenge", "affirm", "deny"}
 # A question that opens with a question word is not a yes, a no, a thanks or a goodbye, whatever the
 # classifier guessed; short ones ("why not") may be.
@@ -49,7 +55,8 @@ def override(text: str, intent: str | None) -> str | None:
     """The intent to use instead of the classifier's, or None to keep it.
 
     A long message that opens with a greeting is a question with manners, a question taken for a yes, no,
-    thanks or goodbye is still a question, so is one about preparing for trouble, and a request for a person that names no person is a guess: all
+    thanks or goodbye is still a question, so is one about preparing for trouble, and a request for a
+    person or a contact form without their words is a guess: all
     go to the FAQ answer (as `nlu_fallback`, which action_answer_faq handles, focusing on a long message's
     question sentences)."""
     strong = detect(text)
@@ -61,6 +68,6 @@ def override(text: str, intent: str | None) -> str | None:
         return "nlu_fallback"
     if intent in ANSWER_LIKE and _ASKS.search(text) and len(text.split()) >= QUESTION_WORDS:
         return "nlu_fallback"
-    if intent == "ask_human" and not _PERSON_WORDS.search(text):
+    if intent in _NEEDS_WORDS and not _NEEDS_WORDS[intent].search(text):
         return "nlu_fallback"
     return None

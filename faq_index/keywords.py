@@ -33,7 +33,7 @@ def content_tokens(text: str) -> list[str]:
 
 
 _SALIENT = re.compile(
-    r"\b(?:[A-Z][a-z]*\d\w*|\w*\d[A-Za-z]\w*|[A-Z]{2,}s?|[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+)\b"
+    r"\b(?:[A-Z][a-z]*\d\w*|\w*\d[A-Za-z]\w*|[A-Z]{2,}s?|[A-Za-z]*[a-z][A-Z]\w*|[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+)\b"
 )
 
 
@@ -52,7 +52,7 @@ def _trim_phrase(term: str) -> str:
 
 
 def salient_terms(text: str) -> list[str]:
-    """Product names, acronyms and proper-noun phrases: 'Omni2', 'Web2SMS', 'DLRs', 'Campaign Manager'."""
+    """Product names, acronyms and proper-noun phrases: 'Omni2', 'Web2SMS', 'DLRs', 'RedX', 'Campaign Manager'."""
     found: list[str] = []
     for match in _SALIENT.finditer(text):
         term = match.group(0)

@@ -253,3 +253,10 @@ def test_a_rebuild_with_nothing_changed_encodes_nothing(faq_dir: Path, tmp_path:
     monkeypatch.setattr("faq_index.index.encoder", no_model)
     build_index(faq_dir, db_path)
     assert index_rows(db_path, "select entry_id, vector from vectors order by rowid") == vectors
+
+
+def test_product_names_in_an_answer_become_its_keywords():
+    from faq_index.keywords import salient_terms
+
+    text = "Traffic moves from RedX to Omni2; Web2SMS, Email2SMS, MOs and DLRs, Campaign Manager. The Omni platform."
+    assert salient_terms(text) == ["RedX", "Omni2", "Web2SMS", "Email2SMS", "MOs", "DLRs", "Campaign Manager"]

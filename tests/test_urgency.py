@@ -79,3 +79,15 @@ def test_the_classifiers_urgency_guess_on_a_planning_question_is_answered_as_a_q
 
     assert override("how do we prevent downtime for our alerts", "urgent_problem") == "nlu_fallback"
     assert override("our customers can't get their codes", "urgent_problem") in (None, "urgent_problem")
+
+
+def test_a_flow_starting_intent_needs_its_words():
+    from bot.urgency import override
+
+    assert override("do our endpoints or domains change after the move", "give_oncall_contact") == "nlu_fallback"
+    assert override("how should my team get ready", "ask_human") == "nlu_fallback"
+    for text in ("here are our on-call engineer's details", "update our after-hours contact",
+                 "save our out of hours support number"):
+        assert override(text, "give_oncall_contact") is None, text
+    for text in ("let me speak to your team", "put me through to support staff", "get me a support engineer"):
+        assert override(text, "ask_human") in (None, "ask_human"), text
