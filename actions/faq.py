@@ -1,7 +1,6 @@
 """Answers FAQ questions: thin Rasa SDK wrapper around bot.answers."""
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -9,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.answers import SUPPORT_CONTACT, FaqReply, answer_entry, answer_question
+from bot.answers import CHOICE_INTENT, SUPPORT_CONTACT, FaqReply, answer_entry, answer_question, choice_payload
 from bot.errors import HelpdeskError
 from bot.settings import Settings
 from bot.urgency import FAQ_MISSES_BEFORE_OFFER
@@ -44,7 +43,7 @@ def _after(reply: FaqReply, tracker: Tracker) -> list[dict]:
 
 def _send(dispatcher: CollectingDispatcher, reply: FaqReply) -> None:
     buttons = [
-        {"title": title, "payload": "/faq_choice" + json.dumps({"faq_entry": entry_id})}
+        {"title": title, "payload": choice_payload(entry_id)}
         for title, entry_id in reply.buttons()
     ]
     dispatcher.utter_message(text=reply.text, buttons=buttons or None)
@@ -58,7 +57,7 @@ class ActionAnswerFaq(Action):
         text = (tracker.latest_message.get("text") or "").strip()
         try:
             searcher = searcher_for(Settings.from_env().faq_db)
-            if (tracker.latest_message.get("intent") or {}).get("name") == "faq_choice":
+            if (tracker.latest_message.get("intent") or {}).get("name") == CHOICE_INTENT:
                 entry_id = next(tracker.get_latest_entity_values("faq_entry"), None)
                 reply = answer_entry(searcher, entry_id or "")
             elif not text:

@@ -5,6 +5,7 @@ Plain Python (no Rasa): actions/ passes in what the NLU pipeline said.
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -95,6 +96,25 @@ def answer_question(searcher: FaqSearcher, text: str, selector: dict[str, float]
     close = [searcher.entry(i) for i, score in ranked[1:MAX_BUTTONS] if score >= RUNNER_UP * top_score]
     alternatives = {hit.id: hit for hit in [*others[:1], *close] if hit.id != chosen.id}
     return FaqReply("answer", chosen, tuple(alternatives.values())[:MAX_BUTTONS])
+
+
+CHOICE_INTENT = "faq_choice"
+
+
+def choice_payload(entry_id: str) -> str:
+    """A button's payload: the faq_choice intent with the entry, which Rasa reads without its classifier."""
+    return f"/{CHOICE_INTENT}" + json.dumps({"faq_entry": entry_id})
+
+
+def entry_of_payload(payload: str) -> str | None:
+    """The entry a choice_payload names, or None for any other payload."""
+    prefix = f"/{CHOICE_INTENT}"
+    if not payload.startswith(prefix):
+        return None
+    try:
+        return str(json.loads(payload.removeprefix(prefix))["faq_entry"])
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def answer_entry(searcher: FaqSearcher, entry_id: str) -> FaqReply:

@@ -1,12 +1,12 @@
 """`helpdesk eval`: the labelled development set through the running bot's REST channel."""
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot import rasa_client
+from bot.answers import entry_of_payload
 from bot.settings import Settings
 from faq_index.evaluate import NONE, EvalReport, Labelled, evaluate, label_of
 from faq_index.search import searcher_for
@@ -43,17 +43,10 @@ def answered_entry(replies: list[dict], answers: dict[str, str]) -> str | None:
     return next((entry_id for entry_id, answer in answers.items() if _fold(answer) in text), None)
 
 
-def offered_entries(replies: list[dict]) -> list[str]:
-    """The FAQ entries the bot's buttons offer (their payload is /faq_choice with the entry id)."""
-    found = []
-    for button in (b for reply in replies for b in reply.get("buttons") or []):
-        payload = button.get("payload") or ""
-        if payload.startswith("/faq_choice"):
-            try:
-                found.append(str(json.loads(payload.removeprefix("/faq_choice"))["faq_entry"]))
-            except (ValueError, KeyError, TypeError):
-                continue
-    return found
+def offered_entries(replies: list[dict]) -> set[str]:
+    """The FAQ entries the bot's buttons offer."""
+    payloads = (button.get("payload") or "" for reply in replies for button in reply.get("buttons") or [])
+    return {entry for entry in map(entry_of_payload, payloads) if entry}
 
 
 def _fold(text: str) -> str:

@@ -91,3 +91,11 @@ def test_a_long_message_is_answered_by_the_question_it_asks(searcher: FaqSearche
     misleading = {entry_id(searcher, RTR, "Can I opt out of this?"): 1.0}
     reply = answer_question(searcher, context + "What is the rollback plan?", misleading)
     assert reply.kind == "answer" and reply.entry.question == "What is the rollback plan?"
+
+
+def test_a_choice_button_names_its_entry_and_other_payloads_name_none():
+    from bot.answers import choice_payload, entry_of_payload
+
+    assert entry_of_payload(choice_payload("what_are_the_risks_3c3d")) == "what_are_the_risks_3c3d"
+    for other in ("/affirm", "/faq_choice{not json", '/faq_choice{"other": 1}', "/faq_choice[]", ""):
+        assert entry_of_payload(other) is None, other
