@@ -1,5 +1,6 @@
 """Intent decisions that do not depend on the classifier alone: strong words and explicit requests for a
-person, and long messages, which are never small talk."""
+person decide; and the classifier's guesses are checked against the words (a long message or a question
+is not small talk, a question about preparing is not an incident, a form or a person needs its words)."""
 from __future__ import annotations
 
 import re
