@@ -9,37 +9,24 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from project_copy import HELPDESK, ROOT, copy_project, free_port
+
 from bot import rasa_client
 from bot.evaluation import evaluate_bot
 from bot.settings import Settings
 from faq_index.evaluate import load_dev_set
 
-ROOT = Path(__file__).resolve().parent.parent
-COPIED = ["config.yml", "domain.yml", "endpoints.yml", "credentials.yml", "data"]
-HELPDESK = str(Path(sys.executable).with_name("helpdesk"))
 QUESTION_SETS = {"dev": ROOT / "tests/data/faq_dev.yml", "held-out": ROOT / "tests/data/faq_holdout.yml"}
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def copy_project(target: Path, seed: int) -> None:
-    target.mkdir()
-    for name in COPIED:
-        source = ROOT / name
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, target / name)
-    config = target / "config.yml"
+def set_seed(project: Path, seed: int) -> None:
+    config = project / "config.yml"
     config.write_text(re.sub(r"random_seed: \d+", f"random_seed: {seed}", config.read_text()))
 
 
@@ -69,12 +56,12 @@ def main(seeds: list[int]) -> None:
     results: dict[str, list[tuple[int, int, int, int]]] = {name: [] for name in QUESTION_SETS}
     with tempfile.TemporaryDirectory() as tmp:
         for seed in seeds:
-            project = Path(tmp) / f"seed-{seed}"
-            copy_project(project, seed)
+            project = copy_project(Path(tmp) / f"seed-{seed}")
+            set_seed(project, seed)
             scores = score_seed(project, Path(tmp) / "bench.log")
             line = []
             for name, (right, in_scope, refused, out_of_scope) in scores.items():
-                results[name].append(scores[name])
+                results[name].append((right, in_scope, refused, out_of_scope))
                 line.append(f"{name} {right}/{in_scope} right, {refused}/{out_of_scope} refused")
             print(f"seed {seed}: " + "; ".join(line), flush=True)
     for name, rows in results.items():

@@ -7,16 +7,12 @@ It trains in a temporary copy of the project, so the project's own models and ca
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-COPIED = ["config.yml", "domain.yml", "endpoints.yml", "credentials.yml", "data"]
-HELPDESK = str(Path(sys.executable).with_name("helpdesk"))
+from project_copy import HELPDESK, copy_project
 
 
 def timed_train(project: Path, log: Path) -> float:
@@ -29,11 +25,7 @@ def timed_train(project: Path, log: Path) -> float:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        project = Path(tmp) / "project"
-        project.mkdir()
-        for name in COPIED:
-            source = ROOT / name
-            (shutil.copytree if source.is_dir() else shutil.copy)(source, project / name)
+        project = copy_project(Path(tmp) / "project")
         (project / "data" / "nlu" / "faq_generated.yml").unlink()  # the generator runs as part of the timing
         log = Path(tmp) / "train.log"
         scratch = timed_train(project, log)

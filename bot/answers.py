@@ -20,6 +20,7 @@ ANSWER_AT = 0.25  # fused score from which an entry is answered outright
 SUGGEST = 0.2  # fused scores from here up to ANSWER_AT are offered as buttons, not answered
 RUNNER_UP = 0.85  # an entry within 15% of the answer's fused score is offered beside it as a button
 MAX_BUTTONS = 3
+CHOICE_INTENT = "faq_choice"  # a button's payload: this intent with the entry id, read without the classifier
 SUPPORT_PHONE = "0800 77 66 22 (+64 4 498 6000)"
 SUPPORT_CONTACT = f"email support@modicagroup.com or ring {SUPPORT_PHONE}"
 
@@ -98,11 +99,8 @@ def answer_question(searcher: FaqSearcher, text: str, selector: dict[str, float]
     return FaqReply("answer", chosen, tuple(alternatives.values())[:MAX_BUTTONS])
 
 
-CHOICE_INTENT = "faq_choice"
-
-
 def choice_payload(entry_id: str) -> str:
-    """A button's payload: the faq_choice intent with the entry, which Rasa reads without its classifier."""
+    """A button's payload that answers `entry_id` when pressed."""
     return f"/{CHOICE_INTENT}" + json.dumps({"faq_entry": entry_id})
 
 

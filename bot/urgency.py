@@ -57,9 +57,8 @@ def override(text: str, intent: str | None) -> str | None:
 
     A long message that opens with a greeting is a question with manners, a question taken for a yes, no,
     thanks or goodbye is still a question, so is one about preparing for trouble, and a request for a
-    person or a contact form without their words is a guess: all
-    go to the FAQ answer (as `nlu_fallback`, which action_answer_faq handles, focusing on a long message's
-    question sentences)."""
+    person or a contact form without their words is a guess: all go to the FAQ answer (as `nlu_fallback`,
+    which action_answer_faq handles, focusing on a long message's question sentences)."""
     strong = detect(text)
     if strong:
         return strong
