@@ -5,10 +5,11 @@ import argparse
 import json
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Callable, Sequence
 
-from bot import customer_contacts, doctor, escalations, evaluation, notices, oncall, phase_status, rasa_client, schedule, serve, training, worker
+from bot import customer_contacts, doctor, escalations, evaluation, notices, oncall, phase_status, rasa_client, retention, schedule, serve, training, worker
 from bot.clock import Clock, parse_instant
 from bot.table import format_table
 from bot.status_replies import STATUS_HEADERS, status_rows, when
@@ -189,6 +190,21 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_tracker_prune(args: argparse.Namespace, settings: Settings) -> int:
+    days = args.days or settings.tracker_retention_days
+    # The real time, not HELPDESK_NOW: Rasa stamps the events with the real time.
+    report = retention.prune_tracker(settings.tracker_db, timedelta(days=days), Clock().now())
+    print(f"deleted {report.conversations} conversations ({report.events} events) from {settings.tracker_db}: "
+          f"no activity for {days} days, since {when(report.cutoff)}")
+    return 0
+
+
+def days_argument(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= 36500:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days from 1 to 36500")
+    return int(text)
+
+
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     changed = training.generate_training_data(settings)
     print(f"training data {training.GENERATED_NLU}: {'regenerated' if changed else 'up to date'}")
@@ -266,6 +282,11 @@ def build_parser() -> argparse.ArgumentParser:
     work = sub.add_parser("worker", help="page the next step when a page is unanswered, queue notices, deliver to chats")
     work.add_argument("--once", action="store_true", help="one round now (HELPDESK_NOW applies), then exit")
     work.set_defaults(func=cmd_worker)
+    tracker = sub.add_parser("tracker", help="Rasa's conversation store (prune: delete silent conversations)")
+    tracker_sub = tracker.add_subparsers(dest="tracker_command", required=True, metavar="TRACKER_COMMAND")
+    prune = tracker_sub.add_parser("prune", help="delete the conversations with no message for DAYS days, now")
+    prune.add_argument("--days", type=days_argument, help="default: HELPDESK_TRACKER_RETENTION_DAYS (90)")
+    prune.set_defaults(func=cmd_tracker_prune)
 
     bot_eval = sub.add_parser("eval", help="send the labelled questions through the running bot and score the answers")
     bot_eval.add_argument("--dev-set", default=str(DEV_SET), help="labelled questions (default: tests/data/faq_dev.yml)")

@@ -58,6 +58,15 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _days(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= 36500:  # 100 years: still a date
+        raise ConfigError(f"{name}={raw!r} is not a whole number of days from 1 to 36500; set it to e.g. 90.")
+    return int(raw)
+
+
 def _path(env: Mapping[str, str], name: str, default: Path, root: Path) -> Path:
     raw = env.get(name, "").strip()
     if not raw:
@@ -120,6 +129,7 @@ class Settings:
     rasa_token: str | None = field(default=None, repr=False)
     now: datetime | None = None
     worker_interval: float = 2.0  # seconds between the background worker's rounds
+    tracker_retention_days: int = 90  # Rasa conversations silent for longer are deleted
     slack: "SlackSettings" = field(default_factory=lambda: SlackSettings())
 
     @property
@@ -155,5 +165,6 @@ class Settings:
             rasa_token=env.get("RASA_API_TOKEN", "").strip() or None,
             now=parse_instant(now_text, setting="HELPDESK_NOW") if now_text else None,
             worker_interval=_seconds(env, "HELPDESK_WORKER_INTERVAL", 2.0),
+            tracker_retention_days=_days(env, "HELPDESK_TRACKER_RETENTION_DAYS", 90),
             slack=SlackSettings.from_env(env),
         )

@@ -2,7 +2,8 @@
 
 Each round pages the next step of the rota for unacknowledged escalations, queues the maintenance
 notices that are due, and delivers the outbox messages bound for customers' chats (through Rasa's API).
-Slack-bound messages are delivered by the Slack app's own loop (slack/delivery.py).
+Slack-bound messages are delivered by the Slack app's own loop (slack/delivery.py). Once an hour it also
+deletes the Rasa conversations silent for longer than HELPDESK_TRACKER_RETENTION_DAYS (bot/retention.py).
 """
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ import logging
 import threading
 from functools import partial
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
-from bot import escalations, notices, outbox, rasa_client
+from bot import escalations, notices, outbox, rasa_client, retention
 from bot.clock import Clock
 from bot.errors import HelpdeskError
 from bot.oncall import current_rota
@@ -21,6 +22,7 @@ from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 CHAT_KINDS = ("handoff", "relay_to_customer")  # delivered here; every other kind goes to Slack
+PRUNE_EVERY = timedelta(hours=1)
 
 
 @dataclass
@@ -64,11 +66,35 @@ def run_round(settings: Settings, now: datetime) -> RoundReport:
     return report
 
 
+def prune_tracker_if_due(settings: Settings, now: datetime, last_pruned: datetime | None) -> datetime | None:
+    """Prune the tracker store if the last prune was at least PRUNE_EVERY ago; returns when it last pruned.
+
+    `now` is the real time (Rasa stamps events with it; HELPDESK_NOW does not apply). A failed prune is
+    logged and counts as done, so a broken file is retried an hour later, not every round.
+    """
+    if last_pruned is not None and now - last_pruned < PRUNE_EVERY:
+        return last_pruned
+    try:
+        report = retention.prune_tracker(settings.tracker_db, timedelta(days=settings.tracker_retention_days), now)
+    except HelpdeskError as exc:
+        logger.error("helpdesk worker: pruning the tracker store failed (trying again in an hour): %s", exc)
+    except Exception:  # retention must never stop paging
+        logger.exception("helpdesk worker: pruning the tracker store %s failed; trying again in an hour",
+                         settings.tracker_db)
+    else:
+        if report.conversations:
+            logger.info("helpdesk worker: deleted %d conversations (%d events) silent for more than %d days",
+                        report.conversations, report.events, settings.tracker_retention_days)
+    return now
+
+
 def run(settings: Settings, stop: threading.Event | None = None) -> None:
-    """Run rounds until `stop` is set; a failed round is logged and the next one tries again."""
+    """Run rounds until `stop` is set, and prune the tracker store hourly; a failed round is logged and the next
+    one tries again."""
     stop = stop or threading.Event()
     clock = Clock(settings.now)
     logger.info("helpdesk worker: a round every %.1f s", settings.worker_interval)
+    last_pruned: datetime | None = None
     while not stop.is_set():
         try:
             report = run_round(settings, clock.now())
@@ -81,4 +107,5 @@ def run(settings: Settings, stop: threading.Event | None = None) -> None:
                 logger.info("%s: not acknowledged in time, paged the next step", ref)
             for key, error in report.failed:
                 logger.warning("delivery of %s failed (will retry): %s", key, error)
+        last_pruned = prune_tracker_if_due(settings, datetime.now(timezone.utc), last_pruned)
         stop.wait(settings.worker_interval)
