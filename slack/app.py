@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from bot.clock import Clock
 from bot.settings import Settings
-from helpdesk_slack import asking, commands, escalation_actions, home
+from helpdesk_slack import asking, commands, dedupe, escalation_actions, home
 from helpdesk_slack.context import AppContext
 from helpdesk_slack.staff import StaffList
 
@@ -29,6 +29,8 @@ def build_app(settings: Settings, client: WebClient | None = None) -> tuple[App,
     app = App(signing_secret=settings.slack.signing_secret or "socket-mode", client=client,
               request_verification_enabled=bool(settings.slack.signing_secret), process_before_response=True,
               logger=logger)
+    # Runs after Bolt's own signature check, so only requests really from Slack are recorded as seen.
+    app.use(dedupe.drop_retries(settings.state_db))
 
     def ack_now(ack) -> None:
         ack()

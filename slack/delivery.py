@@ -50,13 +50,12 @@ class SlackDelivery:
         if case.slack_ts:  # a later step: in the page's thread, shown in the channel too
             self.client.chat_postMessage(channel=case.slack_channel, thread_ts=case.slack_ts, reply_broadcast=True,
                                          text=blocks.next_step(case, step, rota))
+            escalations.record_event(self._state_db, case.ref, "page delivered", f"{step.role} in Slack", now)
         else:
             channel = self._channel(self.app.settings.slack.oncall_channel, "SLACK_ONCALL_CHANNEL")
             text, page_blocks = blocks.page(case, step, rota)
             posted = self.client.chat_postMessage(channel=channel, text=text, blocks=page_blocks)
-            escalations.set_slack_thread(self._state_db, case.ref, posted["channel"], posted["ts"])
-            outbox.enqueue(self._state_db, f"transcript:{case.ref}", "transcript", {"ref": case.ref}, now)
-        escalations.record_event(self._state_db, case.ref, "page delivered", f"{step.role} in Slack", now)
+            escalations.first_page_posted(self._state_db, case.ref, posted["channel"], posted["ts"], step.role, now)
 
     def _transcript(self, message: outbox.OutboxMessage, now: datetime) -> None:
         case = escalations.get(self._state_db, message.payload["ref"])

@@ -14,10 +14,33 @@ from slack_bolt import App, BoltRequest
 logger = logging.getLogger(__name__)
 PATH = "/slack/events"
 MAX_BODY = 1_000_000  # Slack's requests are small; anything bigger is refused unread
+READ_TIMEOUT = 10.0  # seconds a client may go quiet mid-request before it gets 400 and its thread is freed
+
+
+class BadLength(ValueError):
+    """The request's Content-Length is missing, malformed, repeated or larger than the body sent."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+def declared_length(values: list[str]) -> int:
+    """The one well-formed Content-Length of a request; BadLength (411, 400 or 413) otherwise."""
+    if not values:
+        raise BadLength(411, "Content-Length required")
+    if len(values) > 1 or not (values[0].isascii() and values[0].strip().isdigit()):
+        raise BadLength(400, "malformed Content-Length")
+    length = int(values[0])
+    if length > MAX_BODY:
+        raise BadLength(413, "request too large")
+    return length
 
 
 def make_server(app: App, host: str, port: int) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
+        timeout = READ_TIMEOUT
+
         def _reply(self, status: int, body: str | bytes, headers: dict | None = None) -> None:
             data = body.encode("utf-8") if isinstance(body, str) else body
             self.send_response(status)
@@ -39,11 +62,12 @@ def make_server(app: App, host: str, port: int) -> ThreadingHTTPServer:
             if url.path != PATH:
                 self._reply(404, "not found")
                 return
-            length = int(self.headers.get("content-length") or 0)
-            if length > MAX_BODY:
-                self._reply(413, "request too large")
+            try:
+                body = self._read_body()
+            except BadLength as exc:
+                self.close_connection = True
+                self._reply(exc.status, str(exc))
                 return
-            body = self.rfile.read(length).decode("utf-8", errors="replace")
             headers = {name.lower(): [value] for name, value in self.headers.items()}
             try:
                 request = BoltRequest(body=body, query=url.query, headers=headers)
@@ -52,6 +76,16 @@ def make_server(app: App, host: str, port: int) -> ThreadingHTTPServer:
                 return
             response = app.dispatch(request)
             self._reply(response.status, response.body or "", response.headers)
+
+        def _read_body(self) -> str:
+            length = declared_length(self.headers.get_all("content-length") or [])
+            try:
+                data = self.rfile.read(length)
+            except TimeoutError:
+                data = b""
+            if len(data) != length:
+                raise BadLength(400, "the body is shorter than its Content-Length")
+            return data.decode("utf-8", errors="replace")
 
         def log_message(self, format: str, *args) -> None:
             logger.debug("slack http: " + format, *args)

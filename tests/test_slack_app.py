@@ -111,12 +111,12 @@ def page_of(slack, ref: str) -> dict:
     return next(p for p in slack.standin.called("chat.postMessage") if p.get("blocks") and ref in p["text"])
 
 
-def new_case(slack, summary="API returns 500 for every send", now=T0) -> escalations.Escalation:
+def new_case(slack, summary="API returns 500 for every send", now=T0, conversation="web-abc") -> escalations.Escalation:
     return escalations.create(
-        slack.settings.state_db, "web-abc", {"contact_name": "Ana", "company": "Kiwi Texts",
+        slack.settings.state_db, conversation, {"contact_name": "Ana", "company": "Kiwi Texts",
                                              "callback": "+64215550199", "product": "API"},
         summary, [{"from": "customer", "text": "our messages are not delivered"}],
-        oncall.current_rota(slack.settings.state_db), now)
+        oncall.current_rota(slack.settings.state_db), now).case
 
 
 def test_a_page_reaches_the_oncall_channel_with_the_case_and_the_buttons(slack):
@@ -169,7 +169,7 @@ def test_escalation_buttons_are_for_staff_only(slack):
 
 def test_a_slack_outage_delays_pages_but_delivers_each_once_and_the_history_shows_the_retries(slack):
     slack.standin.failures = 5
-    cases = [new_case(slack, summary=f"case {n}") for n in range(3)]
+    cases = [new_case(slack, summary=f"case {n}", conversation=f"web-{n}") for n in range(3)]
     now = T0
     for _ in range(15):  # the delivery loop's rounds, with the clock moved on by hand
         slack.delivery.run_round(now)
@@ -300,3 +300,135 @@ def test_a_huge_customer_message_reaches_the_thread_cut_to_fit_one_slack_message
     relayed = [p for p in slack.standin.called("chat.postMessage") if p["text"].startswith("Customer:")]
     assert len(relayed) == 1 and len(relayed[0]["blocks"]) <= 50 and relayed[0]["text"].endswith("…")
     assert outbox.pending(slack.settings.state_db, kinds=["relay_to_engineer"]) == []
+
+
+def signed_event(slack, event: dict, event_id: str, retry: int | None = None) -> int:
+    """POST an Events API event with a fixed event_id, as a retry (header X-Slack-Retry-Num) when `retry` is given."""
+    import urllib.request
+
+    from conftest import SIGNING_SECRET
+    from slack_standin import signature
+
+    body = json.dumps({"type": "event_callback", "team_id": "T0TEAM", "api_app_id": "A0HELPDESK",
+                       "event_id": event_id, "event_time": int(time.time()), "event": event})
+    stamp = str(int(time.time()))
+    headers = {"Content-Type": "application/json", "X-Slack-Request-Timestamp": stamp,
+               "X-Slack-Signature": signature(SIGNING_SECRET, stamp, body)}
+    if retry is not None:
+        headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+    with urllib.request.urlopen(urllib.request.Request(slack.url, data=body.encode(), headers=headers),
+                                timeout=30) as response:
+        return response.status
+
+
+def dm(ts: str) -> dict:
+    return {"type": "message", "channel_type": "im", "channel": "D0STAFF", "user": STAFF, "text": "rollback plan?",
+            "ts": ts}
+
+
+def test_a_retried_event_is_processed_once(slack):
+    # No Rasa runs here, so each DM processed gets the "not answering" reply in its thread.
+    assert signed_event(slack, dm("1700000100.000001"), "Ev0FIRST") == 200
+    slack.standin.wait_for("chat.postMessage")
+    assert signed_event(slack, dm("1700000100.000001"), "Ev0FIRST", retry=1) == 200
+    # Another event's answer marks the point by which a second answer to the retry would have been queued.
+    assert signed_event(slack, dm("1700000200.000002"), "Ev0SECOND") == 200
+    answers = slack.standin.wait_for("chat.postMessage", 2)
+    assert sorted(a["thread_ts"] for a in answers) == ["1700000100.000001", "1700000200.000002"]
+
+
+def test_a_reply_in_a_pages_thread_sent_again_at_once_is_handled_once(slack):
+    # A reply in a page's thread is handled before Slack gets its ack, so each copy handled has left its mark
+    # by the time its answer comes: here a "not sent" note, as nobody acknowledged the case yet.
+    case = new_case(slack)
+    slack.delivery.run_round(T0)
+    page_ts = escalations.get(slack.settings.state_db, case.ref).slack_ts
+    reply = {"type": "message", "channel": ONCALL_CHANNEL, "user": STAFF, "text": "on it", "ts": "1700000300.000001",
+             "thread_ts": page_ts}
+    assert signed_event(slack, reply, "Ev0REPLY") == 200
+    assert signed_event(slack, reply, "Ev0REPLY", retry=1) == 200
+    assert signed_event(slack, reply, "Ev0REPLY", retry=2) == 200
+    [note] = slack.standin.called("chat.postEphemeral")
+    assert note["thread_ts"] == page_ts and "Not sent to the customer" in note["text"]
+
+
+def test_seen_event_ids_are_forgotten_after_a_day(tmp_path):
+    from helpdesk_slack.dedupe import TABLE, first_sighting
+
+    from bot.db import connect
+
+    state_db = tmp_path / "state.db"
+    assert first_sighting(state_db, "Ev1", T0)
+    assert not first_sighting(state_db, "Ev1", T0 + timedelta(hours=1))
+    assert first_sighting(state_db, "Ev2", T0 + timedelta(days=1, hours=1))  # recording Ev2 drops Ev1
+    assert [row["event_id"] for row in connect(state_db)[TABLE].rows] == ["Ev2"]
+
+
+def test_copies_of_an_event_racing_in_threads_are_let_through_once(tmp_path):
+    import threading
+
+    from helpdesk_slack.dedupe import first_sighting
+
+    state_db = tmp_path / "state.db"
+    first_sighting(state_db, "Ev0WARMUP", T0)  # the table exists, so the race is over the insert alone
+    start = threading.Barrier(8)
+    results: list[bool] = []
+
+    def copy() -> None:
+        start.wait()
+        results.append(first_sighting(state_db, "Ev0RACE", T0))
+
+    threads = [threading.Thread(target=copy) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False] * 7 + [True]
+
+
+def raw_post(slack, head: str, body: bytes = b"", hang_up: bool = True) -> int:
+    """Send a hand-written POST to the Slack endpoint over a socket; returns the status it gets.
+    `head` is the request's header lines; hang_up: stop sending (as a client that closed) after the body."""
+    import socket
+
+    host, port = slack.server.server_address[:2]
+    with socket.create_connection((host, port), timeout=30) as sock:
+        sock.sendall(f"POST /slack/events HTTP/1.1\r\nHost: {host}\r\n{head}\r\n".encode() + body)
+        if hang_up:
+            sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return int(answer.split(b" ", 2)[1])
+
+
+def test_a_bad_content_length_gets_a_clear_error_and_the_server_keeps_answering(slack):
+    import urllib.request
+
+    from helpdesk_slack.http_server import MAX_BODY
+
+    body = b'{"type": "event_callback"}'
+    json_type = "Content-Type: application/json\r\n"
+    cases = [
+        (json_type, 411),  # no length at all
+        (json_type + "Content-Length: lots\r\n", 400),
+        (json_type + "Content-Length: -5\r\n", 400),
+        (json_type + "Content-Length: 1_0\r\n", 400),
+        (json_type + f"Content-Length: {len(body)}\r\nContent-Length: 3\r\n", 400),
+        (json_type + f"Content-Length: {len(body) + 100}\r\n", 400),  # the client sends less, then closes
+        (json_type + f"Content-Length: {MAX_BODY + 1}\r\n", 413),
+    ]
+    for head, status in cases:
+        assert raw_post(slack, head, body) == status, head
+        with urllib.request.urlopen(slack.url.replace("/slack/events", "/health"), timeout=30) as health:
+            assert health.status == 200
+    assert json.loads(slack.command("/phase", "")[1])["blocks"]  # a real request still works
+    assert [call.method for call in slack.standin.calls] == ["auth.test"]  # no refused request reached a listener
+
+
+def test_a_client_that_goes_quiet_mid_body_gets_400_instead_of_holding_a_thread(slack):
+    handler = slack.server.RequestHandlerClass
+    assert handler.timeout and handler.timeout <= 30  # without a socket timeout the read would wait forever
+    handler.timeout = 0.5  # this server's handler only: no need to wait the full 10 s here
+    assert raw_post(slack, "Content-Type: application/json\r\nContent-Length: 100\r\n", b"{", hang_up=False) == 400
+    assert json.loads(slack.command("/phase", "")[1])["blocks"]
