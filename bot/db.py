@@ -1,6 +1,12 @@
-"""The one database helper: every SQLite file the helpdesk uses is opened here."""
+"""The one database helper: every SQLite file the helpdesk uses is opened here.
+
+SQLite's own errors never leave this module as `sqlite3.Error`: a locked, read-only or full database
+becomes DatabaseBusy, DatabaseReadOnly or DiskFull (StorageError), whose messages say what to do, so
+the edges (actions, CLI, Slack listeners) catch one family of exceptions.
+"""
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from contextlib import contextmanager, nullcontext
@@ -9,7 +15,50 @@ from typing import Iterator
 
 import sqlite_utils
 
-from bot.errors import StorageError
+from bot.errors import DatabaseBusy, DatabaseReadOnly, DiskFull, StorageError
+
+# Short on purpose: a chat turn must finish within the Rasa server's action timeout, so a write that
+# cannot get the lock in time fails with a clear message instead of leaving the customer waiting.
+BUSY_TIMEOUT_SECONDS = 2.0
+FILE_MODE = 0o600  # transcripts, phone numbers and emails: readable by the helpdesk's own user only
+
+
+def storage_error(exc: sqlite3.Error, path: str) -> StorageError:
+    """The specific StorageError for an error SQLite raised on the file at `path`."""
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return DatabaseBusy(f"the database {path} is busy (another process holds its lock); try again in a moment.")
+    if "readonly" in text or "read-only" in text or "read only" in text:
+        return DatabaseReadOnly(f"the database {path} is read-only; make the file and its folder writable by the "
+                                "helpdesk's user.")
+    if "full" in text:
+        return DiskFull(f"the disk holding {path} is full; free some space.")
+    return StorageError(f"the database {path} failed ({exc}); check the file, or point its setting elsewhere "
+                        "(see .env.example).")
+
+
+class _Connection(sqlite3.Connection):
+    """A connection whose statements raise StorageError subclasses instead of sqlite3 errors."""
+
+    path = ""
+
+    def execute(self, *args, **kwargs):  # type: ignore[override]
+        try:
+            return super().execute(*args, **kwargs)
+        except sqlite3.Error as exc:
+            raise storage_error(exc, self.path) from None
+
+    def executemany(self, *args, **kwargs):  # type: ignore[override]
+        try:
+            return super().executemany(*args, **kwargs)
+        except sqlite3.Error as exc:
+            raise storage_error(exc, self.path) from None
+
+    def executescript(self, *args, **kwargs):  # type: ignore[override]
+        try:
+            return super().executescript(*args, **kwargs)
+        except sqlite3.Error as exc:
+            raise storage_error(exc, self.path) from None
 
 
 def _use_wal(conn: sqlite3.Connection, attempts: int = 100) -> None:
@@ -19,25 +68,37 @@ def _use_wal(conn: sqlite3.Connection, attempts: int = 100) -> None:
         try:
             conn.execute("PRAGMA journal_mode = WAL")
             return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or attempt == attempts - 1:
+        except DatabaseBusy:
+            if attempt == attempts - 1:
                 raise
             time.sleep(0.05)
 
 
+def private_file(path: Path) -> None:
+    """Create `path` (and its folder) readable by this user only, or narrow an existing file to that."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, FILE_MODE))
+    elif path.stat().st_mode & 0o077 and path.stat().st_uid == os.getuid():
+        os.chmod(path, FILE_MODE)  # a file from before this rule: narrow it
+
+
 def connect(path: Path) -> sqlite_utils.Database:
-    """Open (creating if needed) the SQLite file at `path`, ready for several processes."""
+    """Open (creating if needed, mode 0600) the SQLite file at `path`, ready for several processes."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), timeout=10, check_same_thread=False)
-        conn.execute("PRAGMA busy_timeout = 10000")
+        private_file(path)
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False, factory=_Connection)
+        conn.path = str(path)
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
         _use_wal(conn)
         conn.execute("PRAGMA foreign_keys = ON")
-    except (OSError, sqlite3.Error) as exc:
+    except OSError as exc:
         raise StorageError(
             f"cannot open the database {path} ({exc}); check that the folder exists and is writable, "
             "or point the setting for it elsewhere (see .env.example)."
         ) from None
+    except sqlite3.Error as exc:
+        raise storage_error(exc, str(path)) from None
     return sqlite_utils.Database(conn)
 
 
@@ -47,6 +108,7 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
 
     (A deferred transaction that reads first and writes later fails at once with 'database is
     locked' when another process wrote in between; BEGIN IMMEDIATE waits for the busy timeout.)
+    Everything written inside it is committed together or not at all.
     """
     db.conn.execute("BEGIN IMMEDIATE")
     try:
@@ -55,6 +117,16 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
         db.conn.execute("ROLLBACK")
         raise
     db.conn.execute("COMMIT")
+
+
+def probe_write(db: sqlite_utils.Database) -> None:
+    """Really write (and roll back), so a locked, read-only or full database raises its StorageError."""
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        db.conn.execute("CREATE TABLE IF NOT EXISTS _write_probe (at TEXT)")
+        db.conn.execute("INSERT INTO _write_probe VALUES (datetime('now'))")
+    finally:
+        db.conn.execute("ROLLBACK")
 
 
 def ensure_table(db: sqlite_utils.Database, name: str, columns: dict, pk: str = "id",

@@ -2,6 +2,16 @@
 
 They are caught only at the edges (command line, Rasa actions, Slack listeners).
 """
+import re
+
+# Secrets as they can appear in an error's text: a token in a URL's query, a Slack token, a bearer header.
+_SECRETS = re.compile(r"((?:token|secret|auth_token|key)=)[^&\s'\"]+|xox[abprs]-[\w-]+|xapp-[\w-]+|(Bearer )\S+",
+                      re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """`text` with every secret it may carry (URL tokens, Slack tokens, bearer tokens) replaced by ***."""
+    return _SECRETS.sub(lambda m: (m.group(1) or m.group(2) or "") + "***", text)
 
 
 class HelpdeskError(Exception):
@@ -14,6 +24,18 @@ class ConfigError(HelpdeskError):
 
 class StorageError(HelpdeskError):
     """A SQLite database cannot be opened or written."""
+
+
+class DatabaseBusy(StorageError):
+    """Another process held the database's write lock for longer than the busy timeout."""
+
+
+class DatabaseReadOnly(StorageError):
+    """The database file (or its folder) cannot be written."""
+
+
+class DiskFull(StorageError):
+    """The disk holding the database is full."""
 
 
 class BotUnavailable(HelpdeskError):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import sqlite_utils
@@ -19,10 +19,24 @@ from bot.errors import HelpdeskError
 from bot.oncall import Rota
 
 STATUSES = ("triggered", "acknowledged", "resolved")
+OPEN = ("triggered", "acknowledged")
 
 
 class EscalationError(HelpdeskError):
     """An escalation that does not exist, or a change its status does not allow."""
+
+
+class EscalationLimit(EscalationError):
+    """Too many escalations from one conversation, or from everyone at once; nothing was recorded."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How many requests for the on-call engineer are taken: a runaway script must not page the rota 31 times."""
+    per_conversation: int = 3  # new cases or additions, per conversation per hour
+    overall: int = 30  # new cases from everyone in ten minutes
+    conversation_window: timedelta = timedelta(hours=1)
+    overall_window: timedelta = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -69,21 +83,57 @@ def _log(events: sqlite_utils.db.Table, ref: str, now: datetime, what: str, by: 
     events.insert({"ref": ref, "at": now.isoformat(), "what": what, "by": by, "detail": detail})
 
 
-def _page(state_db: Path, escalation: Escalation, rota: Rota, step: int, now: datetime) -> None:
+def _page(db: sqlite_utils.Database, escalation: Escalation, rota: Rota, step: int, now: datetime) -> None:
+    """Queue the page of `step` in the caller's transaction; its key makes a retry page nobody twice."""
     person = rota.steps[step]
-    outbox.enqueue(state_db, f"page:{escalation.ref}:{step}", "page", {
+    outbox.add(db, f"page:{escalation.ref}:{step}", "page", {
         "ref": escalation.ref, "step": step, "role": person.role, "slack_user": person.slack_user,
         "phone": person.phone, "summary": escalation.summary, "contact": escalation.contact,
         "priority": escalation.priority, "conversation_id": escalation.conversation_id,
     }, now)
 
 
+@dataclass(frozen=True)
+class Filed:
+    """What a request for the engineer became: a new case, or an addition to the conversation's open one."""
+    case: Escalation
+    new: bool
+
+
+def _check_limits(db: sqlite_utils.Database, conversation_id: str, now: datetime, limits: Limits) -> None:
+    since_conversation = (now - limits.conversation_window).isoformat()
+    mine = db.execute(
+        "select count(*) from escalation_events e join escalations r on r.ref = e.ref "
+        "where r.conversation_id = ? and e.what in ('triggered', 'customer added') and e.at > ?",
+        [conversation_id, since_conversation]).fetchone()[0]
+    if mine >= limits.per_conversation:
+        raise EscalationLimit(f"this conversation has asked for the on-call engineer {mine} times in the last "
+                              f"{int(limits.conversation_window.total_seconds() // 60)} minutes.")
+    everyone = db.execute("select count(*) from escalations where created_at > ?",
+                          [(now - limits.overall_window).isoformat()]).fetchone()[0]
+    if everyone >= limits.overall:
+        raise EscalationLimit(f"{everyone} cases were opened in the last "
+                              f"{int(limits.overall_window.total_seconds() // 60)} minutes.")
+
+
 def create(state_db: Path, conversation_id: str, contact: dict, summary: str, transcript: list,
-           rota: Rota, now: datetime, priority: str = "high") -> Escalation:
-    """Record a new escalation and page the first step of the rota."""
+           rota: Rota, now: datetime, priority: str = "high", limits: Limits = Limits()) -> Filed:
+    """Record a new escalation and queue the page of the rota's first step, in one transaction; or, when this
+    conversation already has an open case, add the new request to it (the engineer's thread is told).
+    Raises EscalationLimit, recording nothing, past the limits."""
     db = connect(state_db)
     with write_transaction(db):
         records, events = _tables(db)
+        _check_limits(db, conversation_id, now, limits)
+        row = next(records.rows_where("conversation_id = ? and status in ('triggered', 'acknowledged')",
+                                      [conversation_id], order_by="id desc"), None)
+        if row is not None:
+            case = _record(row)
+            event_id = events.insert({"ref": case.ref, "at": now.isoformat(), "what": "customer added", "by": "",
+                                      "detail": summary}).last_pk
+            outbox.add(db, f"update:{case.ref}:{event_id}", "relay_to_engineer",
+                       {"ref": case.ref, "text": f"(asked for the on-call engineer again) {summary}"}, now)
+            return Filed(case, new=False)
         row_id = records.insert({
             "ref": "", "status": "triggered", "priority": priority, "conversation_id": conversation_id,
             "contact": json.dumps(contact), "summary": summary, "transcript": json.dumps(transcript), "step": 0,
@@ -92,13 +142,14 @@ def create(state_db: Path, conversation_id: str, contact: dict, summary: str, tr
         records.update(row_id, {"ref": ref})
         _log(events, ref, now, "triggered", detail=summary)
         _log(events, ref, now, "paged", detail=rota.steps[0].role)
-    escalation = get(state_db, ref)
-    _page(state_db, escalation, rota, 0, now)
-    return escalation
+        case = _record(records.get(row_id))
+        _page(db, case, rota, 0, now)
+    return Filed(case, new=True)
 
 
-def get(state_db: Path, ref: str) -> Escalation:
-    records, _ = _tables(connect(state_db))
+def get(state_db: Path, ref: str, db: sqlite_utils.Database | None = None) -> Escalation:
+    """The escalation `ref` (read through `db` when given, e.g. inside the caller's transaction)."""
+    records, _ = _tables(db or connect(state_db))
     row = next(records.rows_where("ref = ?", [ref.strip().upper()]), None)
     if row is None:
         raise EscalationError(f"there is no escalation {ref!r}; `helpdesk escalations` lists them.")
@@ -117,20 +168,20 @@ def history(state_db: Path, ref: str) -> list[dict]:
 
 
 def _change(state_db: Path, ref: str, status: str, by: str, now: datetime) -> Escalation:
-    current = get(state_db, ref)
-    allowed = {"acknowledged": {"triggered"}, "resolved": {"triggered", "acknowledged"}}[status]
-    if current.status not in allowed:
-        raise EscalationError(f"{current.ref} is {current.status}; it cannot be {status} now.")
     if not by.strip():
-        raise EscalationError(f"say who {status} {current.ref} (--by NAME).")
+        raise EscalationError(f"say who {status} {ref} (--by NAME).")
+    allowed = {"acknowledged": {"triggered"}, "resolved": {"triggered", "acknowledged"}}[status]
     db = connect(state_db)
-    with write_transaction(db):
+    with write_transaction(db):  # read and change under the write lock: two clicks cannot both win
         records, events = _tables(db)
+        current = get(state_db, ref, db)
+        if current.status not in allowed:
+            raise EscalationError(f"{current.ref} is {current.status}; it cannot be {status} now.")
         _update(records, current.ref, {"status": status, f"{status}_at": now.isoformat(), f"{status}_by": by.strip()})
         _log(events, current.ref, now, status, by=by.strip())
-    # The customer's chat learns of it: an engineer joins the conversation, or hands it back to the bot.
-    outbox.enqueue(state_db, f"handoff:{current.ref}:{status}", "handoff", {
-        "ref": current.ref, "conversation_id": current.conversation_id, "status": status, "by": by.strip()}, now)
+        # The customer's chat learns of it: an engineer joins the conversation, or hands it back to the bot.
+        outbox.add(db, f"handoff:{current.ref}:{status}", "handoff", {
+            "ref": current.ref, "conversation_id": current.conversation_id, "status": status, "by": by.strip()}, now)
     return get(state_db, current.ref)
 
 
@@ -142,13 +193,15 @@ def resolve(state_db: Path, ref: str, by: str, now: datetime) -> Escalation:
     return _change(state_db, ref, "resolved", by, now)
 
 
-def set_slack_thread(state_db: Path, ref: str, channel: str, ts: str) -> None:
-    """Remember the Slack message of the first page: replies in its thread reach the customer."""
-    case = get(state_db, ref)
+def first_page_posted(state_db: Path, ref: str, channel: str, ts: str, role: str, now: datetime) -> None:
+    """The first page reached Slack: remember its message (replies in its thread reach the customer) and
+    queue the transcript for that thread, in one transaction."""
     db = connect(state_db)
     with write_transaction(db):
-        records, _ = _tables(db)
-        _update(records, case.ref, {"slack_channel": channel, "slack_ts": ts})
+        records, events = _tables(db)
+        _update(records, ref, {"slack_channel": channel, "slack_ts": ts})
+        _log(events, ref, now, "page delivered", detail=f"{role} in Slack")
+        outbox.add(db, f"transcript:{ref}", "transcript", {"ref": ref}, now)
 
 
 def find_by_thread(state_db: Path, channel: str, ts: str) -> Escalation | None:
@@ -170,9 +223,27 @@ def relay_from_customer(state_db: Path, conversation_id: str, text: str, message
     case = in_handoff(state_db, conversation_id)
     if case is None:
         raise EscalationError("no engineer is talking with this conversation now.")
-    if outbox.enqueue(state_db, f"relay:customer:{message_id}", "relay_to_engineer", {"ref": case.ref, "text": text}, now):
-        record_event(state_db, case.ref, "customer wrote", text, now)
+    db = connect(state_db)
+    with write_transaction(db):
+        if outbox.add(db, f"relay:customer:{message_id}", "relay_to_engineer", {"ref": case.ref, "text": text}, now):
+            _log(_tables(db)[1], case.ref, now, "customer wrote", detail=text)
     return case
+
+
+def customer_left(state_db: Path, conversation_id: str, now: datetime) -> Escalation | None:
+    """The customer ended the live handoff (restart, 'stop'): the case is resolved as theirs to close, and
+    the engineer's thread is told, in one transaction. None when no engineer was talking with them."""
+    case = in_handoff(state_db, conversation_id)
+    if case is None:
+        return None
+    db = connect(state_db)
+    with write_transaction(db):
+        records, events = _tables(db)
+        _update(records, case.ref, {"status": "resolved", "resolved_at": now.isoformat(), "resolved_by": "customer"})
+        _log(events, case.ref, now, "resolved", by="customer", detail="the customer ended the chat")
+        outbox.add(db, f"left:{case.ref}", "relay_to_engineer",
+                   {"ref": case.ref, "text": "(the customer ended the chat; the case is resolved)"}, now)
+    return get(state_db, case.ref)
 
 
 def relay_from_engineer(state_db: Path, ref: str, text: str, by: str, message_id: str, now: datetime) -> Escalation:
@@ -182,9 +253,11 @@ def relay_from_engineer(state_db: Path, ref: str, text: str, by: str, message_id
         raise EscalationError(f"{case.ref} is {case.status}; acknowledge it before replying to the customer.")
     if not text.strip():
         raise EscalationError("the reply is empty; type what the customer should read.")
-    if outbox.enqueue(state_db, f"relay:engineer:{message_id}", "relay_to_customer",
+    db = connect(state_db)
+    with write_transaction(db):
+        if outbox.add(db, f"relay:engineer:{message_id}", "relay_to_customer",
                       {"ref": case.ref, "conversation_id": case.conversation_id, "text": text.strip(), "by": by}, now):
-        record_event(state_db, case.ref, "engineer wrote", text.strip(), now, by=by)
+            _log(_tables(db)[1], case.ref, now, "engineer wrote", by=by, detail=text.strip())
     return case
 
 
@@ -200,10 +273,12 @@ def escalate_unanswered(state_db: Path, rota: Rota, now: datetime) -> list[str]:
         db = connect(state_db)
         with write_transaction(db):
             records, events = _tables(db)
+            if get(state_db, escalation.ref, db).status != "triggered":
+                continue  # acknowledged since the listing was read
             _update(records, escalation.ref, {"step": step, "paged_at": now.isoformat()})
             _log(events, escalation.ref, now, "paged", detail=f"{rota.steps[step].role} (no acknowledgement in "
                                                               f"{int(rota.ack_timeout.total_seconds() // 60)} min)")
-        _page(state_db, escalation, rota, step, now)
+            _page(db, escalation, rota, step, now)
         moved.append(escalation.ref)
     return moved
 

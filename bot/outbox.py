@@ -11,6 +11,7 @@ from typing import Callable, Collection
 import sqlite_utils
 
 from bot.db import connect, ensure_table, write_transaction
+from bot.errors import redact
 
 FIRST_RETRY = timedelta(seconds=15)
 LONGEST_WAIT = timedelta(minutes=10)
@@ -42,17 +43,23 @@ def backoff(attempts: int) -> timedelta:
     return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_WAIT)
 
 
+def add(db: sqlite_utils.Database, key: str, kind: str, payload: dict, now: datetime) -> bool:
+    """Queue a message in the caller's open transaction, so it is committed with the change that causes
+    it or not at all; unless one with `key` was queued before. True when it was queued now."""
+    table = _table(db)
+    if next(table.rows_where("key = ?", [key]), None):
+        return False
+    table.insert({"key": key, "kind": kind, "payload": json.dumps(payload), "status": "pending", "attempts": 0,
+                  "next_attempt_at": now.isoformat(), "last_error": "", "created_at": now.isoformat(),
+                  "sent_at": None})
+    return True
+
+
 def enqueue(state_db: Path, key: str, kind: str, payload: dict, now: datetime) -> bool:
-    """Queue a message unless one with `key` was queued before; True when it was queued now."""
+    """Queue a message that is a change of its own (a notice), in a transaction of its own."""
     db = connect(state_db)
     with write_transaction(db):
-        table = _table(db)
-        if next(table.rows_where("key = ?", [key]), None):
-            return False
-        table.insert({"key": key, "kind": kind, "payload": json.dumps(payload), "status": "pending", "attempts": 0,
-                      "next_attempt_at": now.isoformat(), "last_error": "", "created_at": now.isoformat(),
-                      "sent_at": None})
-    return True
+        return add(db, key, kind, payload, now)
 
 
 def pending(state_db: Path, kinds: Collection[str] | None = None) -> list[dict]:
@@ -61,9 +68,14 @@ def pending(state_db: Path, kinds: Collection[str] | None = None) -> list[dict]:
     if kinds is not None:
         if not kinds:
             return []
-        where += f" and kind in ({', '.join('?' * len(kinds))})"
+        where += f" and kind in {_placeholders(kinds)}"
         params = list(kinds)
     return list(_table(connect(state_db)).rows_where(where, params, order_by="id"))
+
+
+def _placeholders(values: Collection[str]) -> str:
+    """'(?, ?, …)' for an SQL `in` over `values`, which go in as parameters, never as SQL."""
+    return "(" + ", ".join("?" * len(values)) + ")"
 
 
 def queued_keys(state_db: Path, keys: Collection[str]) -> set[str]:
@@ -71,8 +83,7 @@ def queued_keys(state_db: Path, keys: Collection[str]) -> set[str]:
     if not keys:
         return set()
     table = _table(connect(state_db))
-    where = f"key in ({', '.join('?' * len(keys))})"
-    return {row["key"] for row in table.rows_where(where, list(keys), select="key")}
+    return {row["key"] for row in table.rows_where(f"key in {_placeholders(keys)}", list(keys), select="key")}
 
 
 def drain(state_db: Path, send: Callable[[OutboxMessage], None], now: datetime,
@@ -90,7 +101,7 @@ def drain(state_db: Path, send: Callable[[OutboxMessage], None], now: datetime,
             send(message)
         except Exception as exc:  # any delivery failure: keep the message, try again later
             attempts = row["attempts"] + 1
-            error = f"{type(exc).__name__}: {exc}"[:500]
+            error = redact(f"{type(exc).__name__}: {exc}")[:500]
             with write_transaction(db):
                 _table(db).update(row["id"], {"attempts": attempts, "last_error": error,
                                               "next_attempt_at": (now + backoff(attempts)).isoformat()})

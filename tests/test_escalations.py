@@ -25,10 +25,10 @@ def rota():
     return load_rota()
 
 
-def new_case(state_db: Path, rota, now=T0) -> escalations.Escalation:
+def new_case(state_db: Path, rota, now=T0, conversation: str = "web-123") -> escalations.Escalation:
     return escalations.create(
-        state_db, "web-123", {"name": "Ana", "company": "Kiwi Texts", "callback": "+64 21 555 0199", "product": "API"},
-        "API returns 500 for every send", [{"from": "customer", "text": "our messages are not delivered"}], rota, now)
+        state_db, conversation, {"name": "Ana", "company": "Kiwi Texts", "callback": "+64 21 555 0199", "product": "API"},
+        "API returns 500 for every send", [{"from": "customer", "text": "our messages are not delivered"}], rota, now).case
 
 
 def test_the_rota_has_the_head_of_service_delivery_as_the_last_step(rota):
@@ -40,7 +40,7 @@ def test_a_new_escalation_gets_a_reference_its_transcript_and_a_page_to_the_prim
     case = new_case(state_db, rota)
     assert case.ref == "ESC-0001" and case.status == "triggered"
     assert case.transcript == [{"from": "customer", "text": "our messages are not delivered"}]
-    assert new_case(state_db, rota).ref == "ESC-0002"
+    assert new_case(state_db, rota, conversation="web-456").ref == "ESC-0002"
     pages = outbox.pending(state_db)
     assert [(p["key"], json.loads(p["payload"])["role"]) for p in pages] == [
         ("page:ESC-0001:0", "Primary on-call engineer"), ("page:ESC-0002:0", "Primary on-call engineer")]
@@ -126,4 +126,3 @@ def test_doctor_reports_pages_undelivered_for_over_ten_minutes(tmp_path: Path, r
     assert check_outbox(settings, T0 + timedelta(minutes=10)).ok
     late = check_outbox(settings, T0 + timedelta(minutes=11))
     assert not late.ok and "page:ESC-0001:0" in late.message
-

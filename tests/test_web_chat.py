@@ -295,7 +295,7 @@ def test_the_customer_sees_the_engineer_join_talk_and_leave(page: Page, web, bot
     expect(bot_messages(page).last).to_contain_text("helpdesk bot", timeout=ANSWER_TIMEOUT)
     session_id = session_of(page)
     db = bot.settings.state_db
-    case = escalations.create(db, session_id, {"contact_name": "Ana"}, "API down", [], current_rota(db), Clock().now())
+    case = escalations.create(db, session_id, {"contact_name": "Ana"}, "API down", [], current_rota(db), Clock().now()).case
     escalations.acknowledge(db, case.ref, "Tama", Clock().now())
     worker.run_round(bot.settings, Clock().now())
     expect(page.locator(".mhd-from-notice").last).to_have_text("Tama (a person from our on-call team) has joined the chat.")
