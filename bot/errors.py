@@ -48,3 +48,7 @@ class ModelMissing(HelpdeskError):
 
 class PortInUse(HelpdeskError):
     """A port the helpdesk wants to listen on is taken."""
+
+
+class InvalidMessage(HelpdeskError):
+    """A chat message (or the request carrying it) is not what a chat channel accepts."""

@@ -58,12 +58,12 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
-def _days(env: Mapping[str, str], name: str, default: int) -> int:
+def _count(env: Mapping[str, str], name: str, default: int, most: int) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default
-    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= 36500:  # 100 years: still a date
-        raise ConfigError(f"{name}={raw!r} is not a whole number of days from 1 to 36500; set it to e.g. 90.")
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= most:
+        raise ConfigError(f"{name}={raw!r} is not a whole number from 1 to {most}; set it to e.g. {default}.")
     return int(raw)
 
 
@@ -127,9 +127,13 @@ class Settings:
     web_port: int = 8080
     slack_port: int = 3000
     rasa_token: str | None = field(default=None, repr=False)
+    action_token: str | None = field(default=None, repr=False)  # the Rasa server's key to the action server
+    action_timeout: float = 4.0  # seconds the Rasa server waits for an action before telling the customer
     now: datetime | None = None
     worker_interval: float = 2.0  # seconds between the background worker's rounds
     tracker_retention_days: int = 90  # Rasa conversations silent for longer are deleted
+    max_message_chars: int = 2000  # a longer chat message is refused before NLU
+    session_secret: str | None = field(default=None, repr=False)  # signs web chat session ids
     slack: "SlackSettings" = field(default_factory=lambda: SlackSettings())
 
     @property
@@ -163,8 +167,12 @@ class Settings:
             web_port=_port(env, "WEB_PORT", 8080),
             slack_port=_port(env, "SLACK_PORT", 3000),
             rasa_token=env.get("RASA_API_TOKEN", "").strip() or None,
+            action_token=env.get("ACTION_SERVER_TOKEN", "").strip() or None,
+            action_timeout=_seconds(env, "HELPDESK_ACTION_TIMEOUT", 4.0),
             now=parse_instant(now_text, setting="HELPDESK_NOW") if now_text else None,
             worker_interval=_seconds(env, "HELPDESK_WORKER_INTERVAL", 2.0),
-            tracker_retention_days=_days(env, "HELPDESK_TRACKER_RETENTION_DAYS", 90),
+            tracker_retention_days=_count(env, "HELPDESK_TRACKER_RETENTION_DAYS", 90, most=36500),
+            max_message_chars=_count(env, "HELPDESK_MAX_MESSAGE_CHARS", 2000, most=20000),
+            session_secret=env.get("HELPDESK_SESSION_SECRET", "").strip() or None,
             slack=SlackSettings.from_env(env),
         )

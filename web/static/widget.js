@@ -19,9 +19,10 @@
   function load() {
     try {
       var kept = JSON.parse(localStorage.getItem(STORE_KEY) || "{}");
-      return { sessionId: kept.sessionId || null, messages: kept.messages || [], open: !!kept.open };
+      return { sessionId: kept.sessionId || null, sessionToken: kept.sessionToken || null,
+               messages: kept.messages || [], open: !!kept.open };
     } catch (e) {
-      return { sessionId: null, messages: [], open: false };
+      return { sessionId: null, sessionToken: null, messages: [], open: false };
     }
   }
   var state = load();
@@ -297,10 +298,14 @@
   function connect() {
     socket = window.io(socketUrl, { reconnectionDelayMax: 5000 });
     socket.on("connect", function () {
-      socket.emit("session_request", { session_id: state.sessionId });
+      // The token proves this browser opened the session; without it the server opens a new one.
+      socket.emit("session_request", { session_id: state.sessionId, session_token: state.sessionToken });
     });
-    socket.on("session_confirm", function (sessionId) {
-      state.sessionId = typeof sessionId === "string" ? sessionId : (sessionId && sessionId.session_id) || state.sessionId;
+    socket.on("session_confirm", function (session) {
+      if (session && typeof session.session_id === "string") {
+        state.sessionId = session.session_id;
+        state.sessionToken = typeof session.session_token === "string" ? session.session_token : null;
+      }
       ready = true;
       setStatus("");
       save();

@@ -1,0 +1,135 @@
+"""The chat channels customers reach (credentials.yml names them): Rasa's REST and socket.io channels,
+with every message screened by bot.chat_input before Rasa sees it.
+
+Over Rasa's own channels these add: 400 for a body that is not a JSON object with a string sender and
+message; a cap on message length applied before NLU; no customer-sent intents but the bot's own button
+payloads; and (socket.io) session ids that are random and bound to the browser that opened them.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Awaitable, Callable
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+
+from bot import chat_input, session_tokens
+from bot.errors import InvalidMessage
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+MAX_SENDER = 128
+WEB_PREFIX = "web-"  # web chat conversations; the REST channel may not write into them
+MAX_SOCKET_PACKET = 64_000  # bytes: room for the longest message allowed, in UTF-8 and JSON
+NO_SESSION = "This chat is not connected to a conversation yet. Please reload the page."
+NOT_TEXT = "I can only read text messages."
+
+OnMessage = Callable[[UserMessage], Awaitable[Any]]
+
+
+def rest_message(body: bytes, limit: int) -> tuple[str, str]:
+    """The sender and the screened text of a REST webhook request; InvalidMessage says what is wrong."""
+    try:
+        data = json.loads(body or b"")
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidMessage("the body must be JSON: {\"sender\": \"<id>\", \"message\": \"<text>\"}") from None
+    if not isinstance(data, dict):
+        raise InvalidMessage("the body must be a JSON object: {\"sender\": \"<id>\", \"message\": \"<text>\"}")
+    sender = data.get("sender")
+    if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER or not sender.isprintable():
+        raise InvalidMessage(f"\"sender\" must be a conversation id: printable text of 1 to {MAX_SENDER} characters")
+    if sender.startswith(WEB_PREFIX):
+        raise InvalidMessage(f"sender ids starting with {WEB_PREFIX!r} belong to the web chat; choose another id")
+    if "message" not in data:
+        raise InvalidMessage("\"message\" is missing: send the customer's text")
+    return sender, chat_input.screen(data["message"], limit)
+
+
+class RestChannel(RestInput):
+    """POST /webhooks/rest/webhook {"sender", "message"}: the bot's replies as a JSON list."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "rest"
+
+    def blueprint(self, on_new_message: OnMessage) -> Blueprint:
+        limit = Settings.from_env().max_message_chars
+        webhook = Blueprint("helpdesk_rest", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                sender, text = rest_message(request.body, limit)
+            except InvalidMessage as exc:
+                return response.json({"error": str(exc)}, status=400)
+            collector = CollectingOutputChannel()
+            await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))
+            return response.json(collector.messages)
+
+        return webhook
+
+
+class SocketIOChannel(SocketIOInput):
+    """The web chat's channel: Rasa's socket.io events, with sessions only their opener can use.
+
+    session_request {session_id, session_token} resumes a session when the token matches, else opens a
+    new one; session_confirm answers {session_id, session_token}. Messages go to the session this
+    socket opened, whatever session id they carry.
+    """
+
+    @classmethod
+    def name(cls) -> str:
+        return "socketio"
+
+    def blueprint(self, on_new_message: OnMessage) -> Blueprint:
+        settings = Settings.from_env()
+        secret = session_tokens.load_secret(settings.session_secret, settings.var_dir)
+        # cors_allowed_origins=[]: Sanic's CORS settings (rasa run --cors) decide, as in Rasa's own channel.
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], max_http_buffer_size=MAX_SOCKET_PACKET)
+        webhook = SocketBlueprint(sio, self.socketio_path, "helpdesk_socketio", __name__)
+        self.sio = sio  # Rasa's get_output_channel uses it to push engineers' messages into the chat
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        async def say(sid: str, text: str) -> None:
+            await sio.emit(self.bot_message_evt, {"text": text}, room=sid)
+
+        @sio.on("session_request", namespace=self.namespace)
+        async def session_request(sid: str, data: Any) -> None:
+            data = data if isinstance(data, dict) else {}
+            session_id = data.get("session_id")
+            if not session_tokens.is_valid(session_id, data.get("session_token"), secret):
+                session_id = WEB_PREFIX + session_tokens.new_session_id()
+            await sio.save_session(sid, {"session_id": session_id}, namespace=self.namespace)
+            sio.enter_room(sid, session_id, namespace=self.namespace)
+            confirmation = {"session_id": session_id, "session_token": session_tokens.token_for(session_id, secret)}
+            await sio.emit("session_confirm", confirmation, room=sid, namespace=self.namespace)
+
+        @sio.on(self.user_message_evt, namespace=self.namespace)
+        async def handle_message(sid: str, data: Any) -> None:
+            session_id = (await sio.get_session(sid, namespace=self.namespace)).get("session_id")
+            if not session_id:
+                await say(sid, NO_SESSION)
+                return
+            try:
+                text = chat_input.screen((data or {}).get("message") if isinstance(data, dict) else None,
+                                         settings.max_message_chars)
+            except InvalidMessage:
+                await say(sid, NOT_TEXT)
+                return
+            output = SocketIOOutput(sio, self.bot_message_evt)
+            await on_new_message(UserMessage(text, output, session_id, input_channel=self.name()))
+
+        return webhook
