@@ -147,6 +147,16 @@ def create(state_db: Path, conversation_id: str, contact: dict, summary: str, tr
     return Filed(case, new=True)
 
 
+PAGE_DELIVERY_GRACE = timedelta(minutes=2)  # a page still undelivered after this means paging is failing
+
+
+def paging_healthy(state_db: Path, slack_enabled: bool, now: datetime) -> bool:
+    """Whether a page queued now can be expected to reach the on-call engineer: pages go out through Slack, so
+    not when Slack is off, nor while an earlier page is still undelivered PAGE_DELIVERY_GRACE after it was
+    queued (its deliveries fail, or nothing is delivering them)."""
+    return slack_enabled and not outbox.undelivered_since(state_db, "page", now - PAGE_DELIVERY_GRACE)
+
+
 def get(state_db: Path, ref: str, db: sqlite_utils.Database | None = None) -> Escalation:
     """The escalation `ref` (read through `db` when given, e.g. inside the caller's transaction)."""
     records, _ = _tables(db or connect(state_db))

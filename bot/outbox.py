@@ -73,6 +73,12 @@ def pending(state_db: Path, kinds: Collection[str] | None = None) -> list[dict]:
     return list(_table(connect(state_db)).rows_where(where, params, order_by="id"))
 
 
+def undelivered_since(state_db: Path, kind: str, before: datetime) -> list[dict]:
+    """Messages of `kind` queued before `before` and still not delivered (whether tried and failed, or never
+    tried because nothing is delivering them)."""
+    return [row for row in pending(state_db, [kind]) if datetime.fromisoformat(row["created_at"]) < before]
+
+
 def _placeholders(values: Collection[str]) -> str:
     """'(?, ?, …)' for an SQL `in` over `values`, which go in as parameters, never as SQL."""
     return "(" + ", ".join("?" * len(values)) + ")"

@@ -31,6 +31,7 @@ def rasa_env(settings: Settings) -> dict[str, str]:
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
         RASA_TRACKER_DB=str(settings.tracker_db),
         ACTION_ENDPOINT_URL=settings.action_url,
+        ACTION_SERVER_TOKEN=settings.action_token or "",  # endpoints.yml: the header the action server wants
         HELPDESK_HOME=str(settings.root),
     )
     return env

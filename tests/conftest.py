@@ -40,6 +40,7 @@ def settings_env(var_dir: Path, **overrides: str) -> dict[str, str]:
         "WEB_PORT": str(free_port()),
         "SLACK_PORT": str(free_port()),
         "RASA_API_TOKEN": "test-token",
+        "ACTION_SERVER_TOKEN": "test-action-token",
     }
     env.update(overrides)
     return env

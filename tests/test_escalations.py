@@ -126,3 +126,35 @@ def test_doctor_reports_pages_undelivered_for_over_ten_minutes(tmp_path: Path, r
     assert check_outbox(settings, T0 + timedelta(minutes=10)).ok
     late = check_outbox(settings, T0 + timedelta(minutes=11))
     assert not late.ok and "page:ESC-0001:0" in late.message
+
+
+def test_paging_is_healthy_only_with_slack_on_and_no_page_stuck_for_two_minutes(state_db: Path, rota):
+    assert not escalations.paging_healthy(state_db, slack_enabled=False, now=T0)  # pages go out through Slack
+    assert escalations.paging_healthy(state_db, slack_enabled=True, now=T0)
+    new_case(state_db, rota)
+    assert escalations.paging_healthy(state_db, True, T0 + timedelta(minutes=1, seconds=59))  # still on its way
+    assert not escalations.paging_healthy(state_db, True, T0 + timedelta(minutes=2, seconds=1))  # stuck
+    outbox.drain(state_db, lambda message: None, T0 + timedelta(minutes=3))  # delivered at last
+    assert escalations.paging_healthy(state_db, True, T0 + timedelta(minutes=3))
+
+
+def test_a_page_whose_deliveries_fail_makes_paging_unhealthy(state_db: Path, rota):
+    def slack_down(message):
+        raise ConnectionError("Slack is unreachable")
+
+    new_case(state_db, rota)
+    report = outbox.drain(state_db, slack_down, T0)
+    assert report.failed and outbox.pending(state_db)[0]["attempts"] == 1
+    assert not escalations.paging_healthy(state_db, True, T0 + timedelta(minutes=3))
+
+
+def test_a_second_request_from_the_conversation_adds_to_its_open_case_and_the_limit_records_nothing(state_db: Path,
+                                                                                                    rota):
+    first = new_case(state_db, rota)
+    again = escalations.create(state_db, "web-123", {"contact_name": "Ana"}, "still failing", [], rota,
+                               T0 + timedelta(minutes=1))
+    assert (again.case.ref, again.new) == (first.ref, False)
+    escalations.create(state_db, "web-123", {"contact_name": "Ana"}, "and again", [], rota, T0 + timedelta(minutes=2))
+    with pytest.raises(escalations.EscalationLimit):
+        escalations.create(state_db, "web-123", {"contact_name": "Ana"}, "fourth", [], rota, T0 + timedelta(minutes=3))
+    assert len(escalations.listing(state_db)) == 1
