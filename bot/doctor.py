@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 
 from bot import outbox, rasa_client
 from bot.clock import Clock
-from bot.db import connect
-from bot.errors import HelpdeskError
+from bot.db import connect, probe_write
+from bot.errors import HelpdeskError, StorageError
 from bot.settings import Settings
 from bot.training import current_model
 from faq_index.index import list_entries
@@ -52,11 +52,16 @@ def check_faq_index(settings: Settings) -> Check:
 
 
 def check_database(settings: Settings) -> Check:
+    """Really writes (and rolls back): a database that opens but cannot take a write loses urgent cases."""
     try:
-        connect(settings.state_db).execute("select 1")
-    except (HelpdeskError, sqlite3.Error) as exc:
+        db = connect(settings.state_db)
+        try:
+            probe_write(db)
+        finally:
+            db.conn.close()
+    except StorageError as exc:
         return Check("database", False, str(exc))
-    return Check("database", True, f"state database {settings.state_db} is writable")
+    return Check("database", True, f"state database {settings.state_db} took a test write (rolled back)")
 
 
 def check_rasa(settings: Settings) -> Check:
@@ -120,6 +125,15 @@ def check_slack(settings: Settings) -> Check:
     return Check("slack", True, f"signed in to Slack team {team.get('team')} as {team.get('user')}")
 
 
+def check_paging(settings: Settings) -> Check:
+    """Pages reach the on-call engineer through Slack only: without it an urgent case is recorded but no one is told."""
+    if settings.slack.enabled:
+        return Check("paging", True, "urgent cases page the on-call engineer in Slack")
+    return Check("paging", False, f"the on-call engineer cannot be paged: Slack is off ({settings.slack.off_reason}); "
+                                  "set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN) as .env.example "
+                                  "and slack/manifest.yml describe, then restart `make run`.")
+
+
 def run_checks(settings: Settings) -> list[Check]:
     return [
         check_python(),
@@ -131,4 +145,5 @@ def run_checks(settings: Settings) -> list[Check]:
         check_web_chat(settings),
         check_outbox(settings),
         check_slack(settings),
+        check_paging(settings),
     ]

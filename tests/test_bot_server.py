@@ -22,11 +22,20 @@ def test_helpdesk_ask_prints_the_greeting(bot):
 
 
 def test_doctor_is_all_ok_when_the_servers_run(bot, web, tmp_path):
+    from slack_standin import SlackStandIn
+
+    standin = SlackStandIn()  # Slack on: without it the on-call engineer cannot be paged, and doctor says so
     # A state database of its own: the session's other tests leave pages that no Slack app delivers.
-    env = {**bot.env, "HELPDESK_DB": str(tmp_path / "helpdesk.db")}
-    result = subprocess.run([HELPDESK, "doctor"], env=env, capture_output=True, text=True, timeout=60)
+    env = {**bot.env, "HELPDESK_DB": str(tmp_path / "helpdesk.db"), "SLACK_BOT_TOKEN": "xoxb-test",
+           "SLACK_SIGNING_SECRET": "test-signing-secret", "SLACK_API_URL": standin.api_url,
+           "SLACK_ONCALL_CHANNEL": "C0ONCALL", "SLACK_UPDATES_CHANNEL": "C0UPDATES"}
+    try:
+        result = subprocess.run([HELPDESK, "doctor"], env=env, capture_output=True, text=True, timeout=60)
+    finally:
+        standin.close()
     assert result.returncode == 0, result.stdout
     assert all(line.startswith("ok") for line in result.stdout.splitlines())
+    assert "paging" in result.stdout and "took a test write" in result.stdout
 
 
 def test_the_conversation_is_kept_in_the_sqlite_tracker_store(bot):
