@@ -1,20 +1,19 @@
 """The form for a customer's own on-call engineer: thin Rasa SDK wrapper around bot.customer_contacts."""
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.edge import HelpdeskAction
 from actions.forms import CheckedFormValidation, checked_answer
 from bot import contact_checks, customer_contacts
 from bot.clock import Clock
 from bot.errors import HelpdeskError
 from bot.settings import Settings
 
-logger = logging.getLogger(__name__)
 SKIPPED = "skipped"  # a slot must hold something for the form to move on
 
 
@@ -47,24 +46,27 @@ class ValidateCustomerContactForm(CheckedFormValidation):
         return result
 
 
-class ActionSaveCustomerContact(Action):
+class ActionSaveCustomerContact(HelpdeskAction):
+    """Stores the details; whatever happens, the answers are emptied (nothing stale is kept for later)."""
+
     def name(self) -> str:
         return "action_save_customer_contact"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         settings = Settings.from_env()
         answers = {slot: tracker.get_slot(slot) or "" for slot in FORM_SLOTS}
         answers = {slot: "" if value == SKIPPED else value for slot, value in answers.items()}
-        try:
-            contact = customer_contacts.save(settings.state_db, answers["oncall_company"], answers["oncall_name"],
-                                             answers["oncall_phone"], answers["oncall_email"], tracker.sender_id,
-                                             Clock(settings.now).now())
-        except HelpdeskError as exc:
-            logger.error("could not save a customer's on-call contact: %s", exc)
-            dispatcher.utter_message(text="Sorry, I couldn't save those details. Please email them to "
-                                          "support@modicagroup.com.")
-            return [SlotSet(slot, None) for slot in FORM_SLOTS]
+        contact = customer_contacts.save(settings.state_db, answers["oncall_company"], answers["oncall_name"],
+                                         answers["oncall_phone"], answers["oncall_email"], tracker.sender_id,
+                                         Clock(settings.now).now())
         reach = " and ".join(part for part in (contact.phone, contact.email) if part)
-        dispatcher.utter_message(text=f"Thanks. The support team now has {contact.name} as {contact.company}'s on-call "
-                                      f"engineer, reachable on {reach}. Tell me again whenever it changes.")
+        dispatcher.utter_message(response="utter_customer_contact_saved", engineer_name=contact.name,
+                                 contact_company=contact.company, reach=reach)
+        return self.after_fault(tracker)
+
+    def failed(self, error: HelpdeskError, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:
+        dispatcher.utter_message(response="utter_customer_contact_not_saved")  # nothing was recorded: it says so
+        return self.after_fault(tracker)
+
+    def after_fault(self, tracker: Tracker) -> list[dict]:
         return [SlotSet(slot, None) for slot in FORM_SLOTS]

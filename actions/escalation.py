@@ -2,23 +2,20 @@
 bot.escalations."""
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk import Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import customer_contact
+from actions.edge import HelpdeskAction
 from actions.forms import CheckedFormValidation
 from bot import contact_checks, escalations
-from bot.answers import SUPPORT_PHONE
 from bot.clock import Clock
-from bot.errors import HelpdeskError
+from bot.errors import HelpdeskError, StorageError
 from bot.oncall import current_rota
 from bot.settings import Settings
-
-logger = logging.getLogger(__name__)
-
 
 # What each answer of the form must be; a check raises InvalidAnswer with what to type instead.
 CHECKS = {
@@ -48,25 +45,55 @@ def transcript(tracker: Tracker) -> list[dict]:
     ]
 
 
-class ActionCreateEscalation(Action):
+RETRY_OFFER = "utter_offer_escalation_retry"  # the rules: "yes" runs this action again, "no" forgets the answers
+
+
+def forget_answers() -> list[dict]:
+    return [SlotSet(slot, None) for slot in FORM_SLOTS]
+
+
+class ActionCreateEscalation(HelpdeskAction):
+    """Records the case from the form's answers and says what happens next, truthfully: whether the engineer
+    can be paged, whether it was added to the conversation's open case. A database fault keeps the answers
+    and offers to try again; the limits of bot.escalations clear them."""
+
     def name(self) -> str:
         return "action_create_escalation"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         settings = Settings.from_env()
+        now = Clock(settings.now).now()
         contact = {slot: tracker.get_slot(slot) for slot in FORM_SLOTS if slot != "description"}
-        try:
-            rota = current_rota(settings.state_db)
-            case = escalations.create(settings.state_db, tracker.sender_id, contact,
-                                      tracker.get_slot("description") or "", transcript(tracker), rota,
-                                      Clock(settings.now).now())
-        except HelpdeskError as exc:
-            logger.error("could not create an escalation: %s", exc)
-            dispatcher.utter_message(text=f"Sorry, I couldn't reach the on-call engineer. Please ring {SUPPORT_PHONE} now.")
-            return [SlotSet(slot, None) for slot in FORM_SLOTS]
-        minutes = int(rota.ack_timeout.total_seconds() // 60)
-        dispatcher.utter_message(
-            text=f"Thanks, {contact['contact_name']}. Your reference is {case.ref}. I've paged the on-call engineer, "
-                 f"who will contact you on {contact['callback']}. If nobody has been in touch within {minutes} "
-                 f"minutes, ring {SUPPORT_PHONE} and quote {case.ref}.")
-        return [SlotSet(slot, None) for slot in FORM_SLOTS]
+        rota = current_rota(settings.state_db)
+        filed = escalations.create(settings.state_db, tracker.sender_id, contact, tracker.get_slot("description") or "",
+                                   transcript(tracker), rota, now)
+        paged = escalations.paging_healthy(settings.state_db, settings.slack.enabled, now)
+        response = {(True, True): "utter_escalation_created", (True, False): "utter_escalation_created_not_paged",
+                    (False, True): "utter_escalation_added", (False, False): "utter_escalation_added_not_paged"}
+        dispatcher.utter_message(response=response[filed.new, paged], ref=filed.case.ref,
+                                 contact_name=contact["contact_name"], callback=contact["callback"],
+                                 minutes=int(rota.ack_timeout.total_seconds() // 60))
+        return forget_answers()
+
+    def failed(self, error: HelpdeskError, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:
+        if isinstance(error, escalations.EscalationLimit):
+            dispatcher.utter_message(response="utter_escalation_limit")
+            return forget_answers()
+        if isinstance(error, StorageError):  # nothing was recorded; the same answers can be tried again
+            return [FollowupAction(RETRY_OFFER)]  # its text gives the phone number to ring now
+        dispatcher.utter_message(response="utter_escalation_not_recorded")
+        return forget_answers()
+
+    def after_fault(self, tracker: Tracker) -> list[dict]:
+        return forget_answers()
+
+
+class ActionForgetFormAnswers(HelpdeskAction):
+    """Empties both forms' answers: run before a form starts (it must never submit stale answers) and when the
+    customer declines to try a failed escalation again."""
+
+    def name(self) -> str:
+        return "action_forget_form_answers"
+
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        return forget_answers() + [SlotSet(slot, None) for slot in customer_contact.FORM_SLOTS]

@@ -1,20 +1,19 @@
 """Answers FAQ questions: thin Rasa SDK wrapper around bot.answers."""
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.answers import CHOICE_INTENT, SUPPORT_CONTACT, FaqReply, answer_entry, answer_question, choice_payload
+from actions.edge import HelpdeskAction
+from bot.answers import CHOICE_INTENT, FaqReply, answer_entry, answer_question, choice_payload
 from bot.errors import HelpdeskError
 from bot.settings import Settings
 from bot.urgency import FAQ_MISSES_BEFORE_OFFER
 from faq_index.search import searcher_for
 
-logger = logging.getLogger(__name__)
 EMPTY_PROMPT = "What would you like to know about the migrations? Ask me a question, or say 'help'."
 
 
@@ -49,36 +48,35 @@ def _send(dispatcher: CollectingDispatcher, reply: FaqReply) -> None:
     dispatcher.utter_message(text=reply.text, buttons=buttons or None)
 
 
-class ActionAnswerFaq(Action):
+class ActionAnswerFaq(HelpdeskAction):
     def name(self) -> str:
         return "action_answer_faq"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         text = (tracker.latest_message.get("text") or "").strip()
-        try:
-            searcher = searcher_for(Settings.from_env().faq_db)
-            if (tracker.latest_message.get("intent") or {}).get("name") == CHOICE_INTENT:
-                entry_id = next(tracker.get_latest_entity_values("faq_entry"), None)
-                reply = answer_entry(searcher, entry_id or "")
-            elif not text:
-                dispatcher.utter_message(text=EMPTY_PROMPT)
-                return []
-            else:
-                reply = answer_question(searcher, text, _selector_ranking(tracker))
-            _send(dispatcher, reply)
-            return _after(reply, tracker)
-        except HelpdeskError as exc:
-            logger.error("FAQ lookup failed: %s", exc)
-            dispatcher.utter_message(text=f"Sorry, I can't look that up right now. Please {SUPPORT_CONTACT}.")
+        searcher = searcher_for(Settings.from_env().faq_db)
+        if (tracker.latest_message.get("intent") or {}).get("name") == CHOICE_INTENT:
+            entry_id = next(tracker.get_latest_entity_values("faq_entry"), None)
+            reply = answer_entry(searcher, entry_id or "")
+        elif not text:
+            dispatcher.utter_message(text=EMPTY_PROMPT)
+            return []
+        else:
+            reply = answer_question(searcher, text, _selector_ranking(tracker))
+        _send(dispatcher, reply)
+        return _after(reply, tracker)
+
+    def failed(self, error: HelpdeskError, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:
+        dispatcher.utter_message(response="utter_faq_unavailable")
         return []
 
 
-class ActionOutOfScope(Action):
+class ActionOutOfScope(HelpdeskAction):
     """The out-of-scope reply, counted with the 'I don't know' answers towards offering a person."""
 
     def name(self) -> str:
         return "action_out_of_scope"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         dispatcher.utter_message(response="utter_out_of_scope")
         return _after(FaqReply("unknown"), tracker)

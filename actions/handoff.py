@@ -5,20 +5,19 @@ the customer's messages are routed here by actions.handoff_policy. Thin wrappers
 """
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk import Tracker
+from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.edge import HelpdeskAction
 from bot import escalations
-from bot.answers import SUPPORT_PHONE
 from bot.clock import Clock
 from bot.errors import HelpdeskError
 from bot.settings import Settings
 
-logger = logging.getLogger(__name__)
+RESTART_INTENT = "restart"
 
 
 def _entity(tracker: Tracker, name: str) -> str:
@@ -31,50 +30,51 @@ def _notice(change: str, ref: str, engineer: str) -> dict:
     return {"data": {"handoff": change, "ref": ref, "engineer": engineer}}
 
 
-class ActionHandoffStarted(Action):
+class ActionHandoffStarted(HelpdeskAction):
     def name(self) -> str:
         return "action_handoff_started"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         ref, engineer = _entity(tracker, "ref"), _entity(tracker, "engineer") or "An engineer"
-        dispatcher.utter_message(text=f"{engineer} from the on-call team has joined this chat about {ref}. "
-                                      "Everything you type now goes to them.",
+        dispatcher.utter_message(response="utter_handoff_started", ref=ref, engineer=engineer,
                                  json_message=_notice("joined", ref, engineer))
         return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("handoff_ref", ref)]
 
 
-class ActionHandoffEnded(Action):
+class ActionHandoffEnded(HelpdeskAction):
     def name(self) -> str:
         return "action_handoff_ended"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         ref, engineer = _entity(tracker, "ref"), _entity(tracker, "engineer") or "The engineer"
-        dispatcher.utter_message(text=f"{engineer} has marked {ref} resolved and left the chat. You're talking to "
-                                      "the helpdesk bot again; ask me anything about the migrations.",
+        dispatcher.utter_message(response="utter_handoff_ended", ref=ref, engineer=engineer,
                                  json_message=_notice("left", ref, engineer))
         return [SlotSet("handoff_ref", None)]
 
+    def after_fault(self, tracker: Tracker) -> list[dict]:
+        return [SlotSet("handoff_ref", None)]  # the engineer has gone whatever failed here
 
-class ActionRelayToCustomer(Action):
-    """Says what the engineer wrote in Slack, as plain text with their name."""
+
+class ActionRelayToCustomer(HelpdeskAction):
+    """Says what the engineer wrote in Slack, as plain text with their name (their words, not the bot's)."""
 
     def name(self) -> str:
         return "action_relay_to_customer"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         text, engineer = _entity(tracker, "text"), _entity(tracker, "engineer") or "Engineer"
         if text:
             dispatcher.utter_message(text=f"{engineer} (on-call engineer): {text}")
         return []
 
 
-class ActionRelayToEngineer(Action):
+class ActionRelayToEngineer(HelpdeskAction):
     """Passes the customer's message to the engineer's Slack thread; the bot itself says nothing."""
 
     def name(self) -> str:
         return "action_relay_to_engineer"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         settings = Settings.from_env()
         message = tracker.latest_message or {}
         text = (message.get("text") or "").strip()
@@ -86,10 +86,40 @@ class ActionRelayToEngineer(Action):
                                             Clock(settings.now).now())
         except escalations.EscalationError:
             # The engineer resolved the case a moment ago; the notice is on its way.
-            dispatcher.utter_message(text="The engineer has closed this case. Ask me again, or ring "
-                                          f"{SUPPORT_PHONE} if you still need a person.")
+            dispatcher.utter_message(response="utter_handoff_case_closed")
             return [SlotSet("handoff_ref", None)]
-        except HelpdeskError as exc:
-            logger.error("could not relay a message to the engineer: %s", exc)
-            dispatcher.utter_message(text=f"Sorry, your message could not reach the engineer. Please ring {SUPPORT_PHONE}.")
         return []
+
+    def failed(self, error: HelpdeskError, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:
+        dispatcher.utter_message(response="utter_relay_failed")
+        return []
+
+
+class ActionLeaveHandoff(HelpdeskAction):
+    """The customer ends the live handoff ('stop', or /restart): the case is resolved as theirs to close and
+    the engineer is told (bot.escalations.customer_left), the bot answers again, and /restart then restarts.
+    The customer is never kept in the handoff: if the engineer cannot be told, they are still let out."""
+
+    def name(self) -> str:
+        return "action_leave_handoff"
+
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        settings = Settings.from_env()
+        case = escalations.customer_left(settings.state_db, tracker.sender_id, Clock(settings.now).now())
+        ref = case.ref if case else (tracker.get_slot("handoff_ref") or "")
+        engineer = (case.acknowledged_by if case else "") or "The engineer"
+        dispatcher.utter_message(response="utter_handoff_left", ref=ref,
+                                 json_message=_notice("left", ref, engineer))
+        return self.after_fault(tracker)
+
+    def failed(self, error: HelpdeskError, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:
+        ref = tracker.get_slot("handoff_ref") or ""
+        dispatcher.utter_message(response="utter_handoff_left_engineer_not_told", ref=ref,
+                                 json_message=_notice("left", ref, "The engineer"))
+        return self.after_fault(tracker)
+
+    def after_fault(self, tracker: Tracker) -> list[dict]:
+        events: list[dict] = [SlotSet("handoff_ref", None)]
+        if ((tracker.latest_message or {}).get("intent") or {}).get("name") == RESTART_INTENT:
+            events.append(FollowupAction("action_restart"))
+        return events

@@ -1,7 +1,12 @@
 """A Rasa dialogue policy (listed in config.yml): during a live handoff the customer talks to the engineer.
 
-While the `handoff_ref` slot is set, every customer message goes to action_relay_to_engineer, whatever
-its intent; the engineer's own events (EXTERNAL_* intents) are left to the rules.
+While the `handoff_ref` slot is set, a customer's message goes to action_relay_to_engineer, whatever its
+intent, except:
+- a request to end the chat ("stop", "cancel", "end chat": bot.leaving, plain words, not a classifier guess)
+  and /restart go to action_leave_handoff, which tells the engineer and lets the customer out;
+- the engineer's own events (EXTERNAL_* intents) and `message_too_long` are left to the rules.
+After the relay or the leaving action it always predicts action_listen, whatever the slot now says: nothing
+else (not action_default_fallback, whose rewind would undo the slot's reset) may follow them.
 """
 from __future__ import annotations
 
@@ -10,11 +15,32 @@ from typing import Any
 from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, USER_INTENT_RESTART
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.leaving import wants_to_leave
+
 RELAY_ACTION = "action_relay_to_engineer"
+LEAVE_ACTION = "action_leave_handoff"
+LEFT_TO_THE_RULES = frozenset({"message_too_long"})  # and every EXTERNAL_* intent
+
+
+def next_action(tracker: DialogueStateTracker) -> str | None:
+    """The action the handoff decides on, or None to leave the turn to the other policies."""
+    if tracker.latest_action_name in (RELAY_ACTION, LEAVE_ACTION):
+        return ACTION_LISTEN_NAME
+    if not tracker.get_slot("handoff_ref"):
+        return None
+    latest = tracker.latest_message
+    intent = ((latest.intent or {}).get("name") or "") if latest else ""
+    if intent.startswith("EXTERNAL_") or intent in LEFT_TO_THE_RULES:
+        return None
+    if tracker.latest_action_name != ACTION_LISTEN_NAME:
+        return ACTION_LISTEN_NAME
+    if intent == USER_INTENT_RESTART or wants_to_leave((latest.text if latest else None) or ""):
+        return LEAVE_ACTION
+    return RELAY_ACTION
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT], is_trainable=False)
@@ -29,9 +55,7 @@ class HandoffPolicy(Policy):
     def predict_action_probabilities(self, tracker: DialogueStateTracker, domain: Domain,
                                      rule_only_data: dict[str, Any] | None = None, **kwargs: Any) -> PolicyPrediction:
         probabilities = self._default_predictions(domain)
-        latest = tracker.latest_message
-        intent = ((latest.intent or {}).get("name") or "") if latest else ""
-        if tracker.get_slot("handoff_ref") and not intent.startswith("EXTERNAL_"):
-            wanted = RELAY_ACTION if tracker.latest_action_name == ACTION_LISTEN_NAME else ACTION_LISTEN_NAME
+        wanted = next_action(tracker)
+        if wanted is not None:
             probabilities[domain.index_for_action(wanted)] = 1.0
         return self._prediction(probabilities)

@@ -1,22 +1,18 @@
 """Answers about the live status of the migrations: thin Rasa SDK wrapper around bot.status_replies."""
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.edge import HelpdeskAction
 from bot import phase_status, status_replies
-from bot.answers import SUPPORT_CONTACT
 from bot.clock import Clock
 from bot.errors import HelpdeskError
 from bot.products import find_product
 from bot.schedule import load_migrations, phase_in_text
 from bot.settings import Settings
-
-logger = logging.getLogger(__name__)
-
 
 def live_status_reply(intent: str, text: str, settings: Settings) -> str:
     """The reply to a live-status question; the clock is HELPDESK_NOW when set."""
@@ -39,16 +35,16 @@ def live_status_reply(intent: str, text: str, settings: Settings) -> str:
     return status_replies.status_now(all_states, migrations, now)
 
 
-class ActionLiveStatus(Action):
+class ActionLiveStatus(HelpdeskAction):
     def name(self) -> str:
         return "action_live_status"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
         text = tracker.latest_message.get("text") or ""
-        try:
-            dispatcher.utter_message(text=live_status_reply(intent, text, Settings.from_env()))
-        except HelpdeskError as exc:
-            logger.error("live status failed: %s", exc)
-            dispatcher.utter_message(text=f"Sorry, I can't tell the live status right now. Please {SUPPORT_CONTACT}.")
+        dispatcher.utter_message(text=live_status_reply(intent, text, Settings.from_env()))
+        return []
+
+    def failed(self, error: HelpdeskError, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:
+        dispatcher.utter_message(response="utter_status_unavailable")
         return []

@@ -15,7 +15,8 @@ _COMMANDS = frozenset({
     "stop chatting", "i want to stop", "i want to leave", "i want to end the chat",
     "back to the bot", "talk to the bot", "go back to the bot",
 })
-_POLITE = re.compile(r"^(?:(?:ok|okay|please|pls|thanks|thank you|now)\s+)+|(?:\s+(?:please|pls|now|thanks|thank you))+$")
+_FILLER = r"(?:ok|okay|please|pls|thanks|thank you|now)"
+_POLITE = re.compile(rf"^(?:{_FILLER}\s+)+|(?:\s+{_FILLER})+$")  # 'please stop', 'end the chat now'
 
 
 def wants_to_leave(text: str) -> bool:

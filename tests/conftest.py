@@ -131,13 +131,20 @@ class RunningBot:
     def ask(self, text: str, sender: str) -> list[dict]:
         return rasa_client.send_message(self.settings, text, sender=sender)
 
-    def said_by_bot(self, sender: str) -> list[str]:
-        """Everything the bot said in a conversation, from its tracker (Rasa's HTTP API)."""
+    def tracker(self, sender: str) -> dict:
+        """A conversation's tracker (Rasa's HTTP API)."""
         query = urllib.parse.urlencode({"token": self.settings.rasa_token})
         url = f"{self.settings.rasa_url}/conversations/{urllib.parse.quote(sender, safe='')}/tracker?{query}"
         with urllib.request.urlopen(url, timeout=30) as response:
-            events = json.loads(response.read())["events"]
-        return [e.get("text") or "" for e in events if e["event"] == "bot"]
+            return json.loads(response.read())
+
+    def said_by_bot(self, sender: str) -> list[str]:
+        """Everything the bot said in a conversation, from its tracker."""
+        return [e.get("text") or "" for e in self.tracker(sender)["events"] if e["event"] == "bot"]
+
+    def slots(self, sender: str) -> dict:
+        """A conversation's slots now, from its tracker."""
+        return self.tracker(sender)["slots"]
 
     def escalate(self, sender: str, summary: str = "Every send returns HTTP 500") -> str:
         """Run the escalation form to the end; returns the new escalation's reference."""

@@ -2,6 +2,9 @@
 through the bot, and hands the conversation back."""
 from __future__ import annotations
 
+import json
+import urllib.parse
+import urllib.request
 from datetime import timedelta
 
 from bot import escalations, outbox, worker
@@ -65,3 +68,68 @@ def test_a_customer_gives_their_own_oncall_engineers_details(bot):
     assert "Rua Tane as Kiwi Texts's on-call engineer" in done and "ops@kiwitexts.co.nz" in done
     [saved] = [c for c in customer_contacts.listing(bot.settings.state_db) if c.company == "Kiwi Texts"]
     assert (saved.name, saved.phone, saved.email) == ("Rua Tane", "", "ops@kiwitexts.co.nz")
+
+
+def in_handoff(bot, sender: str) -> str:
+    """An escalation from `sender`, acknowledged by Tama, whose joining has reached the chat; returns its ref."""
+    ref = bot.escalate(sender)
+    now = Clock().now()
+    escalations.acknowledge(bot.settings.state_db, ref, "Tama", now)
+    worker.run_round(bot.settings, now)
+    assert "Tama from the on-call team has joined this chat" in bot.said_by_bot(sender)[-1]
+    return ref
+
+
+def relayed_to_engineer(bot, ref: str) -> list[str]:
+    return [json.loads(m["payload"])["text"] for m in outbox.pending(bot.settings.state_db, kinds=["relay_to_engineer"])
+            if json.loads(m["payload"])["ref"] == ref]
+
+
+def answered_by_the_bot(bot, sender: str, ref: str) -> None:
+    before = relayed_to_engineer(bot, ref)
+    answer = " ".join(m.get("text", "") for m in bot.ask("what is the rollback plan?", sender=sender))
+    assert "roll" in answer.lower() and "Source" in answer
+    assert relayed_to_engineer(bot, ref) == before  # not relayed
+
+
+def test_restart_during_a_handoff_ends_it_tells_the_engineer_and_restarts(bot):
+    sender = "handoff-restart"
+    ref = in_handoff(bot, sender)
+    left = " ".join(m.get("text", "") for m in bot.ask("/restart", sender=sender))
+    assert "ended your chat with the on-call engineer" in left
+    assert escalations.get(bot.settings.state_db, ref).status == "resolved"
+    assert "(the customer ended the chat; the case is resolved)" in relayed_to_engineer(bot, ref)
+    answered_by_the_bot(bot, sender, ref)
+
+
+def test_stop_during_a_handoff_ends_it_and_the_bot_answers_again(bot):
+    sender = "handoff-stop"
+    ref = in_handoff(bot, sender)
+    assert bot.ask("please stop the test campaign", sender=sender) == []  # more than 'stop': for the engineer
+    assert "please stop the test campaign" in relayed_to_engineer(bot, ref)
+    left = " ".join(m.get("text", "") for m in bot.ask("Stop", sender=sender))
+    assert f"ended your chat with the on-call engineer and told them; {ref} is closed" in left
+    assert escalations.get(bot.settings.state_db, ref).status == "resolved"
+    assert "(the customer ended the chat; the case is resolved)" in relayed_to_engineer(bot, ref)
+    answered_by_the_bot(bot, sender, ref)
+
+
+def test_a_case_closed_before_its_notice_arrives_hands_the_chat_back_at_once(bot):
+    sender = "handoff-closed"
+    ref = in_handoff(bot, sender)
+    escalations.resolve(bot.settings.state_db, ref, "Tama", Clock().now())  # the notice is not delivered yet
+    closed = " ".join(m.get("text", "") for m in bot.ask("are you still there?", sender=sender))
+    assert "The engineer has closed this case" in closed
+    answered_by_the_bot(bot, sender, ref)  # the slot's reset was not undone by a fallback
+
+
+def test_a_new_session_does_not_carry_the_handoff_over(bot):
+    sender = "handoff-session"
+    ref = in_handoff(bot, sender)
+    query = urllib.parse.urlencode({"token": bot.settings.rasa_token})
+    url = f"{bot.settings.rasa_url}/conversations/{sender}/execute?{query}"
+    request = urllib.request.Request(url, data=json.dumps({"name": "action_session_start"}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=30).close()  # its answer holds the tracker from before the action
+    assert bot.slots(sender)["handoff_ref"] is None
+    answered_by_the_bot(bot, sender, ref)
