@@ -1,6 +1,7 @@
 """Shared fixtures: settings on temporary paths, and the real Rasa + action servers."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -22,6 +23,16 @@ from bot.training import ensure_model
 
 ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
 HELPDESK = str(Path(sys.executable).with_name("helpdesk"))
+
+
+@contextlib.contextmanager
+def read_only(path: Path) -> Iterator[None]:
+    """The file immutable for the block: even root cannot write it (chmod does not stop root)."""
+    subprocess.run(["chattr", "+i", str(path)], check=True)
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
 
 
 def free_port() -> int:

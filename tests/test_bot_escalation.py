@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from actions.escalation import FORM_SLOTS
 from bot import escalations
+from conftest import read_only
 
 
 def texts(replies: list[dict]) -> str:
@@ -79,16 +79,6 @@ def fill_form(bot, sender: str, summary: str) -> str:
 
 def cases_of(bot, sender: str) -> list[escalations.Escalation]:
     return [case for case in escalations.listing(bot.settings.state_db) if case.conversation_id == sender]
-
-
-@contextlib.contextmanager
-def read_only(path: Path):
-    """The file immutable: even root cannot write it (chmod does not stop root)."""
-    subprocess.run(["chattr", "+i", str(path)], check=True)
-    try:
-        yield
-    finally:
-        subprocess.run(["chattr", "-i", str(path)], check=True)
 
 
 @contextlib.contextmanager

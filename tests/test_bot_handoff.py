@@ -70,6 +70,24 @@ def test_a_customer_gives_their_own_oncall_engineers_details(bot):
     assert (saved.name, saved.phone, saved.email) == ("Rua Tane", "", "ops@kiwitexts.co.nz")
 
 
+def test_a_contact_that_cannot_be_saved_is_not_kept_and_the_customer_is_told_where_to_send_it(bot):
+    from bot import customer_contacts
+    from conftest import read_only
+
+    sender, db = "contact-form-read-only", bot.settings.state_db
+    customer_contacts.listing(db)  # the database and its table exist before the fault
+    for answer in ("I'd like to give you our on-call engineer's details", "Read Only Ltd", "Rua Tane", "skip"):
+        bot.ask(answer, sender=sender)
+    with read_only(db):
+        failed = " ".join(m.get("text", "") for m in bot.ask("ops@readonly.example.com", sender=sender))
+    assert "couldn't save those details" in failed and "nothing was recorded" in failed
+    assert "support@modicagroup.com" in failed and "0800 77 66 22 (+64 4 498 6000)" in failed
+    assert all(bot.slots(sender)[slot] is None for slot in ("oncall_company", "oncall_name", "oncall_phone",
+                                                             "oncall_email"))
+    assert not [c for c in customer_contacts.listing(db) if c.company == "Read Only Ltd"]
+    assert "Which company" in bot.ask("here are our on-call engineer's details", sender=sender)[0]["text"]
+
+
 def in_handoff(bot, sender: str) -> str:
     """An escalation from `sender`, acknowledged by Tama, whose joining has reached the chat; returns its ref."""
     ref = bot.escalate(sender)
