@@ -195,6 +195,23 @@ def test_a_hung_action_server_gets_the_customer_the_phone_number(supervised):
     assert "(Source:" in text_of(supervised.ask(FAQ_QUESTION, sender="hung-actions"))  # and it answers again
 
 
+def test_an_answer_the_form_could_not_check_is_asked_for_again(supervised):
+    sender = "unchecked-answer"
+    supervised.ask("our messages are not being delivered, this is urgent", sender=sender)
+    for answer in ("/affirm", "Ana Smith"):
+        supervised.ask(answer, sender=sender)
+    assert "phone number or email" in text_of(supervised.ask("Kiwi Texts", sender=sender))
+    actions = supervised.pid("actions")
+    os.kill(actions, signal.SIGSTOP)  # the form cannot check the number
+    try:
+        unchecked = text_of(supervised.ask("not-a-phone", sender=sender))
+    finally:
+        os.kill(actions, signal.SIGCONT)
+    assert PHONE in unchecked and unchecked.rstrip().endswith("What phone number or email should the engineer use to reach you?")
+    assert "doesn't look like a phone number" in text_of(supervised.ask("not-a-phone", sender=sender))
+    assert "Which product" in text_of(supervised.ask("021 555 0199", sender=sender))
+
+
 def test_supervisord_restarts_a_killed_action_server(supervised):
     killed = supervised.pid("actions")
     os.kill(killed, signal.SIGKILL)
