@@ -125,6 +125,8 @@ def test_stop_during_a_handoff_ends_it_and_the_bot_answers_again(bot):
     ref = in_handoff(bot, sender)
     assert bot.ask("please stop the test campaign", sender=sender) == []  # more than 'stop': for the engineer
     assert "please stop the test campaign" in relayed_to_engineer(bot, ref)
+    too_long = " ".join(m.get("text", "") for m in bot.ask("x" * (bot.settings.max_message_chars + 1), sender=sender))
+    assert "too long" in too_long and len(relayed_to_engineer(bot, ref)) == 1  # answered by its rule, not relayed
     left = " ".join(m.get("text", "") for m in bot.ask("Stop", sender=sender))
     assert f"ended your chat with the on-call engineer and told them; {ref} is closed" in left
     assert escalations.get(bot.settings.state_db, ref).status == "resolved"
