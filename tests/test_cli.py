@@ -1,15 +1,13 @@
 """The `helpdesk` command line as a user runs it: one clear line for every problem, never a traceback."""
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 import subprocess
 from pathlib import Path
-from typing import Iterator
 
 
-from conftest import HELPDESK, settings_env
+from conftest import HELPDESK, read_only, settings_env
 
 
 def helpdesk(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -77,16 +75,6 @@ def test_doctor_reports_each_problem_on_its_own_line(tmp_path: Path):
     assert "cannot be paged" in lines["FAIL  paging"] and "SLACK_BOT_TOKEN" in lines["FAIL  paging"]
 
 
-@contextlib.contextmanager
-def immutable(path: Path) -> Iterator[None]:
-    """Even root cannot write the file (chmod does not stop root)."""
-    subprocess.run(["chattr", "+i", str(path)], check=True)
-    try:
-        yield
-    finally:
-        subprocess.run(["chattr", "-i", str(path)], check=True)
-
-
 def test_doctor_tries_a_write_to_the_database(tmp_path: Path):
     from bot.db import connect
 
@@ -95,7 +83,7 @@ def test_doctor_tries_a_write_to_the_database(tmp_path: Path):
     connect(state_db).conn.close()
     ok = dict(line.split(":", 1) for line in helpdesk("doctor", env=env).stdout.splitlines())
     assert "took a test write" in ok["ok    database"]
-    with immutable(state_db):
+    with read_only(state_db):
         result = helpdesk("doctor", env=env)
     lines = dict(line.split(":", 1) for line in result.stdout.splitlines())
     assert result.returncode == 1 and "Traceback" not in result.stdout + result.stderr
