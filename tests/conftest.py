@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import socket
@@ -33,6 +34,22 @@ def read_only(path: Path) -> Iterator[None]:
         yield
     finally:
         subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+def announce(url: str, length: int, headers: dict[str, str]) -> int:
+    """The status of a POST that announces a `length`-byte body and waits for the server's go-ahead before
+    sending it (`Expect: 100-continue`, as curl does for big bodies), so a refusal is read, not cut off."""
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        connection.putrequest("POST", parts.path)
+        for name, value in {"Content-Type": "application/json", "Content-Length": str(length),
+                            "Expect": "100-continue", **headers}.items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        return connection.getresponse().status
+    finally:
+        connection.close()
 
 
 def free_port() -> int:

