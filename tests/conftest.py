@@ -115,6 +115,11 @@ class RunningBot:
             self.stop()
             raise
 
+    def wait_until_answering(self) -> None:
+        """Block until both servers answer (after a restart, say)."""
+        rasa_client.wait_until_ready(self.settings, timeout=240)
+        self._wait_for_actions(timeout=120)
+
     def _wait_for_actions(self, timeout: float) -> None:
         url = f"http://127.0.0.1:{self.settings.action_port}/health"
         deadline = time.monotonic() + timeout

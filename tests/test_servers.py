@@ -8,90 +8,21 @@ import os
 import signal
 import stat
 import subprocess
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import Iterator
 
 import pytest
 
-from bot import escalations, rasa_client
-from bot.settings import Settings
-from conftest import ARTIFACTS, HELPDESK, RunningBot, announce, settings_env
+from bot import escalations
+from conftest import announce
+from supervised_stack import SupervisedBot, text_of, wait_for
 
-SUPERVISORCTL = str(Path(HELPDESK).with_name("supervisorctl"))
 COMPONENTS = ("rasa", "actions", "web", "worker")
 FAQ_QUESTION = "what is the rollback plan?"
 PHONE = "0800 77 66 22 (+64 4 498 6000)"
-T = TypeVar("T")
-
-
-def wait_for(condition: Callable[[], T], timeout: float, what: str) -> T:
-    """Poll `condition` until it gives something true; fail naming `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"{what} did not happen within {timeout:.0f} s")
-
-
-def text_of(replies: list[dict]) -> str:
-    return " ".join(reply.get("text") or "" for reply in replies)
-
-
-class SupervisedBot(RunningBot):
-    """`helpdesk start` with a var dir and ports of its own and no tokens set, so it makes this run's own."""
-
-    def __init__(self, var_dir: Path) -> None:
-        env = settings_env(var_dir, RASA_API_TOKEN="", ACTION_SERVER_TOKEN="", SLACK_BOT_TOKEN="")
-        super().__init__(env, ARTIFACTS)
-        self.config = var_dir / "supervisord.conf"
-        self.supervisor: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        log = open(self.log_dir / "supervised.log", "a")  # append: supervisord and its children share it
-        self.supervisor = subprocess.Popen([HELPDESK, "start"], env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        # `helpdesk start` trains first if the training data changed since the session's model: allow for it.
-        rasa = wait_for(lambda: self._alive() and self.pid("rasa"), 900, "supervisord starting rasa")
-        self.env.update(self.tokens(rasa))
-        self.settings = Settings.from_env(self.env)
-        rasa_client.wait_until_ready(self.settings, timeout=240)
-        self._wait_for_actions(timeout=120)
-
-    def _alive(self) -> bool:
-        assert self.supervisor is not None
-        if self.supervisor.poll() is not None:
-            raise AssertionError(f"`helpdesk start` exited ({self.supervisor.returncode}); see {self.log_dir}/supervised.log")
-        return True
-
-    def pid(self, component: str) -> int:
-        """The component's process id as supervisord tells it (0: not running)."""
-        if not self.config.is_file():
-            return 0
-        result = subprocess.run([SUPERVISORCTL, "-c", str(self.config), "pid", component],
-                                capture_output=True, text=True, timeout=30)
-        return int(result.stdout.strip()) if result.stdout.strip().isdigit() else 0
-
-    @staticmethod
-    def tokens(pid: int) -> dict[str, str]:
-        """The secrets `helpdesk start` made for this run, from a process's environment (its owner may read it)."""
-        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-        pairs = dict(item.decode().split("=", 1) for item in environ if b"=" in item)
-        return {name: pairs[name] for name in ("RASA_API_TOKEN", "ACTION_SERVER_TOKEN")}
-
-    def stop(self) -> None:
-        """What Ctrl-C in `make run`'s terminal does: SIGINT to supervisord, which stops every process."""
-        if self.supervisor is not None and self.supervisor.poll() is None:
-            self.supervisor.send_signal(signal.SIGINT)
-            try:
-                self.supervisor.wait(timeout=90)
-            except subprocess.TimeoutExpired:
-                self.supervisor.kill()
-                raise
 
 
 @pytest.fixture(scope="module")
