@@ -19,6 +19,7 @@ import os
 import sys
 from typing import Any
 
+from bot.db import private_file
 from bot.settings import Settings
 
 ACTION_FAILED = "utter_action_failed"  # domain.yml: sorry, and the support phone number
@@ -60,6 +61,7 @@ def answer_when_actions_fail() -> None:
 
 def main(argv: list[str]) -> None:
     settings = Settings.from_env()
+    private_file(settings.tracker_db)  # transcripts, phones, emails: Rasa would create it world-readable
     os.environ["SANIC_REQUEST_MAX_SIZE"] = str(MAX_BODY_BYTES)  # Sanic reads SANIC_* when Rasa makes its app
     wait_for_actions_at_most(settings.action_timeout)
     answer_when_actions_fail()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 
 from bot.settings import PROJECT_ROOT
@@ -58,3 +59,9 @@ def test_rasa_data_validate_passes():
         timeout=300,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def test_the_databases_with_conversations_are_readable_by_their_owner_only(bot):
+    bot.escalate("file-modes")  # a transcript, a phone number: in both databases
+    for database in (bot.settings.tracker_db, bot.settings.state_db):
+        assert stat.S_IMODE(database.stat().st_mode) == 0o600, database
