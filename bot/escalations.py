@@ -208,6 +208,8 @@ def first_page_posted(state_db: Path, ref: str, channel: str, ts: str, role: str
     queue the transcript for that thread, in one transaction."""
     db = connect(state_db)
     with write_transaction(db):
+        if get(state_db, ref, db).slack_ts == ts:
+            return  # recorded already (the sender is repeating a round whose end it could not record)
         records, events = _tables(db)
         _update(records, ref, {"slack_channel": channel, "slack_ts": ts})
         _log(events, ref, now, "page delivered", detail=f"{role} in Slack")

@@ -26,6 +26,9 @@ class SlackDelivery:
         self.app = app
         self.client = client
         self._home_fingerprint: str | None = None
+        # Slack's answer to each post whose outbox message is not yet marked sent, by outbox key: when the
+        # database refuses the write after a post, the retry records that post instead of posting again.
+        self._posted: dict[str, dict] = {}
 
     @property
     def _state_db(self):
@@ -35,6 +38,13 @@ class SlackDelivery:
         if not name:
             raise ConfigError(f"{setting} is not set, so this message has nowhere to go; set it to a channel ID.")
         return name
+
+    def _post_once(self, message: outbox.OutboxMessage, **arguments) -> dict:
+        """chat.postMessage for `message`, at most once in this process however often it is retried."""
+        if message.key not in self._posted:
+            response = self.client.chat_postMessage(**arguments)
+            self._posted[message.key] = {"channel": response["channel"], "ts": response["ts"]}
+        return self._posted[message.key]
 
     def send(self, message: outbox.OutboxMessage, now: datetime) -> None:
         """Deliver one outbox message; any exception leaves it queued for a retry."""
@@ -48,32 +58,32 @@ class SlackDelivery:
         rota = current_rota(self._state_db)
         step = rota.steps[min(payload["step"], len(rota.steps) - 1)]
         if case.slack_ts:  # a later step: in the page's thread, shown in the channel too
-            self.client.chat_postMessage(channel=case.slack_channel, thread_ts=case.slack_ts, reply_broadcast=True,
-                                         text=blocks.next_step(case, step, rota))
+            self._post_once(message, channel=case.slack_channel, thread_ts=case.slack_ts, reply_broadcast=True,
+                            text=blocks.next_step(case, step, rota))
             escalations.record_event(self._state_db, case.ref, "page delivered", f"{step.role} in Slack", now)
         else:
             channel = self._channel(self.app.settings.slack.oncall_channel, "SLACK_ONCALL_CHANNEL")
             text, page_blocks = blocks.page(case, step, rota)
-            posted = self.client.chat_postMessage(channel=channel, text=text, blocks=page_blocks)
+            posted = self._post_once(message, channel=channel, text=text, blocks=page_blocks)
             escalations.first_page_posted(self._state_db, case.ref, posted["channel"], posted["ts"], step.role, now)
 
     def _transcript(self, message: outbox.OutboxMessage, now: datetime) -> None:
         case = escalations.get(self._state_db, message.payload["ref"])
-        self.client.chat_postMessage(channel=case.slack_channel, thread_ts=case.slack_ts,
-                                     text=escape(f"Transcript of {case.ref}"), blocks=blocks.transcript(case))
+        self._post_once(message, channel=case.slack_channel, thread_ts=case.slack_ts,
+                        text=escape(f"Transcript of {case.ref}"), blocks=blocks.transcript(case))
 
     def _relay(self, message: outbox.OutboxMessage, now: datetime) -> None:
         case = escalations.get(self._state_db, message.payload["ref"])
         if not case.slack_ts:
             raise HelpdeskError(f"the page of {case.ref} has not reached Slack yet")
         text = f"Customer: {clip(message.payload['text'], RELAY_LIMIT)}"
-        self.client.chat_postMessage(channel=case.slack_channel, thread_ts=case.slack_ts, text=escape(text),
-                                     blocks=plain_sections(text))
+        self._post_once(message, channel=case.slack_channel, thread_ts=case.slack_ts, text=escape(text),
+                        blocks=plain_sections(text))
 
     def _notice(self, message: outbox.OutboxMessage, now: datetime) -> None:
         channel = self._channel(self.app.settings.slack.updates_channel, "SLACK_UPDATES_CHANNEL")
         text = message.payload["text"]
-        self.client.chat_postMessage(channel=channel, text=escape(text), blocks=plain_sections(text))
+        self._post_once(message, channel=channel, text=escape(text), blocks=plain_sections(text))
 
     def refresh_home(self) -> bool:
         """Republish the Home tab for everyone who opened it, when a phase's state has changed."""
@@ -89,8 +99,11 @@ class SlackDelivery:
         return True
 
     def run_round(self, now: datetime) -> outbox.DrainReport:
-        report = outbox.drain(self._state_db, lambda message: self.send(message, now), now, on_failure=partial(escalations.record_delivery_failure, self._state_db),
+        report = outbox.drain(self._state_db, lambda message: self.send(message, now), now,
+                              on_failure=partial(escalations.record_delivery_failure, self._state_db),
                               kinds=SLACK_KINDS)
+        for key in report.sent:
+            self._posted.pop(key, None)
         self.refresh_home()
         return report
 

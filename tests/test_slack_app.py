@@ -5,9 +5,12 @@ import json
 import time
 from datetime import timedelta
 
+import pytest
+
 from bot import escalations, oncall, outbox, phase_status, worker
 from bot.clock import parse_instant
-from conftest import ONCALL_CHANNEL, STAFF, UPDATES_CHANNEL
+from bot.errors import StorageError
+from conftest import ONCALL_CHANNEL, STAFF, UPDATES_CHANNEL, read_only
 
 OUTSIDER = "UOUTSIDER"
 T0 = parse_instant("2020-09-08T10:30:00Z")
@@ -181,6 +184,19 @@ def test_a_slack_outage_delays_pages_but_delivers_each_once_and_the_history_show
     failures = [e for e in history if e["what"] == "delivery failed"]
     assert len(failures) == 5 and all("internal_error" in e["detail"] for e in failures)
     assert sum(e["what"] == "page delivered" for e in history) == 3
+
+
+def test_a_page_posted_while_the_database_refused_to_record_it_is_recorded_later_not_posted_again(slack):
+    case = new_case(slack)
+    with read_only(slack.settings.state_db):  # Slack takes the page; recording its thread then fails
+        with pytest.raises(StorageError):
+            slack.delivery.run_round(T0)
+    for seconds in (2, 4):
+        slack.delivery.run_round(T0 + timedelta(seconds=seconds))
+    pages = [p for p in slack.standin.called("chat.postMessage") if p.get("blocks") and not p.get("thread_ts")]
+    assert len(pages) == 1
+    assert escalations.get(slack.settings.state_db, case.ref).slack_ts
+    assert outbox.pending(slack.settings.state_db, ["page"]) == []
 
 
 def test_an_unacknowledged_page_goes_to_the_next_step_in_the_pages_thread(slack):
