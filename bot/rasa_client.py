@@ -8,22 +8,24 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from bot.errors import BotUnavailable
+from bot.errors import BotUnavailable, redact
 from bot.settings import Settings
 
 
 def _request(url: str, payload: dict[str, Any] | None = None, timeout: float = 30.0) -> Any:
+    """POST `payload` (GET without one) and return the JSON answer; BotUnavailable, without the URL's token."""
+    shown = redact(url)
     data = None if payload is None else json.dumps(payload).encode("utf-8")
     request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             body = response.read()
     except urllib.error.HTTPError as exc:
-        raise BotUnavailable(f"the bot at {url} answered HTTP {exc.code}; check its log.") from None
+        raise BotUnavailable(f"the bot at {shown} answered HTTP {exc.code}; check its log.") from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise BotUnavailable(
-            f"the bot at {url} is not answering ({reason}); start it with `make run`."
+            f"the bot at {shown} is not answering ({reason}); start it with `make run`."
         ) from None
     return json.loads(body) if body else None
 
