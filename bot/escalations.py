@@ -152,9 +152,11 @@ PAGE_DELIVERY_GRACE = timedelta(minutes=2)  # a page still undelivered after thi
 
 def paging_healthy(state_db: Path, slack_enabled: bool, now: datetime) -> bool:
     """Whether a page queued now can be expected to reach the on-call engineer: pages go out through Slack, so
-    not when Slack is off, nor while an earlier page is still undelivered PAGE_DELIVERY_GRACE after it was
-    queued (its deliveries fail, or nothing is delivering them)."""
-    return slack_enabled and not outbox.undelivered_since(state_db, "page", now - PAGE_DELIVERY_GRACE)
+    not when Slack is off, nor while an earlier page is undelivered after a failed attempt (from the first
+    failure, not only after the grace), nor while one is still undelivered PAGE_DELIVERY_GRACE after it was
+    queued (nothing is delivering them)."""
+    return (slack_enabled and not outbox.failing(state_db, "page")
+            and not outbox.undelivered_since(state_db, "page", now - PAGE_DELIVERY_GRACE))
 
 
 def get(state_db: Path, ref: str, db: sqlite_utils.Database | None = None) -> Escalation:

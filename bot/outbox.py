@@ -79,6 +79,11 @@ def undelivered_since(state_db: Path, kind: str, before: datetime) -> list[dict]
     return [row for row in pending(state_db, [kind]) if datetime.fromisoformat(row["created_at"]) < before]
 
 
+def failing(state_db: Path, kind: str) -> list[dict]:
+    """Messages of `kind` still not delivered whose delivery was tried and failed at least once."""
+    return [row for row in pending(state_db, [kind]) if row["attempts"] > 0]
+
+
 def _placeholders(values: Collection[str]) -> str:
     """'(?, ?, …)' for an SQL `in` over `values`, which go in as parameters, never as SQL."""
     return "(" + ", ".join("?" * len(values)) + ")"

@@ -148,6 +148,25 @@ def test_a_page_whose_deliveries_fail_makes_paging_unhealthy(state_db: Path, rot
     assert not escalations.paging_healthy(state_db, True, T0 + timedelta(minutes=3))
 
 
+def slack_down(message):
+    raise ConnectionError("Slack is unreachable")
+
+
+def test_paging_turns_unhealthy_at_the_first_failed_delivery_not_only_after_the_grace(state_db: Path, rota):
+    new_case(state_db, rota)
+    assert escalations.paging_healthy(state_db, True, T0)  # queued, not tried yet
+    outbox.drain(state_db, slack_down, T0 + timedelta(seconds=1))
+    assert not escalations.paging_healthy(state_db, True, T0 + timedelta(seconds=1))  # well inside the grace
+    outbox.drain(state_db, lambda message: None, T0 + timedelta(seconds=16))  # the retry gets through
+    assert escalations.paging_healthy(state_db, True, T0 + timedelta(seconds=16))
+
+
+def test_a_failed_delivery_of_something_other_than_a_page_leaves_paging_healthy(state_db: Path):
+    outbox.enqueue(state_db, "notice:phase-2", "notice", {"text": "Phase 2 starts at 10pm"}, T0)
+    assert outbox.drain(state_db, slack_down, T0).failed
+    assert escalations.paging_healthy(state_db, True, T0 + timedelta(seconds=1))
+
+
 def test_a_second_request_from_the_conversation_adds_to_its_open_case_and_the_limit_records_nothing(state_db: Path,
                                                                                                     rota):
     first = new_case(state_db, rota)
