@@ -49,6 +49,15 @@ def trigger_intent(settings: Settings, conversation_id: str, intent: str, entiti
     return reply.get("messages") or []
 
 
+def tracker(settings: Settings, conversation_id: str, timeout: float = 30.0) -> dict:
+    """A conversation's tracker: its events, slots and latest message (Rasa's HTTP API)."""
+    if not settings.rasa_token:
+        raise BotUnavailable("Rasa's HTTP API is off, so no conversation can be read; set RASA_API_TOKEN.")
+    query = urllib.parse.urlencode({"token": settings.rasa_token})
+    url = f"{settings.rasa_url}/conversations/{urllib.parse.quote(conversation_id, safe='')}/tracker?{query}"
+    return _request(url, timeout=timeout) or {}
+
+
 def model_loaded(settings: Settings) -> bool:
     """True when the server answers and, if its API is on, reports a loaded model."""
     if settings.rasa_token:

@@ -5,9 +5,7 @@ import contextlib
 import http.client
 import json
 import os
-import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.parse
@@ -17,13 +15,11 @@ from typing import Iterator
 
 import pytest
 
-from bot import rasa_client
-from bot.errors import BotUnavailable
+from bot.local_bot import HELPDESK, LocalBot, free_port  # noqa: F401 - HELPDESK and free_port: for the tests
 from bot.settings import PROJECT_ROOT, Settings
 from bot.training import ensure_model
 
 ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
-HELPDESK = str(Path(sys.executable).with_name("helpdesk"))
 
 
 @contextlib.contextmanager
@@ -50,12 +46,6 @@ def announce(url: str, length: int, headers: dict[str, str]) -> int:
         return connection.getresponse().status
     finally:
         connection.close()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def settings_env(var_dir: Path, **overrides: str) -> dict[str, str]:
@@ -90,86 +80,8 @@ def trained_model() -> Path:
     return model
 
 
-class RunningBot:
-    """The real `rasa run` and `rasa run actions`, started as `make run` starts them."""
-
-    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
-        self.env = {**os.environ, **env}
-        self.settings = Settings.from_env(env)
-        self.log_dir = log_dir
-        self.processes: list[subprocess.Popen] = []
-
-    def _spawn(self, component: str) -> subprocess.Popen:
-        log = open(self.log_dir / f"{component}.log", "a")
-        return subprocess.Popen([HELPDESK, "serve", component], env=self.env, stdout=log, stderr=subprocess.STDOUT)
-
-    def start(self) -> None:
-        from faq_index.index import build_index
-
-        build_index(self.settings.faq_dir, self.settings.faq_db)  # as `helpdesk train` does before `make run` serves
-        self.processes = [self._spawn("actions"), self._spawn("rasa")]
-        try:
-            rasa_client.wait_until_ready(self.settings, timeout=240)
-            self._wait_for_actions(timeout=120)
-        except BotUnavailable:
-            self.stop()
-            raise
-
-    def wait_until_answering(self) -> None:
-        """Block until both servers answer (after a restart, say)."""
-        rasa_client.wait_until_ready(self.settings, timeout=240)
-        self._wait_for_actions(timeout=120)
-
-    def _wait_for_actions(self, timeout: float) -> None:
-        url = f"http://127.0.0.1:{self.settings.action_port}/health"
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(url, timeout=2).close()
-                return
-            except OSError:
-                time.sleep(0.3)
-        raise BotUnavailable("the action server did not start")
-
-    def set_clock(self, instant: str | None) -> None:
-        """Restart the action server with HELPDESK_NOW fixed at `instant` (None: real time)."""
-        wanted = instant or ""
-        if self.env.get("HELPDESK_NOW", "") == wanted:
-            return
-        actions = self.processes[0]
-        actions.terminate()
-        actions.wait(timeout=20)
-        self.env["HELPDESK_NOW"] = wanted
-        self.processes[0] = self._spawn("actions")
-        self._wait_for_actions(timeout=120)
-
-    def restart_rasa(self) -> None:
-        """Stop the Rasa server and start it again (its conversations are in the SQLite tracker store)."""
-        rasa = self.processes[1]
-        rasa.terminate()
-        rasa.wait(timeout=30)
-        self.processes[1] = self._spawn("rasa")
-        rasa_client.wait_until_ready(self.settings, timeout=240)
-
-    def stop(self) -> None:
-        for process in self.processes:
-            process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        self.processes.clear()
-
-    def ask(self, text: str, sender: str) -> list[dict]:
-        return rasa_client.send_message(self.settings, text, sender=sender)
-
-    def tracker(self, sender: str) -> dict:
-        """A conversation's tracker (Rasa's HTTP API)."""
-        query = urllib.parse.urlencode({"token": self.settings.rasa_token})
-        url = f"{self.settings.rasa_url}/conversations/{urllib.parse.quote(sender, safe='')}/tracker?{query}"
-        with urllib.request.urlopen(url, timeout=30) as response:
-            return json.loads(response.read())
+class RunningBot(LocalBot):
+    """The real Rasa server and action server (bot/local_bot.py), with what the tests ask of them."""
 
     def said_by_bot(self, sender: str) -> list[str]:
         """Everything the bot said in a conversation, from its tracker."""
