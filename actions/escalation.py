@@ -65,9 +65,10 @@ class ActionCreateEscalation(HelpdeskAction):
         now = Clock(settings.now).now()
         contact = {slot: tracker.get_slot(slot) for slot in FORM_SLOTS if slot != "description"}
         rota = current_rota(settings.state_db)
-        filed = escalations.create(settings.state_db, tracker.sender_id, contact, tracker.get_slot("description") or "",
-                                   transcript(tracker), rota, now)
+        # Read before recording, so the record says whether this reply tells the customer nobody could be paged.
         paged = escalations.paging_healthy(settings.state_db, settings.slack.enabled, now)
+        filed = escalations.create(settings.state_db, tracker.sender_id, contact, tracker.get_slot("description") or "",
+                                   transcript(tracker), rota, now, customer_told_not_paged=not paged)
         response = {(True, True): "utter_escalation_created", (True, False): "utter_escalation_created_not_paged",
                     (False, True): "utter_escalation_added", (False, False): "utter_escalation_added_not_paged"}
         dispatcher.utter_message(response=response[filed.new, paged], ref=filed.case.ref,

@@ -181,6 +181,8 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     report = worker.run_round(settings, Clock(settings.now).now())
     for ref in report.paged_next_step:
         print(f"{ref}: not acknowledged in time, paged the next step")
+    for ref in report.told_page_failed:
+        print(f"{ref}: the first page has not gone out; the customer is told to ring")
     for key in report.notices_queued:
         print(f"notice queued: {key}")
     for key in report.delivered:

@@ -117,9 +117,12 @@ def _check_limits(db: sqlite_utils.Database, conversation_id: str, now: datetime
 
 
 def create(state_db: Path, conversation_id: str, contact: dict, summary: str, transcript: list,
-           rota: Rota, now: datetime, priority: str = "high", limits: Limits = Limits()) -> Filed:
+           rota: Rota, now: datetime, priority: str = "high", limits: Limits = Limits(),
+           customer_told_not_paged: bool = False) -> Filed:
     """Record a new escalation and queue the page of the rota's first step, in one transaction; or, when this
     conversation already has an open case, add the new request to it (the engineer's thread is told).
+    `customer_told_not_paged`: the reply tells the customer that nobody could be paged automatically (paging is
+    not healthy), so the history says so and the worker does not tell them again (tell_customers_of_failed_pages).
     Raises EscalationLimit, recording nothing, past the limits."""
     db = connect(state_db)
     with write_transaction(db):
@@ -133,6 +136,8 @@ def create(state_db: Path, conversation_id: str, contact: dict, summary: str, tr
                                       "detail": summary}).last_pk
             outbox.add(db, f"update:{case.ref}:{event_id}", "relay_to_engineer",
                        {"ref": case.ref, "text": f"(asked for the on-call engineer again) {summary}"}, now)
+            if customer_told_not_paged:
+                _log(events, case.ref, now, TOLD_PAGE_FAILED, detail=TOLD_AT_ONCE)
             return Filed(case, new=False)
         row_id = records.insert({
             "ref": "", "status": "triggered", "priority": priority, "conversation_id": conversation_id,
@@ -142,12 +147,16 @@ def create(state_db: Path, conversation_id: str, contact: dict, summary: str, tr
         records.update(row_id, {"ref": ref})
         _log(events, ref, now, "triggered", detail=summary)
         _log(events, ref, now, "paged", detail=rota.steps[0].role)
+        if customer_told_not_paged:
+            _log(events, ref, now, TOLD_PAGE_FAILED, detail=TOLD_AT_ONCE)
         case = _record(records.get(row_id))
         _page(db, case, rota, 0, now)
     return Filed(case, new=True)
 
 
 PAGE_DELIVERY_GRACE = timedelta(minutes=2)  # a page still undelivered after this means paging is failing
+TOLD_PAGE_FAILED = "customer told page failed"  # history: the customer knows to ring, nobody was paged for them
+TOLD_AT_ONCE = "in the reply that gave the reference: paging was not working"
 
 
 def paging_healthy(state_db: Path, slack_enabled: bool, now: datetime) -> bool:
@@ -157,6 +166,42 @@ def paging_healthy(state_db: Path, slack_enabled: bool, now: datetime) -> bool:
     queued (nothing is delivering them)."""
     return (slack_enabled and not outbox.failing(state_db, "page")
             and not outbox.undelivered_since(state_db, "page", now - PAGE_DELIVERY_GRACE))
+
+
+def _page_failed_untold(db: sqlite_utils.Database, case: Escalation, now: datetime) -> bool:
+    """Whether the customer of `case` must now be told that their page did not go out: the case is open and
+    unacknowledged, its first page has not reached Slack PAGE_DELIVERY_GRACE after it was queued, and they have
+    not been told (by the reply that gave the reference, or by an earlier round)."""
+    if case.status != "triggered" or case.slack_ts:
+        return False
+    page = outbox.find(db, f"page:{case.ref}:0")
+    if page is None or page["status"] != "pending":
+        return False
+    if now - datetime.fromisoformat(page["created_at"]) < PAGE_DELIVERY_GRACE:
+        return False
+    _, events = _tables(db)
+    return next(events.rows_where("ref = ? and what = ?", [case.ref, TOLD_PAGE_FAILED]), None) is None
+
+
+def tell_customers_of_failed_pages(state_db: Path, now: datetime) -> list[str]:
+    """For every case whose customer must now be told that their page did not go out (_page_failed_untold):
+    record it in the case's history and queue the message for their chat (kind "page_failed", once per case),
+    in one transaction. Returns the refs."""
+    told = []
+    db = connect(state_db)
+    for case in listing(state_db, open_only=True):
+        if not _page_failed_untold(db, case, now):
+            continue
+        with write_transaction(db):
+            current = get(state_db, case.ref, db)
+            if not _page_failed_untold(db, current, now):
+                continue  # acknowledged, delivered or told since the listing was read
+            _log(_tables(db)[1], current.ref, now, TOLD_PAGE_FAILED,
+                 detail=f"the first page was not delivered within {int(PAGE_DELIVERY_GRACE.total_seconds() // 60)} min")
+            outbox.add(db, f"page_failed:{current.ref}", "page_failed",
+                       {"ref": current.ref, "conversation_id": current.conversation_id}, now)
+        told.append(case.ref)
+    return told
 
 
 def get(state_db: Path, ref: str, db: sqlite_utils.Database | None = None) -> Escalation:

@@ -55,6 +55,11 @@ def add(db: sqlite_utils.Database, key: str, kind: str, payload: dict, now: date
     return True
 
 
+def find(db: sqlite_utils.Database, key: str) -> dict | None:
+    """The message queued with `key` (pending or sent), read through `db` (e.g. in the caller's transaction)."""
+    return next(_table(db).rows_where("key = ?", [key]), None)
+
+
 def enqueue(state_db: Path, key: str, kind: str, payload: dict, now: datetime) -> bool:
     """Queue a message that is a change of its own (a notice), in a transaction of its own."""
     db = connect(state_db)

@@ -1,7 +1,8 @@
 """The background worker: the clock-driven part of the helpdesk, one round every few seconds.
 
-Each round pages the next step of the rota for unacknowledged escalations, queues the maintenance
-notices that are due, and delivers the outbox messages bound for customers' chats (through Rasa's API).
+Each round pages the next step of the rota for unacknowledged escalations, tells the customers whose first
+page has not gone out in time to ring instead, queues the maintenance notices that are due, and delivers the
+outbox messages bound for customers' chats (through Rasa's API).
 Slack-bound messages are delivered by the Slack app's own loop (slack/delivery.py). Once an hour it also
 deletes the Rasa conversations silent for longer than HELPDESK_TRACKER_RETENTION_DAYS (bot/retention.py).
 """
@@ -21,26 +22,30 @@ from bot.schedule import load_migrations
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
-CHAT_KINDS = ("handoff", "relay_to_customer")  # delivered here; every other kind goes to Slack
+CHAT_KINDS = ("handoff", "relay_to_customer", "page_failed")  # delivered here; every other kind goes to Slack
 PRUNE_EVERY = timedelta(hours=1)
 
 
 @dataclass
 class RoundReport:
     paged_next_step: list[str] = field(default_factory=list)
+    told_page_failed: list[str] = field(default_factory=list)
     notices_queued: list[str] = field(default_factory=list)
     delivered: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
 
 
 def deliver_to_chat(settings: Settings, message: outbox.OutboxMessage) -> None:
-    """Tell the customer's chat that an engineer joined or left, or what the engineer wrote."""
+    """Tell the customer's chat that an engineer joined or left, what the engineer wrote, or that their page did
+    not go out (so they ring)."""
     payload = message.payload
     entities = {"ref": payload["ref"], "engineer": payload.get("by") or ""}
     if message.kind == "handoff":
         intent = "EXTERNAL_handoff_started" if payload["status"] == "acknowledged" else "EXTERNAL_handoff_ended"
     elif message.kind == "relay_to_customer":
         intent, entities["text"] = "EXTERNAL_engineer_message", payload["text"]
+    elif message.kind == "page_failed":
+        intent, entities = "EXTERNAL_paging_failed", {"ref": payload["ref"]}
     else:
         raise ValueError(f"the worker does not deliver {message.kind!r} messages")
     rasa_client.trigger_intent(settings, payload["conversation_id"], intent, entities)
@@ -59,6 +64,7 @@ def run_round(settings: Settings, now: datetime) -> RoundReport:
     """One round of the worker at `now` (tests call this with the clock they want)."""
     report = RoundReport()
     report.paged_next_step = escalations.escalate_unanswered(settings.state_db, current_rota(settings.state_db), now)
+    report.told_page_failed = escalations.tell_customers_of_failed_pages(settings.state_db, now)
     report.notices_queued = queue_notices(settings, now)
     drained = outbox.drain(settings.state_db, lambda message: deliver_to_chat(settings, message), now,
                            on_failure=partial(escalations.record_delivery_failure, settings.state_db), kinds=CHAT_KINDS)
@@ -105,6 +111,8 @@ def run(settings: Settings, stop: threading.Event | None = None) -> None:
         else:
             for ref in report.paged_next_step:
                 logger.info("%s: not acknowledged in time, paged the next step", ref)
+            for ref in report.told_page_failed:
+                logger.warning("%s: the first page has not gone out; the customer is told to ring", ref)
             for key, error in report.failed:
                 logger.warning("delivery of %s failed (will retry): %s", key, error)
         last_pruned = prune_tracker_if_due(settings, datetime.now(timezone.utc), last_pruned)

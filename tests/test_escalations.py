@@ -177,3 +177,69 @@ def test_a_second_request_from_the_conversation_adds_to_its_open_case_and_the_li
     with pytest.raises(escalations.EscalationLimit):
         escalations.create(state_db, "web-123", {"contact_name": "Ana"}, "fourth", [], rota, T0 + timedelta(minutes=3))
     assert len(escalations.listing(state_db)) == 1
+
+
+def page_failed_messages(state_db: Path) -> list[tuple[str, dict]]:
+    return [(row["key"], json.loads(row["payload"])) for row in outbox.pending(state_db, ["page_failed"])]
+
+
+def told_page_failed(state_db: Path, ref: str) -> list[dict]:
+    return [e for e in escalations.history(state_db, ref) if e["what"] == escalations.TOLD_PAGE_FAILED]
+
+
+def test_a_customer_whose_first_page_has_not_gone_out_within_the_grace_is_told_once(state_db: Path, rota):
+    case = new_case(state_db, rota)
+    outbox.drain(state_db, slack_down, T0 + timedelta(seconds=1), kinds=["page"])  # Slack is failing
+    assert escalations.tell_customers_of_failed_pages(state_db, T0 + timedelta(minutes=1, seconds=59)) == []
+    assert escalations.tell_customers_of_failed_pages(state_db, T0 + timedelta(minutes=2)) == [case.ref]
+    for minutes in (3, 10, 11, 30):  # later rounds, the next step paged meanwhile: nothing more for the customer
+        escalations.escalate_unanswered(state_db, rota, T0 + timedelta(minutes=minutes))
+        assert escalations.tell_customers_of_failed_pages(state_db, T0 + timedelta(minutes=minutes)) == []
+    assert page_failed_messages(state_db) == [
+        (f"page_failed:{case.ref}", {"ref": case.ref, "conversation_id": "web-123"})]
+    [told] = told_page_failed(state_db, case.ref)
+    assert told["at"] == (T0 + timedelta(minutes=2)).isoformat()
+
+
+def test_only_open_unacknowledged_cases_whose_page_is_stuck_and_whose_customer_was_not_told_are_told(
+        state_db: Path, rota):
+    delivered = new_case(state_db, rota, conversation="web-delivered")
+    outbox.drain(state_db, lambda message: None, T0 + timedelta(seconds=30), kinds=["page"])  # reached Slack
+    # Every page from here on stays undelivered.
+    acknowledged = new_case(state_db, rota, conversation="web-ack")
+    escalations.acknowledge(state_db, acknowledged.ref, "tama", T0 + timedelta(minutes=1))
+    resolved = new_case(state_db, rota, conversation="web-resolved")
+    escalations.resolve(state_db, resolved.ref, "tama", T0 + timedelta(minutes=1))
+    told_at_once = escalations.create(state_db, "web-told", {"contact_name": "Ana"}, "down", [], rota, T0,
+                                      customer_told_not_paged=True).case  # the reply said nobody could be paged
+    stuck = new_case(state_db, rota, conversation="web-stuck")
+    assert escalations.tell_customers_of_failed_pages(state_db, T0 + timedelta(minutes=5)) == [stuck.ref]
+    assert [ref for ref in (acknowledged.ref, resolved.ref, delivered.ref) if told_page_failed(state_db, ref)] == []
+    assert [e["detail"] for e in told_page_failed(state_db, told_at_once.ref)] == [escalations.TOLD_AT_ONCE]
+    assert [key for key, _ in page_failed_messages(state_db)] == [f"page_failed:{stuck.ref}"]
+
+
+def test_a_request_added_to_an_open_case_with_paging_down_counts_as_telling_its_customer(state_db: Path, rota):
+    case = new_case(state_db, rota)
+    escalations.create(state_db, "web-123", {"contact_name": "Ana"}, "still failing", [], rota,
+                       T0 + timedelta(minutes=1), customer_told_not_paged=True)
+    assert escalations.tell_customers_of_failed_pages(state_db, T0 + timedelta(minutes=5)) == []
+    assert len(told_page_failed(state_db, case.ref)) == 1 and page_failed_messages(state_db) == []
+
+
+def test_the_history_event_and_the_message_to_the_customer_are_recorded_together_or_not_at_all(
+        state_db: Path, rota, monkeypatch):
+    case = new_case(state_db, rota)
+    queue = outbox.add
+
+    def queue_then_fail(db, *args):
+        queue(db, *args)
+        raise RuntimeError("the process died after queuing the message")
+
+    monkeypatch.setattr(outbox, "add", queue_then_fail)
+    with pytest.raises(RuntimeError):
+        escalations.tell_customers_of_failed_pages(state_db, T0 + timedelta(minutes=3))
+    assert told_page_failed(state_db, case.ref) == [] and page_failed_messages(state_db) == []
+    monkeypatch.setattr(outbox, "add", queue)
+    assert escalations.tell_customers_of_failed_pages(state_db, T0 + timedelta(minutes=4)) == [case.ref]
+    assert len(told_page_failed(state_db, case.ref)) == 1 and len(page_failed_messages(state_db)) == 1
