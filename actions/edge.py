@@ -19,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.errors import HelpdeskError
 
 logger = logging.getLogger(__name__)
-FAULT_RESPONSE = "utter_something_went_wrong"
+FAULT_RESPONSE = "utter_something_went_wrong"  # also the Rasa server's when the action server fails (rasa_server.py)
 
 
 class HelpdeskAction(Action, abc.ABC):

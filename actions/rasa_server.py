@@ -5,8 +5,8 @@ own arguments, but never the API token), and this adds what `rasa run` cannot do
   every user of the host;
 - the Rasa server waits HELPDESK_ACTION_TIMEOUT seconds for the action server, not Rasa's 300;
 - when a custom action fails (timeout, refused connection, 5xx, a malformed reply) the customer is told
-  so with the support phone number (utter_action_failed), where Rasa would log it and say nothing: an
-  urgent case must never meet silence;
+  so with the support phone number (utter_something_went_wrong, the reply of actions/edge.py to an action's
+  unexpected fault), where Rasa would log it and say nothing: an urgent case must never meet silence;
 - a request body over MAX_BODY_BYTES gets 413 instead of being read (Sanic's default limit is 100 MB).
 
 rasa_sdk imports every module of the `actions` package into the action server, this one too: nothing here
@@ -19,10 +19,10 @@ import os
 import sys
 from typing import Any
 
+from actions.edge import FAULT_RESPONSE  # domain.yml: sorry, and the support phone number
 from bot.db import private_file
 from bot.settings import Settings
 
-ACTION_FAILED = "utter_action_failed"  # domain.yml: sorry, and the support phone number
 MAX_BODY_BYTES = 64 * 1024  # chat messages and the worker's API calls are a few KB; model uploads are not used
 
 logger = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ def wait_for_actions_at_most(seconds: float) -> None:
 
 
 def answer_when_actions_fail() -> None:
-    """Make every failed call to the action server say utter_action_failed instead of nothing."""
+    """Make every failed call to the action server say FAULT_RESPONSE instead of nothing."""
     from rasa.core.actions.action import ActionBotResponse, ActionExecutionRejection, RemoteAction
     from rasa.shared.core.constants import REQUESTED_SLOT
     from rasa.shared.core.events import SlotSet
@@ -49,7 +49,7 @@ def answer_when_actions_fail() -> None:
             raise  # a form turned the answer down (HTTP 400): Rasa's own way on, not a fault
         except Exception:  # noqa: BLE001 - whatever went wrong, the customer must hear something
             logger.exception("the action %s failed; the customer is told to ring support", self.name())
-        events = await ActionBotResponse(ACTION_FAILED).run(output_channel, nlg, tracker, domain)
+        events = await ActionBotResponse(FAULT_RESPONSE).run(output_channel, nlg, tracker, domain)
         requested = tracker.get_slot(REQUESTED_SLOT)
         if self.name().startswith("validate_") and requested:
             # The answer could not be checked: forget it, so the form asks again instead of keeping it unchecked.
