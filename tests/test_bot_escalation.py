@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from actions.escalation import FORM_SLOTS
-from bot import escalations
+from bot import escalations, worker
+from bot.clock import Clock
+from bot.oncall import current_rota
 from conftest import read_only
 
 
@@ -160,3 +163,50 @@ def test_a_second_request_adds_to_the_open_case_and_past_the_limit_nothing_is_re
     details = [e["detail"] for e in escalations.history(bot.settings.state_db, ref) if e["what"] == "customer added"]
     assert details == ["Now the portal is down too", "Third time"] and len(cases_of(bot, sender)) == 1
     assert all(bot.slots(sender)[slot] is None for slot in FORM_SLOTS)  # the limit clears the answers
+
+
+def promised_a_page(bot, sender: str) -> escalations.Escalation:
+    """A case whose reply promised a page (as with Slack on and healthy); its page never goes out (Slack is off)."""
+    assert not bot.settings.slack.enabled
+    db = bot.settings.state_db
+    return escalations.create(db, sender, {"contact_name": "Ana Smith", "callback": "+64215550199"},
+                              "Every send returns HTTP 500", [], current_rota(db), Clock().now()).case
+
+
+def paging_failed_text(ref: str) -> str:
+    return (f"I'm sorry: I could not reach the on-call engineer automatically about {ref}. "
+            f"Please ring 0800 77 66 22 (+64 4 498 6000) now and quote {ref}.")
+
+
+def test_a_customer_whose_page_has_not_gone_out_in_time_is_told_to_ring_once(bot):
+    sender, told_at_once = "esc-page-stuck", "esc-page-stuck-told"
+    assert "could not page the on-call engineer automatically" in fill_form(bot, told_at_once, "Portal is down")
+    bot.ask("hello", sender=sender)
+    case = promised_a_page(bot, sender)
+    now = case.created_at
+
+    report = worker.run_round(bot.settings, now + escalations.PAGE_DELIVERY_GRACE)
+    assert case.ref in report.told_page_failed and f"page_failed:{case.ref}" in report.delivered
+    assert bot.said_by_bot(sender)[-1] == paging_failed_text(case.ref)
+    assert not [text for text in bot.said_by_bot(told_at_once) if "could not reach" in text]  # told already
+
+    worker.run_round(bot.settings, now + timedelta(minutes=15))  # later rounds, the next step paged meanwhile
+    assert sum("could not reach the on-call engineer" in text for text in bot.said_by_bot(sender)) == 1
+    assert "rollback" in texts(bot.ask("what is the rollback plan?", sender=sender)).lower()  # still answered
+
+
+def test_a_customer_told_in_the_middle_of_a_form_gets_the_question_again_and_can_finish(bot):
+    sender = "esc-page-stuck-form"
+    bot.ask("hello", sender=sender)
+    case = promised_a_page(bot, sender)
+    bot.ask("urgent: our messages are not being delivered", sender=sender)  # asking for the engineer again
+    bot.ask("/affirm", sender=sender)
+    assert "Which company" in texts(bot.ask("Ana Smith", sender=sender))
+    worker.run_round(bot.settings, case.created_at + escalations.PAGE_DELIVERY_GRACE)
+    said = bot.said_by_bot(sender)
+    assert said[-2] == paging_failed_text(case.ref) and "Which company" in said[-1]  # then the form asks again
+    assert bot.slots(sender)["company"] is None  # the notice is not taken for an answer
+    for answer in ("Kiwi Texts", "021 555 0199", "API"):
+        bot.ask(answer, sender=sender)
+    done = texts(bot.ask("Still nothing is delivered", sender=sender))
+    assert f"You already have an open case, {case.ref}" in done
