@@ -59,7 +59,7 @@ def cmd_faq_search(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_faq_eval(args: argparse.Namespace, settings: Settings) -> int:
     searcher = search.searcher_for(settings.faq_db)
-    report = evaluate.evaluate(searcher, evaluate.load_dev_set(Path(args.dev_set)))
+    report = evaluate.evaluate(searcher, evaluate.load_questions(Path(args.dev_set)))
     print("\n".join(report.lines()))
     return 0
 
@@ -78,12 +78,29 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    bot_report, search_report = evaluation.evaluate_all(settings, Path(args.dev_set))
-    print("The bot (REST channel):")
-    print("\n".join("  " + line for line in bot_report.lines()))
-    print("The FAQ search alone:")
-    print("\n".join("  " + line for line in search_report.lines()))
+    if args.seeds:
+        paths = [Path(p) for p in args.sets or (evaluation.DEV_SET, evaluation.HELD_OUT_SET)]
+        seeds = list(evaluation.SEEDS[:args.seeds])
+        print(f"helpdesk: training {len(seeds)} models (seeds {', '.join(map(str, seeds))}), a few minutes each",
+              file=sys.stderr)
+        report = evaluation.evaluate_seeds(settings, seeds, paths, progress=sys.stderr)
+        print(json.dumps(report.to_json(), indent=2) if args.json else "\n".join(report.lines()))
+        return 0
+    paths = [Path(p) for p in args.sets or (evaluation.DEV_SET,)]
+    model, reports = evaluation.evaluate_sets(settings, paths)
+    if args.json:
+        print(json.dumps({"model": model.name, "sets": [report.to_json() for report in reports]}, indent=2))
+        return 0
+    print(f"The bot with {model.name} (REST channel, servers of its own; each question in a new conversation):")
+    for report in reports:
+        print("\n".join(report.lines()))
     return 0
+
+
+def seed_count(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= len(evaluation.SEEDS):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seeds from 1 to {len(evaluation.SEEDS)}")
+    return int(text)
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
@@ -290,8 +307,13 @@ def build_parser() -> argparse.ArgumentParser:
     prune.add_argument("--days", type=days_argument, help="default: HELPDESK_TRACKER_RETENTION_DAYS (90)")
     prune.set_defaults(func=cmd_tracker_prune)
 
-    bot_eval = sub.add_parser("eval", help="send the labelled questions through the running bot and score the answers")
-    bot_eval.add_argument("--dev-set", default=str(DEV_SET), help="labelled questions (default: tests/data/faq_dev.yml)")
+    bot_eval = sub.add_parser("eval", help="score the real bot (servers of its own, trained if needed) on labelled question sets")
+    bot_eval.add_argument("--set", "--dev-set", dest="sets", action="append", metavar="FILE",
+                          help="a question set; repeat for several (default: tests/data/eval_dev.yml; "
+                               "with --seeds, eval_dev.yml and eval_holdout.yml)")
+    bot_eval.add_argument("--seeds", type=seed_count, metavar="N",
+                          help="train N models with different training seeds and give each figure's min/mean/max")
+    bot_eval.add_argument("--json", action="store_true", help="print the results as JSON")
     bot_eval.set_defaults(func=cmd_eval)
     sub.add_parser("train", help="rebuild the FAQ index and generated NLU data, then train the Rasa model if its inputs changed").set_defaults(func=cmd_train)
 
@@ -312,7 +334,8 @@ def build_parser() -> argparse.ArgumentParser:
     faq_add.add_argument("path")
     faq_add.set_defaults(func=cmd_faq_add)
     faq_eval = faq_sub.add_parser("eval", help="top-1/top-3 accuracy of the search on a labelled question set")
-    faq_eval.add_argument("--dev-set", default=str(DEV_SET), help="labelled questions (default: tests/data/faq_dev.yml)")
+    faq_eval.add_argument("--dev-set", "--set", dest="dev_set", default=str(DEV_SET), metavar="FILE",
+                          help="labelled questions, either format (default: tests/data/faq_dev.yml)")
     faq_eval.set_defaults(func=cmd_faq_eval)
 
     sub.add_parser("start", help="build everything derived and run all servers (make run)").set_defaults(func=cmd_start)

@@ -98,23 +98,3 @@ def test_a_long_message_within_the_limit_is_answered_by_its_question(bot):
 def test_urgent_problems_get_the_phone_numbers_in_the_first_reply(bot):
     first = bot.ask("our messages are not being delivered, this is urgent!", sender="urgent")[0]["text"]
     assert "0800 77 66 22" in first and "+64 4 498 6000" in first and SUPPORT in first
-
-
-def test_the_bot_evaluation_counts_right_answers_refusals_and_confusions(bot):
-    from bot.evaluation import evaluate_bot
-    from faq_index.evaluate import Labelled
-
-    aws, rtr = "000_5b56ee65ad449da6.txt", "002_5a40e2295bdeca5d.txt"
-    older_twin = f"{rtr} :: What will happen to messages during this downtime period?"
-    report = evaluate_bot(bot.settings, [
-        Labelled("what is the rollback plan?", f"{aws} :: What is the rollback plan?"),
-        Labelled("what is the rollback plan?", f"{aws} :: Will I receive a reminder?"),  # labelled wrongly on purpose
-        Labelled("what will happen to my messages?", older_twin),  # answered for AWS, the older one is a button
-        Labelled("zxqv plorb wuggle", "none"),
-    ])
-    assert (report.in_scope, report.right, report.offered, report.out_of_scope, report.refused) == (3, 1, 1, 1, 1)
-    assert report.confusions == [
-        ("what is the rollback plan?", f"{aws} :: Will I receive a reminder?", f"{aws} :: What is the rollback plan?"),
-        ("what will happen to my messages?", older_twin, f"{aws} :: What will happen to messages?"),
-    ]
-    assert report.lines()[0].startswith("in-scope questions answered with the right entry: 33.3% (1/3)")
