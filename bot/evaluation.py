@@ -352,10 +352,10 @@ def set_seed(project: Path, seed: int) -> int:
 
 
 def evaluate_seed(settings: Settings, seed: int, sets: dict[str, list[Labelled]], workdir: Path,
-                  log: IO) -> list[SetReport]:
-    """Train the project with `seed` in a copy under `workdir` (reusing the project's own model when the seed
-    makes no difference) and score the sets with that model."""
-    project = copy_training_inputs(settings.root, workdir / "project")
+                  log: IO, source: Path | None = None) -> list[SetReport]:
+    """Train the project's training inputs (or those copied to `source`) with `seed` in a copy under `workdir`,
+    reusing the project's own model when the seed makes no difference, and score the sets with that model."""
+    project = copy_training_inputs(source or settings.root, workdir / "project")
     if not set_seed(project, seed):
         raise ConfigError(f"{project / 'config.yml'} has no component with a random_seed to set")
     copy = Settings.from_env({"HELPDESK_HOME": str(project), "HELPDESK_VAR_DIR": str(workdir / "var"),
@@ -410,8 +410,10 @@ def evaluate_seeds(settings: Settings, seeds: list[int], paths: list[Path], log:
     sets = _load(paths)
     report = SeedReport(list(seeds), {name: [] for name in sets})
     with tempfile.TemporaryDirectory(prefix="helpdesk-seeds-") as tmp:
+        # One snapshot of the training inputs, so that every seed trains on the same data even while they are edited.
+        source = copy_training_inputs(settings.root, Path(tmp) / "inputs")
         for seed in seeds:
-            results = evaluate_seed(settings, seed, sets, Path(tmp) / f"seed-{seed}", log)
+            results = evaluate_seed(settings, seed, sets, Path(tmp) / f"seed-{seed}", log, source)
             for result in results:
                 report.runs[result.name].append(result)
             if progress:
