@@ -151,7 +151,7 @@ def conversation(bot: RunningBot, sender: str, patience: float = 300) -> dict:
     while True:
         try:
             return bot.tracker(sender)
-        except OSError:  # urllib's URLError and HTTPError are OSErrors
+        except (BotUnavailable, OSError):
             if time.monotonic() > deadline:
                 raise
             time.sleep(1)
