@@ -153,3 +153,18 @@ def test_a_new_session_does_not_carry_the_handoff_over(bot):
     urllib.request.urlopen(request, timeout=30).close()  # its answer holds the tracker from before the action
     assert bot.slots(sender)["handoff_ref"] is None
     answered_by_the_bot(bot, sender, ref)
+
+
+def test_an_engineer_joining_while_the_customer_is_in_a_form_reaches_them_and_the_form_is_left(bot):
+    sender, db = "handoff-mid-form", bot.settings.state_db
+    ref = bot.escalate(sender)
+    bot.ask("urgent: still nothing is delivered", sender=sender)
+    bot.ask("/affirm", sender=sender)  # a second request: the form asks for a name again
+    assert bot.slots(sender)["requested_slot"] == "contact_name"
+    now = Clock().now()
+    escalations.acknowledge(db, ref, "Tama", now)
+    worker.run_round(bot.settings, now)
+    assert "Tama from the on-call team has joined this chat" in bot.said_by_bot(sender)[-1]
+    assert bot.slots(sender)["handoff_ref"] == ref and bot.slots(sender)["contact_name"] is None
+    assert bot.ask("thanks for joining", sender=sender) == []  # now for the engineer, not the form
+    assert "thanks for joining" in relayed_to_engineer(bot, ref)
