@@ -39,11 +39,11 @@ def test_ordinary_questions_are_not_urgent(message: str):
 def test_the_pipeline_component_overrides_whatever_the_classifier_said():
     from rasa.shared.nlu.training_data.message import Message
 
-    from actions.nlu_components import UrgencyOverride
+    from actions.nlu_components import Router
 
     urgent = Message(data={"text": "hi there, our texts stopped sending", "intent": {"name": "greet", "confidence": 0.97}})
     calm = Message(data={"text": "hi there", "intent": {"name": "greet", "confidence": 0.97}})
-    UrgencyOverride().process([urgent, calm])
+    Router().process([urgent, calm])
     assert urgent.get("intent") == {"name": "urgent_problem", "confidence": 1.0}
     assert calm.get("intent") == {"name": "greet", "confidence": 0.97}
 

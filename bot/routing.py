@@ -1,0 +1,103 @@
+"""Which kind of reply a message gets, decided from its words as well as the classifier's guess.
+
+The classifier learnt from a few hundred generated examples and its choice flips with the training seed;
+the words below do not. They settle the boundaries where users are hurt most:
+- the plan versus now: "is the API down during phase 2?" asks about the plan (an FAQ answer from the
+  schedule), "is the API down right now?" about the present (the live status);
+- requests near the domain that the helpdesk cannot serve ("send an SMS for me", "what does an SMS
+  cost?", "write me code for your API") are refused, not answered with the nearest FAQ entry;
+- urgency and requests for a person (bot/urgency.py) come first.
+"""
+from __future__ import annotations
+
+import re
+
+from bot.products import find_product
+from bot.urgency import override as urgency_override
+
+STATUS_INTENTS = frozenset({"ask_status_now", "ask_product_status", "ask_phase_status", "ask_window_end",
+                            "ask_next_window"})
+QUESTION_INTENTS = frozenset({"faq", "nlu_fallback", "out_of_scope"})
+
+# Words that tie a question to the present moment, whatever else it says.
+_NOW = re.compile(
+    r"\b(?:right now|now|at the moment|atm|rn|currently|current|at present|presently|as we speak|"
+    r"this (?:evening|morning|minute)|at this (?:time|moment)|next (?:window|maintenance|outage|phase|one))\b",
+    re.I)
+# Words that lean to the present, but not against a named phase or day ("will X still work during phase 4?").
+_NOW_LEANING = re.compile(
+    r"\b(?:yet|still|today|tonight|so far|anymore|any more|status(?! page)|happening|going on|in progress)\b",
+    re.I)
+# Questions about reasons or obligations ("why now?", "do I need to change anything now?") are not about
+# the state of the platform, whatever their time words.
+_NOT_STATE = re.compile(r"^\W*(?:why|how (?:do|can|should|would)|do (?:i|we)|does (?:my|our)|should|what should|"
+                        r"what do (?:i|we))\b", re.I)
+# How far the work has got ("has phase 2 finished?", "is the migration underway?"): always about now.
+_PROGRESS = re.compile(
+    r"^\W*(?:is|are|has|have|did)\b.*\b(?:over|done|finished|complete(?:d)?|started|begun|underway|running|"
+    r"happening|live)\b", re.I)
+# Whether something works ("is omni up?"): about now, unless the question names a phase or day.
+_AVAILABLE = re.compile(
+    r"^\W*(?:is|are)\b.*\b(?:up|down|working|available|offline|online|back|affected|in maintenance)\b", re.I)
+# Words that tie a question to the plan: a named phase or window, a day, "each window", "will ... be".
+_PLAN = re.compile(
+    r"\b(?:during|in|for|on|throughout|before|after)\s+(?:the\s+)?(?:(?:first|second|third|fourth|last|final)\s+)?"
+    r"(?:phase|window|stage|step|maintenance|migration|outage)s?\b"
+    r"|\bphase\s*(?:\d|one|two|three|four|i{1,3}v?)\b"
+    r"|\b(?:each|every|all|the four|the three|both)\s+(?:of the\s+)?(?:windows?|phases?|nights?)\b"
+    r"|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|\bweek\b|\bnight\b"
+    r"|\b(?:will|would|going to)\b.*\bbe\b|\bhow long\b|\bwhen (?:is|are|does|do|will)\b", re.I)
+# Words of the migrations' own world: a message with them is about the helpdesk's subject.
+_SUBJECT = re.compile(
+    r"\b(?:migrat\w*|maintenance|window|phase|outage|downtime|aws|amazon|omni\w*|run ?the ?red|rtr|"
+    r"rollback|roll back|cut ?over|data ?cent(?:re|er)|hosting|platform|reminder|status page|"
+    r"whitelist\w*|ip address\w*|end ?points?|queued?|reject\w*)\b", re.I)
+# Requests the helpdesk cannot serve: doing a task for the customer, prices and billing, writing code.
+_TASK = re.compile(
+    r"^\W*(?:(?:please|pls|hey|hi|ok)\W+)?(?:(?:can|could|would|will) you\s+(?:please\s+)?)?"
+    r"(?:(?:send|text|sms|email)(?!\s+(?:me|us)\b)|write|code|build|create|book|order|buy|reset|unlock|"
+    r"top ?up|translate)\b"
+    r"|\bfor me\b.*\b(?:send|text|sms|write|code)\b|\b(?:send|text|sms|write|code)\b.*\bfor me\b", re.I)
+_PRICE = re.compile(r"\b(?:cost\w*|price\w*|pricing|per (?:message|sms|text)|charge[sd]?|invoice\w*|"
+                    r"bill(?:ing|ed)?|discount\w*|quote)\b", re.I)
+_CODE = re.compile(r"\b(?:code|script|snippet|python|javascript|java|php|curl|sdk|library|function)\b", re.I)
+
+
+def about_now(text: str) -> bool:
+    """The message asks about the present moment (not the plan)."""
+    if _NOT_STATE.search(text):
+        return False
+    if _NOW.search(text) or _PROGRESS.search(text):
+        return True
+    return bool(_NOW_LEANING.search(text) or _AVAILABLE.search(text)) and not _PLAN.search(text)
+
+
+def about_plan(text: str) -> bool:
+    """The message asks about the plan: a named phase, window or day, or what will be."""
+    return bool(_PLAN.search(text)) and not about_now(text)
+
+
+
+def near_domain_request(text: str) -> bool:
+    """A request the helpdesk cannot serve (a task, a price, code) that is not about the migrations."""
+    if _SUBJECT.search(text):
+        return False
+    return bool(_TASK.search(text) or _PRICE.search(text) or _CODE.search(text))
+
+
+def route(text: str, intent: str | None) -> str | None:
+    """The intent to use instead of the classifier's, or None to keep it."""
+    urgent = urgency_override(text, intent)
+    if urgent in {"urgent_problem", "ask_human"}:
+        return urgent
+    if near_domain_request(text):
+        return "out_of_scope"
+    if intent in STATUS_INTENTS and not about_now(text):
+        return "nlu_fallback"  # the plan, or no time at all: answered from the FAQ's schedule and impact text
+    if intent in QUESTION_INTENTS and about_now(text):
+        product = find_product(text)
+        if product:
+            return "ask_product_status"
+        if _SUBJECT.search(text):
+            return "ask_status_now"
+    return urgent
