@@ -45,7 +45,8 @@ def _send(dispatcher: CollectingDispatcher, reply: FaqReply) -> None:
         {"title": title, "payload": choice_payload(entry_id)}
         for title, entry_id in reply.buttons()
     ]
-    dispatcher.utter_message(text=reply.text, buttons=buttons or None)
+    # `faq` lands in the bot event's metadata in the tracker store (what `helpdesk review` reads); channels ignore it.
+    dispatcher.utter_message(text=reply.text, buttons=buttons or None, faq=reply.record())
 
 
 class ActionAnswerFaq(HelpdeskAction):

@@ -30,6 +30,20 @@ class FaqReply:
     kind: str  # "answer", "choices" or "unknown"
     entry: Hit | None = None
     alternatives: tuple[Hit, ...] = ()  # buttons: the same question in another migration, and close matches
+    score: float | None = None  # the best fused score (None: an entry picked from the buttons, not searched)
+    margin: float | None = None  # how far the answer's score is ahead of the next other entry's (not its twins')
+
+    def record(self) -> dict:
+        """What the bot decided, kept with its message in the tracker (the bot event's metadata, key "faq"), so
+        `helpdesk review` can find answers given narrowly: {"kind", "entry"?, "score"?, "margin"?}."""
+        record: dict = {"kind": self.kind}
+        if self.entry:
+            record["entry"] = self.entry.id
+        if self.score is not None:
+            record["score"] = round(self.score, 3)
+        if self.margin is not None:
+            record["margin"] = round(self.margin, 3)
+        return record
 
     @property
     def text(self) -> str:
@@ -88,15 +102,19 @@ def answer_question(searcher: FaqSearcher, text: str, selector: dict[str, float]
               # a model older than the index may name a removed entry; a named migration narrows the choice
               if entry_id in searcher.by_id and (len(named) != 1 or searcher.by_id[entry_id].file in named)]
     if not ranked or ranked[0][1] < SUGGEST:
-        return FaqReply("unknown")
+        return FaqReply("unknown", score=ranked[0][1] if ranked else 0.0)
     top_score = ranked[0][1]
     if top_score < ANSWER_AT:
-        return FaqReply("choices", None, tuple(searcher.entry(i) for i, score in ranked[:3] if score >= SUGGEST))
+        return FaqReply("choices", None, tuple(searcher.entry(i) for i, score in ranked[:3] if score >= SUGGEST),
+                        score=top_score)
     chosen = searcher.entry(ranked[0][0])
     chosen, others = _prefer_document(searcher, text, chosen, searcher.twins(chosen, result))
     close = [searcher.entry(i) for i, score in ranked[1:MAX_BUTTONS] if score >= RUNNER_UP * top_score]
     alternatives = {hit.id: hit for hit in [*others[:1], *close] if hit.id != chosen.id}
-    return FaqReply("answer", chosen, tuple(alternatives.values())[:MAX_BUTTONS])
+    same_question = {chosen.id, ranked[0][0], *(hit.id for hit in others)}
+    runner_up = next((score for entry_id, score in ranked if entry_id not in same_question), 0.0)
+    return FaqReply("answer", chosen, tuple(alternatives.values())[:MAX_BUTTONS], score=top_score,
+                    margin=top_score - runner_up)
 
 
 def choice_payload(entry_id: str) -> str:

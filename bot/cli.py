@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Callable, Sequence
 
-from bot import customer_contacts, doctor, escalations, evaluation, notices, oncall, phase_status, rasa_client, retention, schedule, serve, training, worker
+from bot import curated, customer_contacts, doctor, escalations, evaluation, notices, oncall, phase_status, rasa_client, retention, review, schedule, serve, training, worker
 from bot.clock import Clock, parse_instant
 from bot.table import format_table
 from bot.status_replies import STATUS_HEADERS, status_rows, when
@@ -224,6 +224,38 @@ def days_argument(text: str) -> int:
     return int(text)
 
 
+def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
+    # The real time, not HELPDESK_NOW: Rasa stamps the events with the real time.
+    items = review.review(settings, timedelta(days=args.since), Clock().now())[:args.limit]
+    if args.json:
+        print(json.dumps([item.to_json() for item in items], indent=2))
+        return 0
+    rows = [(item.count, item.last_asked.strftime("%Y-%m-%d %H:%M"), _shorten(item.text, 70), ", ".join(item.reasons),
+             item.did, " / ".join(item.picked), item.conversation) for item in items]
+    print(format_table(("count", "last (UTC)", "question", "why", "the bot", "picked", "conversation"), rows))
+    print(f"{len(items)} groups of questions that went badly in the last {args.since} days; teach one with "
+          "`helpdesk teach \"question\" TARGET`.")
+    return 0
+
+
+def _shorten(text: str, most: int) -> str:
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
+def cmd_teach(args: argparse.Namespace, settings: Settings) -> int:
+    taught = curated.teach(settings, args.question, args.target, args.by, Clock(settings.now).now())
+    shown = taught.path.relative_to(settings.root) if taught.path.is_relative_to(settings.root) else taught.path
+    print(f"taught {taught.text!r} as {taught.intent}" + (f" ({taught.question})" if taught.question else "")
+          + f" in {shown}; `helpdesk train` retrains with it.")
+    return 0
+
+
+def count_argument(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1")
+    return int(text)
+
+
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     changed = training.generate_training_data(settings)
     print(f"training data {training.GENERATED_NLU}: {'regenerated' if changed else 'up to date'}")
@@ -316,6 +348,19 @@ def build_parser() -> argparse.ArgumentParser:
     bot_eval.add_argument("--json", action="store_true", help="print the results as JSON")
     bot_eval.set_defaults(func=cmd_eval)
     sub.add_parser("train", help="rebuild the FAQ index and generated NLU data, then train the Rasa model if its inputs changed").set_defaults(func=cmd_train)
+    bot_review = sub.add_parser("review", help="customers' questions that went badly (refused, choices, narrow answers, "
+                                               "another button picked), similar ones grouped, newest first")
+    bot_review.add_argument("--since", type=days_argument, default=7, metavar="DAYS",
+                            help="questions asked in the last DAYS days (default 7)")
+    bot_review.add_argument("--limit", type=count_argument, metavar="N", help="only the N newest groups")
+    bot_review.add_argument("--json", action="store_true", help="print the groups as JSON")
+    bot_review.set_defaults(func=cmd_review)
+    bot_teach = sub.add_parser("teach", help="add a customer's question to data/nlu/curated.yml as an example of the "
+                                             "reply it should get (then `helpdesk train`)")
+    bot_teach.add_argument("question", help="the customer's words")
+    bot_teach.add_argument("target", help="an FAQ entry id (`helpdesk faq list`), or one of: " + ", ".join(curated.TARGETS))
+    bot_teach.add_argument("--by", default=os.environ.get("USER", "unknown"), help="who teaches it (default: $USER)")
+    bot_teach.set_defaults(func=cmd_teach)
 
     srv = sub.add_parser("serve", help="run one server in the foreground (make run starts each under one supervisor)")
     srv.add_argument("component", choices=serve.COMPONENTS)

@@ -52,3 +52,19 @@ class PortInUse(HelpdeskError):
 
 class InvalidMessage(HelpdeskError):
     """A chat message (or the request carrying it) is not what a chat channel accepts."""
+
+
+class TrainingDataError(HelpdeskError):
+    """Hand-curated training data (data/nlu/curated.yml) is malformed or names what no longer exists."""
+
+
+class UnknownTarget(TrainingDataError):
+    """`helpdesk teach` was given a target that is neither an FAQ entry id nor one of the bot's other replies."""
+
+
+class DuplicateExample(TrainingDataError):
+    """The example is already in the training data."""
+
+
+class StaleExample(TrainingDataError):
+    """A curated example is taught to an FAQ entry that is no longer in the FAQ index."""

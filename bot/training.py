@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import IO
 
+from bot import curated
 from bot.errors import ModelMissing
 from bot.settings import Settings
 from faq_index.index import build_index
@@ -73,8 +74,11 @@ def require_model(settings: Settings) -> Path:
 
 
 def generate_training_data(settings: Settings) -> bool:
-    """Rebuild the FAQ index and the NLU data generated from it; True when the data changed."""
+    """Rebuild the FAQ index and the NLU data generated from it; True when the data changed.
+
+    Checks the curated examples against the rebuilt index first (StaleExample for one whose entry went)."""
     build_index(settings.faq_dir, settings.faq_db)
+    curated.check(settings.root, settings.faq_db)
     return write_training_data(settings.faq_db, settings.root / GENERATED_NLU)
 
 
