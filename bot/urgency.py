@@ -39,6 +39,11 @@ _NEEDS_WORDS = {
     "ask_human": re.compile(
         r"\b(human|person|people|someone|somebody|anyone|agent|operator|engineer|your team|support (?:staff|team)|"
         r"manager|talk|speak|chat|call|ring|phone|contact|reach)\b", re.I),
+    "urgent_problem": re.compile(
+        r"\b(?:down|broken|break\w*|fail\w*|error\w*|not|no|nothing|none|can'?t|cannot|won'?t|stopped|stuck|"
+        r"issue\w*|problem\w*|outage|help|urgent\w*|emergency|critical|asap|immediately|now|bounc\w*|"
+        r"reject\w*|delay\w*|missing|lost|losing|wrong|crash\w*|dead|offline|unavailable|timing out|"
+        r"time ?outs?)\b|n't\b", re.I),
     "give_oncall_contact": re.compile(
         r"\b(on[- ]?call|engineer|contact|details|person|duty|after[- ]hours|out of hours|emergency|escalation|"
         r"number|phone|e-?mail|call)\b", re.I),

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.urgency import detect
+from bot.urgency import detect, override
 
 
 @pytest.mark.parametrize("message", [
@@ -90,3 +90,9 @@ def test_a_flow_starting_intent_needs_its_words():
     for text in ("here are our on-call engineer's details", "update our after-hours contact",
                  "save our out of hours support number"):
         assert override(text, "give_oncall_contact") is None, text
+
+
+def test_an_urgent_guess_without_any_word_of_trouble_is_answered_as_a_question():
+    assert override("how many texts did our team send in march", "urgent_problem") == "nlu_fallback"
+    assert override("who runs your service desk", "urgent_problem") == "nlu_fallback"
+    assert override("our gateway keeps timing out on every request", "urgent_problem") is None
