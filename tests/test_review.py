@@ -1,0 +1,198 @@
+"""`helpdesk review`: the questions that went badly, read from Rasa's tracker store.
+
+The real bot's conversations for what it does; conversations written by Rasa's own SQLTrackerStore where
+the bot cannot be made to do something (negative feedback: no channel sends it yet; old questions).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot import cli
+from bot.answers import entry_of_payload
+from bot.clock import Clock
+from bot.errors import ConfigError
+from bot.review import CHOICE, NARROW, NEGATIVE_FEEDBACK, PICKED_ANOTHER, REFUSED, ReviewItem, review, similar
+from bot.settings import Settings
+from conftest import settings_env
+from faq_index.search import searcher_for
+
+DAY = timedelta(days=1)
+
+
+def run_id() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+def item_of(items: list[ReviewItem], conversation: str) -> ReviewItem:
+    found = [item for item in items if conversation in item.conversations]
+    assert len(found) == 1, [item.to_json() for item in items]
+    return found[0]
+
+
+def test_the_faq_answer_records_its_kind_entry_score_and_margin_in_the_tracker(bot):
+    sender = f"review-record-{run_id()}"
+    bot.ask("what is the rollback plan?", sender=sender)
+    said = [e for e in bot.tracker(sender)["events"] if e["event"] == "bot"]
+    record = said[-1]["metadata"]["faq"]
+    assert record["kind"] == "answer" and record["entry"].startswith("what_is_the_rollback_plan")
+    assert 0.25 <= record["score"] <= 1 and 0 <= record["margin"] <= record["score"]
+
+
+def test_refusals_choices_and_another_button_picked_are_listed_and_good_answers_are_not(bot):
+    run = run_id()
+    refused, choices, picked, good = (f"review-{name}-{run}" for name in ("refused", "choices", "picked", "good"))
+    bot.ask("can you book me a table for two tonight", sender=refused)
+    offered = bot.ask("sender id", sender=choices)[0]["buttons"]
+    assert len(offered) >= 2  # choices, not an answer
+    answer = bot.ask("what will happen to my messages?", sender=picked)
+    other = entry_of_payload(answer[0]["buttons"][0]["payload"])  # the same question in the other migration
+    bot.ask(answer[0]["buttons"][0]["payload"], sender=picked)
+    bot.ask("what is the rollback plan?", sender=good)
+
+    items = review(bot.settings, DAY, Clock().now())
+
+    assert REFUSED in item_of(items, refused).reasons
+    assert item_of(items, refused).text == "can you book me a table for two tonight"
+    assert item_of(items, choices).reasons == (CHOICE,)
+    assert item_of(items, choices).did.startswith("choices: ")
+    assert set(item_of(items, choices).offered) == {entry_of_payload(b["payload"]) for b in offered}
+    item = item_of(items, picked)
+    assert item.reasons == (PICKED_ANOTHER,) and item.picked == (other,) and item.text == "what will happen to my messages?"
+    assert searcher_for(bot.settings.faq_db).by_id[item.answered].question == "What will happen to messages?"
+    assert item.did.startswith(f"answered {item.answered} (score ")
+    assert not [i for i in items if good in i.conversations]  # answered well: nothing to learn
+    assert not [i for i in items if any(t.startswith("/") for t in i.texts)]  # a button pressed is no question
+
+
+def test_near_identical_questions_are_one_group_with_a_count_newest_first(bot):
+    run = run_id()
+    texts = ["can you sing me a sea shanty", "Can you sing me a sea shanty?", "can u sing me a sea shanty"]
+    senders = [f"review-shanty-{n}-{run}" for n in range(len(texts))]
+    for text, sender in zip(texts, senders):
+        bot.ask(text, sender=sender)
+
+    item = item_of(review(bot.settings, DAY, Clock().now()), senders[0])
+
+    assert item.count == 3 and item.conversations == tuple(reversed(senders))
+    assert item.text == texts[-1] and item.conversation == senders[-1] and item.texts == tuple(reversed(texts))
+    assert item.reasons == (REFUSED,)
+
+
+def test_review_prints_a_table_and_json(bot, monkeypatch, capsys):
+    sender = f"review-cli-{run_id()}"
+    bot.ask("where can I buy concert tickets", sender=sender)
+    for name, value in {"HELPDESK_VAR_DIR": str(bot.settings.var_dir), "RASA_TRACKER_DB": str(bot.settings.tracker_db),
+                        "HELPDESK_FAQ_DB": str(bot.settings.faq_db)}.items():
+        monkeypatch.setenv(name, value)
+
+    assert cli.main(["review", "--json"]) == 0
+    groups = json.loads(capsys.readouterr().out)
+    mine = [group for group in groups if sender in group["conversations"]]
+    assert len(mine) == 1 and mine[0]["text"] == "where can I buy concert tickets" and mine[0]["count"] == 1
+    assert REFUSED in mine[0]["reasons"] and mine[0]["conversation"] == sender
+    assert datetime.fromisoformat(mine[0]["last_asked"]) <= datetime.now(timezone.utc)
+    assert [g["last_asked"] for g in groups] == sorted((g["last_asked"] for g in groups), reverse=True)
+
+    assert cli.main(["review", "--since", "1", "--limit", "1"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split() == ["count", "last", "(UTC)", "question", "why", "the", "bot", "picked", "conversation"]
+    assert len(table) == 4 and "where can I buy concert tickets" in table[2] and table[2].endswith(sender)
+
+
+# Conversations written by Rasa's own tracker store --------------------------------------------------------------
+
+NOW = datetime.now(timezone.utc)  # review reads Rasa's timestamps: the real time
+
+
+def rasa_store(path: Path) -> SQLTrackerStore:
+    return SQLTrackerStore(domain=Domain.empty(), dialect="sqlite", db=str(path))
+
+
+def faq_turn(text: str, at: datetime, record: dict, answer: str = "An answer.") -> list:
+    """A question and action_answer_faq's reply, as the Rasa server stores them."""
+    t = at.timestamp()
+    return [UserUttered(text, intent={"name": "faq", "confidence": 1.0}, timestamp=t),
+            ActionExecuted("action_answer_faq", timestamp=t + 0.1),
+            BotUttered(answer, metadata={"faq": record}, timestamp=t + 0.2),
+            ActionExecuted("action_listen", timestamp=t + 0.3)]
+
+
+def save(store: SQLTrackerStore, sender: str, events: list) -> None:
+    asyncio.run(store.save(DialogueStateTracker.from_events(sender, [ActionExecuted("action_listen"), *events])))
+
+
+@pytest.fixture
+def stored(tmp_path: Path, shipped_index: Path) -> tuple[Settings, SQLTrackerStore]:
+    settings = Settings.from_env(settings_env(tmp_path / "var", RASA_TRACKER_DB=str(tmp_path / "tracker.db"),
+                                              HELPDESK_FAQ_DB=str(shipped_index)))
+    return settings, rasa_store(settings.tracker_db)
+
+
+def test_negative_feedback_after_an_answer_lists_the_question(stored):
+    settings, store = stored
+    answered = {"kind": "answer", "entry": "what_is_the_rollback_plan_6ba0", "score": 0.9, "margin": 0.8}
+    save(store, "thumbs-down", [*faq_turn("how do we undo it", NOW - timedelta(hours=1), answered),
+                                UserUttered("/feedback_negative", intent={"name": "feedback_negative"},
+                                            timestamp=(NOW - timedelta(minutes=59)).timestamp())])
+    save(store, "content", faq_turn("how do we undo it all", NOW - timedelta(hours=2), answered))
+
+    [item] = review(settings, DAY, NOW)
+
+    assert item.reasons == (NEGATIVE_FEEDBACK,) and item.conversation == "thumbs-down" and item.count == 1
+
+
+def test_an_answer_given_narrowly_is_listed_with_its_figures(stored):
+    settings, store = stored
+    save(store, "close-call", faq_turn("when is the next outage", NOW - timedelta(hours=1),
+                                       {"kind": "answer", "entry": "what_is_the_rollback_plan_6ba0", "score": 0.61,
+                                        "margin": 0.02}))
+    save(store, "low-score", faq_turn("outage plans", NOW - timedelta(hours=2),
+                                      {"kind": "answer", "entry": "what_is_the_rollback_plan_6ba0", "score": 0.27,
+                                       "margin": 0.2}))
+
+    items = review(settings, DAY, NOW)
+
+    assert [(i.conversation, i.reasons) for i in items] == [("close-call", (NARROW,)), ("low-score", (NARROW,))]
+    assert items[0].did == "answered what_is_the_rollback_plan_6ba0 (score 0.61, margin 0.02)"
+
+
+def test_only_questions_asked_within_the_days_asked_for_are_listed(stored):
+    settings, store = stored
+    unknown = {"kind": "unknown"}
+    save(store, "old-and-new", [*faq_turn("what about smpp binds", NOW - timedelta(days=10), unknown),
+                                *faq_turn("what about smpp binds?", NOW - timedelta(days=2), unknown)])
+
+    [item] = review(settings, timedelta(days=7), NOW)
+    assert item.count == 1 and item.text == "what about smpp binds?" and item.did == "don't know"
+    assert review(settings, timedelta(days=1), NOW) == []
+    assert review(settings, timedelta(days=30), NOW)[0].count == 2
+
+
+@pytest.mark.parametrize("a, b, same", [
+    ("tell me a joke", "Tell me a joke!", True),
+    ("can you sing me a sea shanty", "can u sing me a sea shanty", True),
+    ("what is the rollback plan", "what is the rollback plan for the migration", True),
+    ("when is phase 2", "when is phase 3", False),  # another phase is another question
+    ("phase", "when is phase 2", False),  # token_set_ratio scores any subset 100: too short to be the same question
+    ("what is the rollback plan", "how do I reset my Gmail password", False),
+])
+def test_similar_texts(a: str, b: str, same: bool):
+    assert similar(a, b) is same and similar(b, a) is same
+
+
+def test_a_missing_tracker_store_names_the_setting(tmp_path: Path, shipped_index: Path):
+    settings = Settings.from_env(settings_env(tmp_path / "var", RASA_TRACKER_DB=str(tmp_path / "nowhere.db"),
+                                              HELPDESK_FAQ_DB=str(shipped_index)))
+    with pytest.raises(ConfigError, match="no tracker store at .*nowhere.db; set RASA_TRACKER_DB"):
+        review(settings, DAY, NOW)
+    assert not (tmp_path / "nowhere.db").exists()
