@@ -30,8 +30,9 @@ _NOW_LEANING = re.compile(
     re.I)
 # Questions about reasons or obligations ("why now?", "do I need to change anything now?") are not about
 # the state of the platform, whatever their time words.
-_NOT_STATE = re.compile(r"^\W*(?:why|how (?:do|can|should|would)|do (?:i|we)|does (?:my|our)|should|what should|"
-                        r"what do (?:i|we))\b", re.I)
+_NOT_STATE = re.compile(r"^\W*(?:how (?:do|can|should|would)|do (?:i|we)|does (?:my|our)|should)\b|\bwhy\b|"
+                        r"\b(?:do|does) (?:i|we|you) (?:need|have) to\b|\bshould (?:i|we)\b|\bwhat (?:should|do) (?:i|we)\b",
+                        re.I)
 # How far the work has got ("has phase 2 finished?", "is the migration underway?"): always about now.
 _PROGRESS = re.compile(
     r"^\W*(?:is|are|has|have|did)\b.*\b(?:over|done|finished|complete(?:d)?|started|begun|underway|running|"
@@ -41,8 +42,8 @@ _AVAILABLE = re.compile(
     r"^\W*(?:is|are)\b.*\b(?:up|down|working|available|offline|online|back|affected|in maintenance)\b", re.I)
 # Words that tie a question to the plan: a named phase or window, a day, "each window", "will ... be".
 _PLAN = re.compile(
-    r"\b(?:during|in|for|on|throughout|before|after)\s+(?:the\s+)?(?:(?:first|second|third|fourth|last|final)\s+)?"
-    r"(?:phase|window|stage|step|maintenance|migration|outage)s?\b"
+    r"\b(?:during|in|inside|within|for|on|throughout|before|after)\s+(?:the\s+|a\s+|each\s+)?(?:[\w-]+\s+){0,3}?"
+    r"(?:phase|window|stage|step|maintenance|migration|outage|move|cut ?over|switch ?over)s?\b"
     r"|\bphase\s*(?:\d|one|two|three|four|i{1,3}v?)\b"
     r"|\b(?:each|every|all|the four|the three|both)\s+(?:of the\s+)?(?:windows?|phases?|nights?)\b"
     r"|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|\bweek\b|\bnight\b"
@@ -72,6 +73,14 @@ def about_now(text: str) -> bool:
     return bool(_NOW_LEANING.search(text) or _AVAILABLE.search(text)) and not _PLAN.search(text)
 
 
+def clearly_about_now(text: str) -> bool:
+    """About the present on strong evidence alone: enough to overrule the classifier's choice of an FAQ."""
+    if _NOT_STATE.search(text):
+        return False
+    return bool(_NOW.search(text) or _PROGRESS.search(text)
+                or (_AVAILABLE.search(text) and not _PLAN.search(text)))
+
+
 def about_plan(text: str) -> bool:
     """The message asks about the plan: a named phase, window or day, or what will be."""
     return bool(_PLAN.search(text)) and not about_now(text)
@@ -94,7 +103,7 @@ def route(text: str, intent: str | None) -> str | None:
         return "out_of_scope"
     if intent in STATUS_INTENTS and not about_now(text):
         return "nlu_fallback"  # the plan, or no time at all: answered from the FAQ's schedule and impact text
-    if intent in QUESTION_INTENTS and about_now(text):
+    if intent in QUESTION_INTENTS and clearly_about_now(text):
         product = find_product(text)
         if product:
             return "ask_product_status"

@@ -81,3 +81,10 @@ def test_small_talk_and_confident_faq_guesses_are_left_alone():
 ])
 def test_leaning_time_words_and_questions_of_reason_are_not_about_now(text):
     assert not about_now(text)
+
+
+def test_a_faq_guess_goes_to_the_live_status_only_on_strong_evidence_of_now():
+    assert route("I still cannot find the password email for omni, what should I do", "faq") is None
+    assert route("for an RTR customer, do we need to update our integration right now?", "faq") is None
+    assert route("will scheduled texts still be sent if they fall inside a window", "faq") is None
+    assert route("is omni reachable right now", "faq") == "ask_product_status"
