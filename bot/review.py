@@ -82,8 +82,8 @@ class ReviewItem:
     def to_json(self) -> dict:
         return {"text": self.text, "count": self.count, "last_asked": self.last_asked.isoformat(),
                 "conversation": self.conversation, "did": self.did, "reasons": list(self.reasons),
-                "answered": self.answered, "offered": list(self.offered), "picked": list(self.picked), "texts": list(self.texts),
-                "conversations": list(self.conversations)}
+                "answered": self.answered, "offered": list(self.offered), "picked": list(self.picked),
+                "texts": list(self.texts), "conversations": list(self.conversations)}
 
 
 def review(settings: Settings, since: timedelta, now: datetime) -> list[ReviewItem]:
@@ -130,7 +130,8 @@ def _intent(event: dict) -> str:
 def _is_question(event: dict) -> bool:
     intent = _intent(event)
     text = (event.get("text") or "").strip()
-    return bool(text) and not text.startswith("/") and intent not in NOT_QUESTIONS and not intent.startswith("EXTERNAL_")
+    return (bool(text) and not text.startswith("/") and intent not in NOT_QUESTIONS
+            and not intent.startswith("EXTERNAL_"))
 
 
 def _classify(sender: str, events: list[dict], start: datetime, end: datetime, entries: Entries) -> Iterator[Turn]:

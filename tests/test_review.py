@@ -67,7 +67,8 @@ def test_refusals_choices_and_another_button_picked_are_listed_and_good_answers_
     assert item_of(items, choices).did.startswith("choices: ")
     assert set(item_of(items, choices).offered) == {entry_of_payload(b["payload"]) for b in offered}
     item = item_of(items, picked)
-    assert item.reasons == (PICKED_ANOTHER,) and item.picked == (other,) and item.text == "what will happen to my messages?"
+    assert item.reasons == (PICKED_ANOTHER,) and item.picked == (other,)
+    assert item.text == "what will happen to my messages?"
     assert searcher_for(bot.settings.faq_db).by_id[item.answered].question == "What will happen to messages?"
     assert item.did.startswith(f"answered {item.answered} (score ")
     assert not [i for i in items if good in i.conversations]  # answered well: nothing to learn
