@@ -64,15 +64,6 @@ _PRICE = re.compile(r"\b(?:cost\w*|price\w*|pricing|per (?:message|sms|text)|cha
 _CODE = re.compile(r"\b(?:code|script|snippet|python|javascript|java|php|curl|sdk|library|function)\b", re.I)
 
 
-def about_now(text: str) -> bool:
-    """The message asks about the present moment (not the plan)."""
-    if _NOT_STATE.search(text):
-        return False
-    if _NOW.search(text) or _PROGRESS.search(text):
-        return True
-    return bool(_NOW_LEANING.search(text) or _AVAILABLE.search(text)) and not _PLAN.search(text)
-
-
 def clearly_about_now(text: str) -> bool:
     """About the present on strong evidence alone: enough to overrule the classifier's choice of an FAQ."""
     if _NOT_STATE.search(text):
@@ -81,10 +72,16 @@ def clearly_about_now(text: str) -> bool:
                 or (_AVAILABLE.search(text) and not _PLAN.search(text)))
 
 
+def about_now(text: str) -> bool:
+    """About the present moment, on strong evidence or on leaning words with no plan named."""
+    if clearly_about_now(text):
+        return True
+    return not _NOT_STATE.search(text) and bool(_NOW_LEANING.search(text)) and not _PLAN.search(text)
+
+
 def about_plan(text: str) -> bool:
     """The message asks about the plan: a named phase, window or day, or what will be."""
     return bool(_PLAN.search(text)) and not about_now(text)
-
 
 
 def near_domain_request(text: str) -> bool:
@@ -96,17 +93,17 @@ def near_domain_request(text: str) -> bool:
 
 def route(text: str, intent: str | None) -> str | None:
     """The intent to use instead of the classifier's, or None to keep it."""
-    urgent = urgency_override(text, intent)
-    if urgent in {"urgent_problem", "ask_human"}:
-        return urgent
+    checked = urgency_override(text, intent)
+    if checked in {"urgent_problem", "ask_human"}:
+        return checked
     if near_domain_request(text):
         return "out_of_scope"
+    intent = checked or intent
     if intent in STATUS_INTENTS and not about_now(text):
         return "nlu_fallback"  # the plan, or no time at all: answered from the FAQ's schedule and impact text
     if intent in QUESTION_INTENTS and clearly_about_now(text):
-        product = find_product(text)
-        if product:
+        if find_product(text):
             return "ask_product_status"
         if _SUBJECT.search(text):
             return "ask_status_now"
-    return urgent
+    return checked
