@@ -17,7 +17,7 @@ from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.errors import HelpdeskError
+from core.errors import HelpdeskError
 from bot.serve import configure_logging, require_action_token
 from bot.settings import Settings
 

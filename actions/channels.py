@@ -20,7 +20,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from bot import chat_input, session_tokens
-from bot.errors import InvalidMessage
+from core.errors import InvalidMessage
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)

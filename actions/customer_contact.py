@@ -10,8 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.edge import HelpdeskAction
 from actions.forms import CheckedFormValidation, checked_answer
 from bot import contact_checks, customer_contacts
-from bot.clock import Clock
-from bot.errors import HelpdeskError
+from core.clock import Clock
+from core.errors import HelpdeskError
 from bot.settings import Settings
 
 SKIPPED = "skipped"  # a slot must hold something for the form to move on

@@ -16,7 +16,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.errors import HelpdeskError
+from core.errors import HelpdeskError
 
 logger = logging.getLogger(__name__)
 FAULT_RESPONSE = "utter_something_went_wrong"  # also the Rasa server's when the action server fails (rasa_server.py)

@@ -12,8 +12,8 @@ from actions import customer_contact
 from actions.edge import HelpdeskAction
 from actions.forms import CheckedFormValidation
 from bot import contact_checks, escalations
-from bot.clock import Clock
-from bot.errors import HelpdeskError, StorageError
+from core.clock import Clock
+from core.errors import HelpdeskError, StorageError
 from bot.oncall import current_rota
 from bot.settings import Settings
 

@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.edge import HelpdeskAction
 from bot.answers import CHOICE_INTENT, FaqReply, answer_entry, answer_question, choice_payload
-from bot.errors import HelpdeskError
+from core.errors import HelpdeskError
 from bot.settings import Settings
 from bot.urgency import FAQ_MISSES_BEFORE_OFFER
 from faq_index.search import searcher_for

@@ -13,8 +13,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.edge import HelpdeskAction
 from bot import escalations
-from bot.clock import Clock
-from bot.errors import HelpdeskError
+from core.clock import Clock
+from core.errors import HelpdeskError
 from bot.settings import Settings
 
 RESTART_INTENT = "restart"

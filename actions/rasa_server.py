@@ -20,7 +20,7 @@ import sys
 from typing import Any
 
 from actions.edge import FAULT_RESPONSE  # domain.yml: sorry, and the support phone number
-from bot.db import private_file
+from core.db import private_file
 from bot.settings import Settings
 
 MAX_BODY_BYTES = 64 * 1024  # chat messages and the worker's API calls are a few KB; model uploads are not used

@@ -8,8 +8,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.edge import HelpdeskAction
 from bot import phase_status, status_replies
-from bot.clock import Clock
-from bot.errors import HelpdeskError
+from core.clock import Clock
+from core.errors import HelpdeskError
 from bot.products import find_product
 from bot.schedule import load_migrations, phase_in_text
 from bot.settings import Settings

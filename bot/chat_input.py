@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from bot.answers import CHOICE_INTENT, choice_payload, entry_of_payload
-from bot.errors import InvalidMessage
+from core.errors import InvalidMessage
 
 TOO_LONG_INTENT = "message_too_long"
 PLAIN_PAYLOADS = frozenset({"/affirm", "/deny", "/restart"})

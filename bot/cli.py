@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from bot import curated, customer_contacts, doctor, escalations, evaluation, notices, oncall, phase_status, rasa_client, retention, review, schedule, serve, training, worker
-from bot.clock import Clock, parse_instant
+from core.clock import Clock, parse_instant
 from bot.table import format_table
 from bot.status_replies import STATUS_HEADERS, status_rows, when
-from bot.errors import HelpdeskError
+from core.errors import HelpdeskError
 from bot.settings import PROJECT_ROOT, Settings
 from faq_index import evaluate, index, search
 

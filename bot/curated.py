@@ -24,7 +24,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError as RoundTripError
 
-from bot.errors import DuplicateExample, StaleExample, TrainingDataError, UnknownTarget
+from core.errors import DuplicateExample, StaleExample, TrainingDataError, UnknownTarget
 from bot.settings import Settings
 from faq_index.index import list_entries
 from faq_index.training_data import HEADER as GENERATED_HEADER, normalise_question

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from bot.db import connect, ensure_table, write_transaction
-from bot.errors import HelpdeskError
+from core.db import connect, ensure_table, write_transaction
+from core.errors import HelpdeskError
 
 
 class ContactError(HelpdeskError):

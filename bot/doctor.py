@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot import outbox, rasa_client
-from bot.clock import Clock
-from bot.db import connect, probe_write
-from bot.errors import HelpdeskError, StorageError
+from core.clock import Clock
+from core.db import connect, probe_write
+from core.errors import HelpdeskError, StorageError
 from bot.settings import Settings
 from bot.training import current_model
 from faq_index.index import list_entries

@@ -14,8 +14,8 @@ from pathlib import Path
 import sqlite_utils
 
 from bot import outbox
-from bot.db import connect, ensure_table, write_transaction
-from bot.errors import HelpdeskError
+from core.db import connect, ensure_table, write_transaction
+from core.errors import HelpdeskError
 from bot.oncall import Rota
 
 STATUSES = ("triggered", "acknowledged", "resolved")

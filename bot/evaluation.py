@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, Iterable
 
 from bot.answers import entry_of_payload
-from bot.errors import ConfigError
+from core.errors import ConfigError
 from bot.local_bot import LocalBot, private_env
 from bot.settings import PROJECT_ROOT, Settings
 from bot.training import current_model, ensure_model, generate_training_data

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Mapping
 
 from bot import rasa_client
-from bot.errors import BotUnavailable
+from core.errors import BotUnavailable
 from bot.settings import Settings
 
 HELPDESK = str(Path(sys.executable).with_name("helpdesk"))

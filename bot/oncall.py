@@ -7,8 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from bot.db import connect, ensure_table, write_transaction
-from bot.errors import ConfigError
+from core.db import connect, ensure_table, write_transaction
+from core.errors import ConfigError
 from bot.settings import PROJECT_ROOT
 
 ROTA_FILE = PROJECT_ROOT / "data" / "oncall.yml"

@@ -10,8 +10,8 @@ from typing import Callable, Collection
 
 import sqlite_utils
 
-from bot.db import connect, ensure_table, write_transaction
-from bot.errors import redact
+from core.db import connect, ensure_table, write_transaction
+from core.errors import redact
 
 FIRST_RETRY = timedelta(seconds=15)
 LONGEST_WAIT = timedelta(minutes=10)

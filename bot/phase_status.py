@@ -10,8 +10,8 @@ from pathlib import Path
 
 import sqlite_utils
 
-from bot.db import connect, ensure_table, write_transaction
-from bot.errors import HelpdeskError
+from core.db import connect, ensure_table, write_transaction
+from core.errors import HelpdeskError
 from bot.schedule import Phase
 
 STATES = ("started", "extended", "completed", "delayed", "rolled_back")

@@ -8,7 +8,7 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from bot.errors import BotUnavailable, redact
+from core.errors import BotUnavailable, redact
 from bot.settings import Settings
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.db import connect, write_transaction
+from core.db import connect, write_transaction
 
 # The conversations whose latest event is before the cut-off (one row per conversation).
 _SILENT_CONVERSATIONS = "SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < :cutoff"

@@ -29,8 +29,8 @@ from rapidfuzz import fuzz
 from rapidfuzz.utils import default_process
 
 from bot.answers import CHOICE_INTENT, entry_of_payload
-from bot.db import connect
-from bot.errors import ConfigError
+from core.db import connect
+from core.errors import ConfigError
 from bot.evaluation import CHOICES, ENTRY, NONE, Entries, Outcome, offered_entries, what_the_bot_did
 from bot.settings import Settings
 

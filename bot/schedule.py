@@ -8,8 +8,8 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from bot.db import connect
-from bot.errors import HelpdeskError
+from core.db import connect
+from core.errors import HelpdeskError
 
 
 class UnknownPhase(HelpdeskError):

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Mapping, NoReturn
 
-from bot.errors import ConfigError, PortInUse
+from core.errors import ConfigError, PortInUse
 from bot.settings import Settings
 from bot.training import rasa_env, require_model
 

@@ -11,7 +11,7 @@ import hmac
 import secrets
 from pathlib import Path
 
-from bot.db import private_file
+from core.db import private_file
 
 SECRET_FILE = "session_secret"
 

@@ -11,8 +11,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Mapping
 
-from bot.clock import parse_instant
-from bot.errors import ConfigError
+from core.clock import parse_instant
+from core.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

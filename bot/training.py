@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import IO
 
 from bot import curated
-from bot.errors import ModelMissing
+from core.errors import ModelMissing
 from bot.settings import Settings
 from faq_index.index import build_index
 from faq_index.training_data import write_training_data

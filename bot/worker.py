@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from bot import escalations, notices, outbox, rasa_client, retention
-from bot.clock import Clock
-from bot.errors import HelpdeskError
+from core.clock import Clock
+from core.errors import HelpdeskError
 from bot.oncall import current_rota
 from bot.schedule import load_migrations
 from bot.settings import Settings

@@ -15,7 +15,7 @@ from safetensors.numpy import load as load_safetensors
 from scipy.special import erf
 from tokenizers import Tokenizer
 
-from bot.errors import HelpdeskError
+from core.errors import HelpdeskError
 from faq_index.keywords import sentences
 
 MODEL_PACKAGE = "all_minilm_l6_v2"

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import yaml
 
-from bot.clock import parse_instant
-from bot.errors import ConfigError, HelpdeskError
+from core.clock import parse_instant
+from core.errors import ConfigError, HelpdeskError
 from faq_index.search import GOOD_MATCH, FaqSearcher
 
 NONE = "none"  # the bot should refuse: no FAQ content, no buttons

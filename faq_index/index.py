@@ -11,8 +11,8 @@ from pathlib import Path
 import sqlite_utils
 import yaml
 
-from bot.db import connect
-from bot.errors import HelpdeskError
+from core.db import connect
+from core.errors import HelpdeskError
 from faq_index.embeddings import encoder, entry_texts
 from faq_index.keywords import keywords_for
 from faq_index.model import ParsedDocument, document_from_json, document_to_json

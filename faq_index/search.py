@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from bot.db import connect
-from bot.errors import HelpdeskError
+from core.db import connect
+from core.errors import HelpdeskError
 from faq_index import answer_types
 from faq_index.embeddings import encoder
 from faq_index.keywords import STOPWORDS, content_tokens, stem, tokens

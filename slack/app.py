@@ -7,7 +7,7 @@ import re
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.clock import Clock
+from core.clock import Clock
 from bot.settings import Settings
 from helpdesk_slack import asking, commands, dedupe, escalation_actions, home
 from helpdesk_slack.context import AppContext

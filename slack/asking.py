@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from bot import rasa_client
 from bot.answers import SUPPORT_PHONE
-from bot.errors import BotUnavailable
+from core.errors import BotUnavailable
 from helpdesk_slack import blocks
 from helpdesk_slack.context import AppContext
 from helpdesk_slack.text import escape

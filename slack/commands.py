@@ -11,8 +11,8 @@ from slack_sdk import WebClient
 
 from bot import oncall, phase_status, schedule
 from bot.answers import answer_entry
-from bot.clock import parse_instant
-from bot.errors import HelpdeskError
+from core.clock import parse_instant
+from core.errors import HelpdeskError
 from bot.status_replies import STATUS_HEADERS, status_rows, when
 from bot.table import format_table
 from faq_index.search import Hit

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from slack_sdk import WebClient
 
-from bot.clock import Clock
+from core.clock import Clock
 from bot.settings import Settings
 from faq_index.search import FaqSearcher, searcher_for
 from helpdesk_slack.staff import StaffList

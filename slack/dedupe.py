@@ -10,7 +10,7 @@ from typing import Callable
 import sqlite_utils
 from slack_bolt import BoltResponse
 
-from bot.db import connect, ensure_table, write_transaction
+from core.db import connect, ensure_table, write_transaction
 
 logger = logging.getLogger(__name__)
 TABLE = "slack_events_seen"

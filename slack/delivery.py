@@ -10,7 +10,7 @@ from datetime import datetime
 from slack_sdk import WebClient
 
 from bot import escalations, outbox
-from bot.errors import ConfigError, HelpdeskError
+from core.errors import ConfigError, HelpdeskError
 from bot.oncall import current_rota
 from helpdesk_slack import blocks, home
 from helpdesk_slack.context import AppContext

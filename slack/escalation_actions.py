@@ -8,7 +8,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
 from bot import escalations
-from bot.errors import HelpdeskError
+from core.errors import HelpdeskError
 from helpdesk_slack import blocks
 from helpdesk_slack.context import AppContext
 from helpdesk_slack.staff import REFUSAL

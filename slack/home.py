@@ -4,7 +4,7 @@ from __future__ import annotations
 from slack_sdk import WebClient
 
 from bot import phase_status, schedule
-from bot.db import connect, ensure_table, write_transaction
+from core.db import connect, ensure_table, write_transaction
 from bot.status_replies import when, window_text
 from helpdesk_slack import blocks
 from helpdesk_slack.context import AppContext

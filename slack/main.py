@@ -8,7 +8,7 @@ import threading
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackClientError
 
-from bot.errors import ConfigError
+from core.errors import ConfigError
 from bot.settings import Settings
 from helpdesk_slack.app import build_app
 from helpdesk_slack.delivery import SlackDelivery

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, TypeVar
 
-from bot.errors import BotUnavailable
+from core.errors import BotUnavailable
 from bot.settings import Settings
 from conftest import ARTIFACTS, HELPDESK, ONCALL_CHANNEL, SIGNING_SECRET, STAFF, UPDATES_CHANNEL, RunningBot, settings_env
 

@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 
 from actions.edge import FAULT_RESPONSE, HelpdeskAction
-from bot.errors import DatabaseBusy
+from core.errors import DatabaseBusy
 
 
 def tracker() -> Tracker:

@@ -10,7 +10,7 @@ import pytest
 
 from actions.escalation import FORM_SLOTS
 from bot import escalations, worker
-from bot.clock import Clock
+from core.clock import Clock
 from bot.oncall import current_rota
 from conftest import read_only
 

@@ -8,7 +8,7 @@ import urllib.request
 from datetime import timedelta
 
 from bot import escalations, outbox, worker
-from bot.clock import Clock
+from core.clock import Clock
 
 
 def test_an_acknowledged_escalation_puts_the_customer_through_to_the_engineer_until_resolved(bot):

@@ -76,7 +76,7 @@ def test_doctor_reports_each_problem_on_its_own_line(tmp_path: Path):
 
 
 def test_doctor_tries_a_write_to_the_database(tmp_path: Path):
-    from bot.db import connect
+    from core.db import connect
 
     env = settings_env(tmp_path)
     state_db = tmp_path / "helpdesk.db"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot import escalations, outbox
-from bot.clock import parse_instant
+from core.clock import parse_instant
 from bot.escalations import EscalationError
 from bot.oncall import load_rota
 

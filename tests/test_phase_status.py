@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import parse_instant
+from core.clock import parse_instant
 from bot.phase_status import StatusError, history, report, states
 from bot.products import find_product, impact_on
 from bot.schedule import UnknownPhase, find_phase, load_migrations
@@ -178,7 +178,7 @@ def test_two_processes_reporting_at_once_lose_nothing(cli_env, tmp_path: Path):
         "from bot.settings import Settings\n"
         "from bot.schedule import load_migrations, find_phase\n"
         "from bot.phase_status import report\n"
-        "from bot.clock import Clock\n"
+        "from core.clock import Clock\n"
         "s = Settings.from_env()\n"
         "phase = find_phase(load_migrations(s.faq_db), '2')\n"
         "for n in range(100):\n"

@@ -18,7 +18,7 @@ from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import cli, worker
-from bot.errors import ConfigError
+from core.errors import ConfigError
 from bot.retention import prune_tracker
 from bot.settings import Settings
 from conftest import settings_env

@@ -19,8 +19,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import cli
 from bot.answers import entry_of_payload
-from bot.clock import Clock
-from bot.errors import ConfigError
+from core.clock import Clock
+from core.errors import ConfigError
 from bot.review import CHOICE, NARROW, NEGATIVE_FEEDBACK, PICKED_ANOTHER, REFUSED, ReviewItem, review, similar
 from bot.settings import Settings
 from conftest import settings_env

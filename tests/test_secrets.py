@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import pytest
 
 from bot import outbox, rasa_client
-from bot.errors import BotUnavailable, redact
+from core.errors import BotUnavailable, redact
 from bot.settings import Settings
 from conftest import free_port, settings_env
 

@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import Clock, parse_instant
-from bot.errors import ConfigError
+from core.clock import Clock, parse_instant
+from core.errors import ConfigError
 from bot.settings import Settings
 
 

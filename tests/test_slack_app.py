@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from bot import escalations, oncall, outbox, phase_status, worker
-from bot.clock import parse_instant
-from bot.errors import StorageError
+from core.clock import parse_instant
+from core.errors import StorageError
 from conftest import ONCALL_CHANNEL, STAFF, UPDATES_CHANNEL, read_only
 
 OUTSIDER = "UOUTSIDER"
@@ -285,7 +285,7 @@ def test_the_slack_app_keeps_trying_to_start_while_slack_is_unreachable(tmp_path
 
     import pytest
 
-    from bot.errors import ConfigError
+    from core.errors import ConfigError
     from bot.settings import Settings
     from conftest import free_port, settings_env
     from helpdesk_slack.main import start_app
@@ -371,7 +371,7 @@ def test_a_reply_in_a_pages_thread_sent_again_at_once_is_handled_once(slack):
 def test_seen_event_ids_are_forgotten_after_a_day(tmp_path):
     from helpdesk_slack.dedupe import TABLE, first_sighting
 
-    from bot.db import connect
+    from core.db import connect
 
     state_db = tmp_path / "state.db"
     assert first_sighting(state_db, "Ev1", T0)

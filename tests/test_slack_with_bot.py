@@ -7,7 +7,7 @@ from typing import Iterator
 import pytest
 
 from bot import escalations, worker
-from bot.clock import Clock
+from core.clock import Clock
 from conftest import ONCALL_CHANNEL, STAFF, SlackHarness, settings_env
 from slack_standin import HeldRasa
 from test_slack_app import texts_of

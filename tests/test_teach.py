@@ -17,7 +17,7 @@ from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
 
 from bot import cli
 from bot.curated import CURATED_NLU, TARGETS, check, teach
-from bot.errors import DuplicateExample, StaleExample, TrainingDataError, UnknownTarget
+from core.errors import DuplicateExample, StaleExample, TrainingDataError, UnknownTarget
 from bot.evaluation import copy_training_inputs
 from bot.settings import PROJECT_ROOT, Settings
 from bot.training import generate_training_data, training_hash

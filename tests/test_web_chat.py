@@ -287,7 +287,7 @@ def test_when_the_bot_is_unreachable_the_widget_says_so_and_sends_what_was_typed
 
 def test_the_customer_sees_the_engineer_join_talk_and_leave(page: Page, web, bot):
     from bot import escalations, outbox, worker
-    from bot.clock import Clock
+    from core.clock import Clock
     from bot.oncall import current_rota
 
     open_chat(page, web.url)

@@ -9,8 +9,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from bot import phase_status, schedule, status_replies
-from bot.clock import Clock
-from bot.errors import HelpdeskError
+from core.clock import Clock
+from core.errors import HelpdeskError
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from bot.errors import ConfigError
+from core.errors import ConfigError
 
 
 def parse_instant(text: str, setting: str = "time") -> datetime:

@@ -15,7 +15,7 @@ from typing import Iterator
 
 import sqlite_utils
 
-from bot.errors import DatabaseBusy, DatabaseReadOnly, DiskFull, StorageError
+from core.errors import DatabaseBusy, DatabaseReadOnly, DiskFull, StorageError
 
 # Short on purpose: a chat turn must finish within the Rasa server's action timeout, so a write that
 # cannot get the lock in time fails with a clear message instead of leaving the customer waiting.
