@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from core.clock import Clock
 from bot.settings import Settings
-from helpdesk_slack import asking, commands, dedupe, escalation_actions, home
+from helpdesk_slack import asking, blocks, commands, dedupe, escalation_actions, home, reviewing
 from helpdesk_slack.context import AppContext
 from helpdesk_slack.staff import StaffList
 
@@ -64,6 +64,13 @@ def build_app(settings: Settings, client: WebClient | None = None) -> tuple[App,
     app.command("/phase")(lambda command, ack: commands.phase(context, command, ack))
     app.command("/oncall")(lambda command, ack: commands.oncall_command(context, command, ack))
     app.action("faq_post")(ack=ack_now, lazy=[lambda body, client: commands.post_faq_answer(context, body, client)])
+
+    # /review: staff only; acknowledged at once, the list follows by response_url (reading the tracker takes time).
+    app.command("/review")(ack=lambda command, ack: reviewing.command_ack(context, command, ack),
+                           lazy=[lambda command, respond: reviewing.command_list(context, command, respond)])
+    # A Teach menu's choice is written to curated.yml before Slack gets its ack, so an acknowledged one is recorded.
+    app.action(blocks.TEACH_ACTION)(
+        lambda ack, body, client, respond: reviewing.teach_chosen(context, body, client, respond, ack))
 
     app.event("app_home_opened")(ack=ack_now, lazy=[lambda event, client: home.opened(context, event, client)])
 

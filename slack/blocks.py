@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from bot.escalations import Escalation
 from bot.oncall import Rota, Step
+from bot.review import ReviewItem
 from bot.status_replies import when
 from faq_index.search import Hit
 from helpdesk_slack.text import BUTTON_TEXT_LIMIT, clip, escape, mrkdwn, plain, plain_section, plain_sections
 
 BUTTON_VALUE_LIMIT = 2000
+OPTION_TEXT_LIMIT = 75  # Slack's limit for a menu option's text and description
+SHOWN_QUESTION = 500  # characters of a customer's question shown in a review list (the whole one is taught)
+TEACH_ACTION = "review_teach"
 
 
 def bot_reply(messages: list[dict], sender: str, thread_ts: str) -> tuple[str, list[dict]]:
@@ -146,3 +151,106 @@ def rota_text(rota: Rota) -> str:
              for n, step in enumerate(rota.steps, start=1)]
     minutes = int(rota.ack_timeout.total_seconds() // 60)
     return "*On call now*\n" + "\n".join(lines) + f"\nAn unacknowledged page moves to the next step after {minutes} min."
+
+
+@dataclass(frozen=True)
+class TeachOption:
+    """One choice of a review item's Teach menu; `value` is the key of the offer behind it (slack/offers.py)."""
+    label: str
+    detail: str
+    value: str
+    faq: bool  # an FAQ entry; else one of the bot's other replies
+
+
+def _times(count: int) -> str:
+    return "once" if count == 1 else "twice" if count == 2 else f"{count} times"
+
+
+def teach_menu(options: list[TeachOption]) -> dict:
+    groups = []
+    for label, faq in (("FAQ entries (best matches)", True), ("Other replies", False)):
+        choices = [{"text": plain(option.label, OPTION_TEXT_LIMIT), "value": option.value,
+                    "description": plain(option.detail, OPTION_TEXT_LIMIT)} for option in options if option.faq is faq]
+        if choices:
+            groups.append({"label": plain(label, OPTION_TEXT_LIMIT), "options": choices})
+    return {"type": "static_select", "action_id": TEACH_ACTION, "placeholder": plain("Teach…", 150),
+            "option_groups": groups,
+            "confirm": {"title": plain("Teach this question?", 100),
+                        "text": plain("It is added to data/nlu/curated.yml as an example of the reply you chose, "
+                                      "with your name and the time; the next `helpdesk train` learns it.", 300),
+                        "confirm": plain("Teach", 30), "deny": plain("Cancel", 30)}}
+
+
+def review_item(n: int, item: ReviewItem, options: list[TeachOption]) -> list[dict]:
+    """One group of questions that went badly: its newest text, what happened, and the Teach menu."""
+    shown = clip(item.text, SHOWN_QUESTION)
+    lines = [f"Asked {_times(item.count)}, last {when(item.last_asked)} (conversation {item.conversation}).",
+             f"Why: {', '.join(item.reasons)}. The bot: {item.did}."]
+    if item.picked:
+        lines.append("Customers then pressed: " + ", ".join(item.picked) + ".")
+    others = [text for text in item.texts if text != item.text][:2]
+    if others:
+        lines.append("Also asked as: " + " | ".join(clip(text, 100) for text in others))
+    if shown != item.text:
+        lines.append(f"Shown cut; the whole question ({len(item.text)} characters) is what is taught.")
+    blocks = [{"type": "section", "text": plain(f"{n}. {shown}")},
+              {"type": "context", "elements": [plain("\n".join(lines))]}]
+    if options:
+        blocks.append({"type": "actions", "block_id": f"review_{n}_teach", "elements": [teach_menu(options)]})
+    return blocks
+
+
+def review_list(cards: list[tuple[ReviewItem, list[TeachOption]]], total: int, days: int) -> list[dict]:
+    """/review: the newest groups, for the asker only (a message holds 50 blocks: 2, and 4 per group)."""
+    newest = f"; the newest {len(cards)} below" if total > len(cards) else ""
+    blocks: list[dict] = [
+        {"type": "section", "text": plain(f"Questions to review: {total} groups of questions that went badly in the "
+                                          f"last {days} days{newest}.")},
+        {"type": "context", "elements": [plain("Teach one to the reply it should have had: it is added to "
+                                               "data/nlu/curated.yml with your name and the time, and the next "
+                                               "`helpdesk train` learns it.")]},
+    ]
+    for n, (item, options) in enumerate(cards, start=1):
+        blocks += [{"type": "divider"}, *review_item(n, item, options)]
+    return blocks[:50]
+
+
+def home_review(cards: list[tuple[ReviewItem, list[TeachOption]]], total: int, days: int,
+                problem: str | None = None, note: str | None = None) -> list[dict]:
+    """The Home tab's "Questions to review" section (staff only); `note`: what came of a Teach choice."""
+    blocks: list[dict] = [{"type": "divider"}, {"type": "header", "text": plain("Questions to review", 150)}]
+    if note:
+        blocks.append({"type": "section", "text": plain(note)})
+    if problem:
+        return blocks + [{"type": "context", "elements": [plain(f"Cannot list them: {problem}")]}]
+    newest = f" The newest {len(cards)} below; /review lists more." if total > len(cards) else ""
+    blocks.append({"type": "context", "elements": [plain(
+        f"{total} groups of customers' questions went badly in the last {days} days.{newest} Teach one to the reply "
+        "it should have had; the next `helpdesk train` learns it.")]})
+    for n, (item, options) in enumerate(cards, start=1):
+        blocks += review_item(n, item, options)
+    return blocks
+
+
+def with_review(view: dict, section: list[dict]) -> dict:
+    """The Home view with the review section after the status (a view holds at most 100 blocks; one is kept free
+    for a Teach choice's note)."""
+    return {**view, "blocks": view["blocks"][: 99 - len(section)] + section}
+
+
+def with_teach_note(view_blocks: list[dict], block_id: str, text: str, done: bool) -> list[dict]:
+    """A view's blocks with what came of a Teach choice under its item: the menu replaced by the note once
+    taught; beside the menu (replacing an earlier note) when nothing was recorded, so another choice can be made."""
+    note_id = f"{block_id}_note"
+    note = {"type": "context", "block_id": note_id, "elements": [plain(text)]}
+    result: list[dict] = []
+    for block in view_blocks:
+        if block.get("block_id") == note_id:
+            continue
+        if block.get("block_id") == block_id:
+            result += [note] if done else [block, note]
+        else:
+            result.append(block)
+    if not any(block.get("block_id") == note_id for block in result):
+        result.append(note)  # its item is no longer shown: the note still is
+    return result[:100]

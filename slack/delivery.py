@@ -86,15 +86,16 @@ class SlackDelivery:
         self._post_once(message, channel=channel, text=escape(text), blocks=plain_sections(text))
 
     def refresh_home(self) -> bool:
-        """Republish the Home tab for everyone who opened it, when a phase's state has changed."""
+        """Republish the Home tab for everyone who opened it, when a phase's state has changed (staff's questions
+        to review are read afresh then, and whenever they open the tab)."""
         viewers = home.viewers(self.app)
         if not viewers:
             return False  # nobody to show it to; whoever opens the tab gets it fresh
         view, fingerprint = home.view_and_fingerprint(self.app)
         if fingerprint == self._home_fingerprint:
             return False
-        for user in viewers:
-            self.client.views_publish(user_id=user, view=view)
+        for user, personal in home.views_for(self.app, viewers, view):  # staff get the questions to review too
+            self.client.views_publish(user_id=user, view=personal)
         self._home_fingerprint = fingerprint
         return True
 

@@ -1,13 +1,22 @@
-"""The Home tab: the migrations and the state of each phase, republished when a state changes."""
+"""The Home tab: the migrations and the state of each phase, republished when a state changes; for staff, also
+the questions to review (bot/review.py) with a Teach menu each."""
 from __future__ import annotations
+
+import logging
+from typing import Iterator
 
 from slack_sdk import WebClient
 
 from bot import phase_status, schedule
 from core.db import connect, ensure_table, write_transaction
+from core.errors import HelpdeskError
 from bot.status_replies import when, window_text
-from helpdesk_slack import blocks
+from helpdesk_slack import blocks, offers
 from helpdesk_slack.context import AppContext
+
+logger = logging.getLogger(__name__)
+REVIEW_DAYS = 7  # the Home's review section covers the questions of the last week
+REVIEW_SHOWN = 5  # ... and shows the newest groups (/review lists more)
 
 
 def _viewers(app: AppContext):
@@ -15,7 +24,7 @@ def _viewers(app: AppContext):
 
 
 def view_and_fingerprint(app: AppContext) -> tuple[dict, str]:
-    """The Home view now, and a fingerprint of the states it shows (to notice a change)."""
+    """The Home view now, as everyone sees it, and a fingerprint of the states it shows (to notice a change)."""
     migrations = schedule.load_migrations(app.settings.faq_db)
     now = app.clock.now()
     states = phase_status.states(app.settings.state_db, [p for m in migrations for p in m.phases], now)
@@ -25,9 +34,38 @@ def view_and_fingerprint(app: AppContext) -> tuple[dict, str]:
     return blocks.home_view(sections, when(now)), repr(fingerprint)
 
 
-def publish(app: AppContext, client: WebClient, user: str) -> None:
+def review_section(app: AppContext, note: str | None = None) -> list[dict]:
+    """The staff's section: how many groups went badly this week and the newest few, each with its Teach menu.
+    A fault reading the tracker store is shown in the section; the rest of the Home tab still appears."""
+    try:
+        items = offers.questions(app, REVIEW_DAYS)
+        cards = offers.cards(app, items[:REVIEW_SHOWN])
+    except HelpdeskError as exc:
+        return blocks.home_review([], 0, REVIEW_DAYS, problem=str(exc), note=note)
+    except Exception:  # the Home's edge: the migration status must not go down with the review
+        logger.exception("The Home tab's questions to review failed")
+        return blocks.home_review([], 0, REVIEW_DAYS, problem="reading them failed; see the Slack app's log.",
+                                  note=note)
+    return blocks.home_review([(card.item, card.options) for card in cards], len(items), REVIEW_DAYS, note=note)
+
+
+def views_for(app: AppContext, users: list[str], view: dict, note: str | None = None) -> Iterator[tuple[str, dict]]:
+    """Each user's Home: `view`, with the review section for staff (worked out once for them all)."""
+    section: list[dict] | None = None
+    for user in users:
+        if app.staff.is_staff(user):
+            if section is None:
+                section = review_section(app, note)
+            yield user, blocks.with_review(view, section)
+        else:
+            yield user, view
+
+
+def publish(app: AppContext, client: WebClient, user: str, note: str | None = None) -> None:
+    """Publish `user`'s Home now; `note` (staff) heads the questions to review."""
     view, _ = view_and_fingerprint(app)
-    client.views_publish(user_id=user, view=view)
+    for viewer, personal in views_for(app, [user], view, note):
+        client.views_publish(user_id=viewer, view=personal)
 
 
 def opened(app: AppContext, event: dict, client: WebClient) -> None:
