@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.edge import HelpdeskAction
 from bot.answers import CHOICE_INTENT, FaqReply, answer_entry, answer_question, choice_payload
+from bot.intent_vectors import SEMANTIC_RANKING, faq_share
 from core.errors import HelpdeskError
 from bot.settings import Settings
 from bot.urgency import FAQ_MISSES_BEFORE_OFFER
@@ -17,17 +18,10 @@ from faq_index.search import searcher_for
 EMPTY_PROMPT = "What would you like to know about the migrations? Ask me a question, or say 'help'."
 
 
-def _selector_ranking(tracker: Tracker) -> dict[str, float]:
-    """The ResponseSelector's confidence per FAQ entry id, when the classifier took the message for an FAQ."""
-    message = tracker.latest_message or {}
-    if (message.get("intent") or {}).get("name") not in {"faq", "nlu_fallback"}:
-        return {}
-    ranking = ((message.get("response_selector") or {}).get("faq") or {}).get("ranking") or []
-    return {
-        item["intent_response_key"].split("/", 1)[1]: float(item.get("confidence") or 0.0)
-        for item in ranking
-        if "/" in (item.get("intent_response_key") or "")
-    }
+def _classifier_ranking(tracker: Tracker) -> dict[str, float]:
+    """The sentence-vector classifier's probability per FAQ entry id (actions/nlu_components.py)."""
+    ranking = (tracker.latest_message or {}).get(SEMANTIC_RANKING) or []
+    return faq_share({item["name"]: float(item.get("confidence") or 0.0) for item in ranking if item.get("name")})
 
 
 def _after(reply: FaqReply, tracker: Tracker) -> list[dict]:
@@ -63,7 +57,7 @@ class ActionAnswerFaq(HelpdeskAction):
             dispatcher.utter_message(text=EMPTY_PROMPT)
             return []
         else:
-            reply = answer_question(searcher, text, _selector_ranking(tracker))
+            reply = answer_question(searcher, text, _classifier_ranking(tracker))
         _send(dispatcher, reply)
         return _after(reply, tracker)
 

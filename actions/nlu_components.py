@@ -1,4 +1,4 @@
-"""A Rasa NLU pipeline component (loaded by the Rasa server, listed in config.yml)."""
+"""Rasa NLU pipeline components (loaded by the Rasa server, listed in config.yml)."""
 from __future__ import annotations
 
 from typing import Any
@@ -8,15 +8,57 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.intent_vectors import SEMANTIC_RANKING, TOP, IntentVectors
 from bot.routing import route
+
+_FILE = "intent_vectors.npz"
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
+class IntentVectorsClassifier(GraphComponent):
+    """bot/intent_vectors.py, trained with the model: adds `semantic_ranking` ([{name, confidence}], FAQ
+    entries as faq/<entry id>) to each message, for the Router and the FAQ action. It sets no intent."""
+
+    def __init__(self, model_storage: ModelStorage, resource: Resource, model: IntentVectors | None) -> None:
+        self._storage, self._resource, self._model = model_storage, resource, model
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "IntentVectorsClassifier":
+        return cls(model_storage, resource, None)
+
+    @classmethod
+    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "IntentVectorsClassifier":
+        with model_storage.read_from(resource) as directory:
+            return cls(model_storage, resource, IntentVectors.from_bytes((directory / _FILE).read_bytes()))
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [m for m in training_data.intent_examples if m.get("text")]
+        self._model = IntentVectors.train([m.get("text") for m in examples], [m.get_full_intent() for m in examples])
+        with self._storage.write_to(self._resource) as directory:
+            (directory / _FILE).write_bytes(self._model.to_bytes())
+        return self._resource
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        if self._model is None:
+            return messages
+        for message in messages:
+            text = message.get("text") or ""
+            if text.strip() and not text.startswith("/"):
+                ranking = list(self._model.rank(text).items())[:TOP]
+                message.set(SEMANTIC_RANKING, [{"name": n, "confidence": round(p, 4)} for n, p in ranking],
+                            add_to_output=True)
+        return messages
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class Router(GraphComponent):
-    """The message's words check the classifier's intent (bot/routing.py): urgency and requests for a person
-    first, requests the helpdesk cannot serve refused, the plan answered from the FAQ and the present from
-    the live status."""
+    """One routing decision (bot/routing.py): the classifiers' rankings combined, then the message's words:
+    urgency and requests for a person first, requests the helpdesk cannot serve refused, the plan answered
+    from the FAQ and the present from the live status."""
 
     @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
@@ -26,7 +68,14 @@ class Router(GraphComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             current = (message.get("intent") or {}).get("name")
-            intent = route(message.get("text") or "", current)
+            if current is None or (message.get("text") or "").startswith("/"):
+                continue  # a button's payload names its intent
+            intent = route(message.get("text") or "", current, _ranking(message.get("intent_ranking")),
+                           _ranking(message.get(SEMANTIC_RANKING)))
             if intent and current != intent:
                 message.set("intent", {"name": intent, "confidence": 1.0}, add_to_output=True)
         return messages
+
+
+def _ranking(items: list[dict] | None) -> dict[str, float]:
+    return {item["name"]: float(item.get("confidence") or 0.0) for item in items or [] if item.get("name")}

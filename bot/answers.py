@@ -1,5 +1,6 @@
 """How the bot answers a question from the FAQ: the entry that three estimates agree on (lexical search,
-semantic similarity, the ResponseSelector), close matches as choices, or an honest 'don't know'.
+semantic similarity to the entry's text, the sentence-vector classifier trained on the examples), close
+matches as choices, or an honest 'don't know'.
 
 Plain Python (no Rasa): actions/ passes in what the NLU pipeline said.
 """
@@ -13,9 +14,10 @@ from bot.urgency import LONG_MESSAGE_WORDS
 from faq_index.search import FaqSearcher, Hit
 from faq_index.training_data import response_text
 
-# Shares of the fused score (see README, "How the bot answers": chosen on tests/data/faq_dev.yml).
-SEMANTIC_WEIGHT = 0.4  # MiniLM similarity of the message to the entry
-SELECTOR_WEIGHT = 0.1  # the ResponseSelector's confidence; the lexical search has the rest
+# Shares of the fused score (see README, "How the bot answers": chosen on tests/data/eval_dev.yml).
+SEMANTIC_WEIGHT = 0.2  # MiniLM similarity of the message to the entry's question and answer
+CLASSIFIER_WEIGHT = 0.5  # the sentence-vector classifier's probability (bot/intent_vectors.py); lexical: the rest
+UNRELATED = 0.3  # MiniLM similarity under which a message with no FAQ word is about something else
 ANSWER_AT = 0.25  # fused score from which an entry is answered outright
 SUGGEST = 0.2  # fused scores from here up to ANSWER_AT are offered as buttons, not answered
 RUNNER_UP = 0.85  # an entry within 15% of the answer's fused score is offered beside it as a button
@@ -72,13 +74,16 @@ def _prefer_document(searcher: FaqSearcher, text: str, chosen: Hit, twins: list[
     return best, [hit for hit in candidates if hit.id != best.id]
 
 
-def fuse(lexical: dict[str, float], semantic: dict[str, float], selector: dict[str, float]) -> list[tuple[str, float]]:
-    """Entries by fused score: three independent estimates of which entry the message asks for."""
-    lexical_weight = 1.0 - SEMANTIC_WEIGHT - SELECTOR_WEIGHT
+def fuse(lexical: dict[str, float], semantic: dict[str, float], classifier: dict[str, float]) -> list[tuple[str, float]]:
+    """Entries by fused score: three independent estimates of which entry the message asks for (without the
+    classifier's, as for a long message's question sentences, the other two share its weight)."""
+    classifier_weight = CLASSIFIER_WEIGHT if classifier else 0.0
+    semantic_weight = SEMANTIC_WEIGHT / (1.0 - CLASSIFIER_WEIGHT + classifier_weight)
+    lexical_weight = 1.0 - semantic_weight - classifier_weight
     fused = {
-        entry_id: lexical_weight * lexical.get(entry_id, 0.0) + SEMANTIC_WEIGHT * semantic.get(entry_id, 0.0)
-        + SELECTOR_WEIGHT * selector.get(entry_id, 0.0)
-        for entry_id in set(lexical) | set(semantic) | set(selector)
+        entry_id: lexical_weight * lexical.get(entry_id, 0.0) + semantic_weight * semantic.get(entry_id, 0.0)
+        + classifier_weight * classifier.get(entry_id, 0.0)
+        for entry_id in set(lexical) | set(semantic) | set(classifier)
     }
     return sorted(fused.items(), key=lambda item: item[1], reverse=True)
 
@@ -89,16 +94,17 @@ def question_focus(text: str) -> str:
     return " ".join(asked) if asked else text
 
 
-def answer_question(searcher: FaqSearcher, text: str, selector: dict[str, float] | None = None) -> FaqReply:
-    """The reply to `text`, given the ResponseSelector's confidence per entry id (if the classifier said FAQ)."""
+def answer_question(searcher: FaqSearcher, text: str, classifier: dict[str, float] | None = None) -> FaqReply:
+    """The reply to `text`, given the sentence-vector classifier's probability per entry id."""
     if len(text.split()) > LONG_MESSAGE_WORDS:
-        text, selector = question_focus(text), None
+        text, classifier = question_focus(text), None
     result = searcher.search(text, k=25)  # also reloads the entries if the index was rebuilt
-    if not result.known_words:
-        return FaqReply("unknown")  # not one word of the message occurs in the FAQ, whatever a classifier says
+    semantic = searcher.semantic(text)
+    if not result.known_words and max(semantic.values(), default=0.0) < UNRELATED:
+        return FaqReply("unknown")  # no word of it in the FAQ, nor like it in meaning, whatever a classifier says
     lexical = {hit.id: hit.score for hit in result.hits}
     named = searcher.mentioned_documents(text)
-    ranked = [(entry_id, score) for entry_id, score in fuse(lexical, searcher.semantic(text), selector or {})
+    ranked = [(entry_id, score) for entry_id, score in fuse(lexical, semantic, classifier or {})
               # a model older than the index may name a removed entry; a named migration narrows the choice
               if entry_id in searcher.by_id and (len(named) != 1 or searcher.by_id[entry_id].file in named)]
     if not ranked or ranked[0][1] < SUGGEST:

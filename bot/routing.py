@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import re
 
+from bot.intent_vectors import by_intent
 from bot.products import find_product
 from bot.urgency import override as urgency_override
 
 STATUS_INTENTS = frozenset({"ask_status_now", "ask_product_status", "ask_phase_status", "ask_window_end",
                             "ask_next_window"})
 QUESTION_INTENTS = frozenset({"faq", "nlu_fallback", "out_of_scope"})
+DIET_WEIGHT = 0.4  # the DIETClassifier's share of an intent's score; the sentence-vector classifier has the rest
+UNSURE = 0.4  # under this combined score no intent is trusted: the FAQ search decides (nlu_fallback)
 
 # Words that tie a question to the present moment, whatever else it says.
 _NOW = re.compile(
@@ -91,19 +94,37 @@ def near_domain_request(text: str) -> bool:
     return bool(_TASK.search(text) or _PRICE.search(text) or _CODE.search(text))
 
 
-def route(text: str, intent: str | None) -> str | None:
-    """The intent to use instead of the classifier's, or None to keep it."""
-    checked = urgency_override(text, intent)
+def combined_intent(diet: dict[str, float], vectors: dict[str, float]) -> str | None:
+    """The intent both classifiers' rankings agree on best (None without the sentence-vector ranking).
+
+    DIET's choice flips with the training seed; the sentence-vector classifier's does not (bot/intent_vectors.py).
+    """
+    if not vectors:
+        return None
+    diet = {name: p for name, p in diet.items() if name != "nlu_fallback"}
+    vectors = by_intent(vectors)
+    scores = {name: DIET_WEIGHT * diet.get(name, 0.0) + (1 - DIET_WEIGHT) * vectors.get(name, 0.0)
+              for name in set(diet) | set(vectors)}
+    best = max(scores, key=lambda name: scores[name])
+    return best if scores[best] >= UNSURE else "nlu_fallback"
+
+
+def route(text: str, intent: str | None, diet: dict[str, float] | None = None,
+          vectors: dict[str, float] | None = None) -> str | None:
+    """The intent to use instead of the classifier's, or None to keep it: the classifiers' rankings
+    combined (`diet`, `vectors`: confidence per intent), then checked against the message's words."""
+    chosen = combined_intent(diet or {}, vectors or {}) or intent
+    checked = urgency_override(text, chosen)
     if checked in {"urgent_problem", "ask_human"}:
         return checked
     if near_domain_request(text):
         return "out_of_scope"
-    intent = checked or intent
-    if intent in STATUS_INTENTS and not about_now(text):
+    decided = checked or chosen
+    if decided in STATUS_INTENTS and not about_now(text):
         return "nlu_fallback"  # the plan, or no time at all: answered from the FAQ's schedule and impact text
-    if intent in QUESTION_INTENTS and clearly_about_now(text):
+    if decided in QUESTION_INTENTS and clearly_about_now(text):
         if find_product(text):
             return "ask_product_status"
         if _SUBJECT.search(text):
             return "ask_status_now"
-    return checked
+    return decided if decided != intent else None

@@ -13,7 +13,7 @@ from core.db import connect
 from core.errors import HelpdeskError
 from faq_index import answer_types
 from faq_index.embeddings import encoder
-from faq_index.keywords import STOPWORDS, content_tokens, stem, tokens
+from faq_index.keywords import STOPWORDS, content_tokens, salient_terms, stem, tokens
 
 GOOD_MATCH = 0.3  # below this, "no good match": set between the dev set's out-of-scope and in-scope scores
 MAX_QUERY_TOKENS = 48  # a 100 KB message is searched by its first words, not rejected
@@ -121,14 +121,19 @@ class FaqSearcher:
         self._loaded_version = self._version()
 
     def _distinctive_stems(self) -> dict[str, frozenset[str]]:
-        """Per document, the words no other document uses: naming one says which document is meant."""
-        per_document: dict[str, set[str]] = {}
+        """Per document, its names (product names, acronyms, title words) that no other document uses at all:
+        naming one says which migration is meant. Ordinary words one document happens to use alone do not."""
+        names: dict[str, set[str]] = {}
+        words: dict[str, set[str]] = {}
         for entry in self.entries.values():
-            per_document.setdefault(entry.file, set()).update(entry.key_stems | entry.answer_stems)
-        return {
-            file: frozenset(own - set().union(*(other for f, other in per_document.items() if f != file)))
-            for file, own in per_document.items()
-        }
+            named = " ".join(salient_terms(entry.question + " " + entry.answer)) + " " + entry.title
+            names.setdefault(entry.file, set()).update(stem(t) for t in content_tokens(named))
+            words.setdefault(entry.file, set()).update(entry.key_stems | entry.answer_stems)
+        distinctive = {}
+        for file, own in names.items():
+            elsewhere = set().union(*(other for f, other in words.items() if f != file))
+            distinctive[file] = frozenset(n for n in own if n not in elsewhere and stem(n) not in elsewhere)
+        return distinctive  # stem(n): "migrations" stems to "migration", elsewhere "migrat"
 
     def refresh(self) -> None:
         """Reload the entries if the index file changed since they were loaded."""

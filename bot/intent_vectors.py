@@ -1,0 +1,77 @@
+"""A deterministic classifier over sentence vectors: every training example (FAQ entries as `faq/<entry id>`,
+live status, forms, small talk, out of scope) taught to a logistic regression on its MiniLM vector.
+
+It is one signal of the routing (bot/routing.py) and of the FAQ answer (bot/answers.py), beside Rasa's
+DIETClassifier and the FAQ search. Unlike DIET it gives the same answer for every training seed: the
+regression's optimum is unique, and the encoder is frozen. Hand-written paraphrases in customers' words
+(data/nlu/curated.yml) are where it learns most.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+
+from faq_index.embeddings import encoder
+
+STRENGTH = 10.0  # inverse L2 regularisation (scikit-learn's C)
+MAX_TEXT = 2000  # characters encoded of a longer message
+TOP = 10  # intents kept in a message's ranking
+SEMANTIC_RANKING = "semantic_ranking"  # its key in Rasa's parse data: [{name, confidence}], best first
+
+
+@dataclass(frozen=True)
+class IntentVectors:
+    classes: tuple[str, ...]
+    weights: np.ndarray  # (vector width, classes)
+    bias: np.ndarray  # (classes,)
+
+    @classmethod
+    def train(cls, texts: list[str], labels: list[str]) -> "IntentVectors":
+        """Fit on examples and their intents (at least two distinct)."""
+        from sklearn.linear_model import LogisticRegression  # only training needs it
+
+        vectors = encode(texts)
+        model = LogisticRegression(C=STRENGTH, max_iter=3000).fit(vectors, labels)
+        weights, bias = model.coef_.T, model.intercept_
+        if len(model.classes_) == 2:  # scikit-learn keeps one column for two classes
+            weights, bias = np.hstack([-weights, weights]), np.array([-bias[0], bias[0]])
+        return cls(tuple(str(c) for c in model.classes_), weights.astype(np.float32), bias.astype(np.float32))
+
+    def rank(self, text: str) -> dict[str, float]:
+        """Probability per intent, best first."""
+        scores = encode([text[:MAX_TEXT]])[0] @ self.weights + self.bias
+        scores = np.exp(scores - scores.max())
+        probabilities = scores / scores.sum()
+        order = np.argsort(-probabilities)
+        return {self.classes[i]: float(probabilities[i]) for i in order}
+
+    def to_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        np.savez(buffer, classes=np.array(self.classes), weights=self.weights, bias=self.bias)
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "IntentVectors":
+        with np.load(io.BytesIO(data), allow_pickle=False) as saved:
+            return cls(tuple(str(c) for c in saved["classes"]), saved["weights"], saved["bias"])
+
+
+def encode(texts: list[str], batch: int = 64) -> np.ndarray:
+    model = encoder()
+    return np.concatenate([model.encode(texts[i:i + batch]) for i in range(0, len(texts), batch)])
+
+
+def faq_share(ranking: dict[str, float]) -> dict[str, float]:
+    """The FAQ entries' probabilities by entry id."""
+    return {name.split("/", 1)[1]: p for name, p in ranking.items() if name.startswith("faq/")}
+
+
+def by_intent(ranking: dict[str, float]) -> dict[str, float]:
+    """Probabilities per intent, the FAQ entries summed as `faq` (as the DIETClassifier names them)."""
+    merged: dict[str, float] = {}
+    for name, p in ranking.items():
+        key = "faq" if name.startswith("faq/") else name
+        merged[key] = merged.get(key, 0.0) + p
+    return merged

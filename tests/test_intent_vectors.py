@@ -1,0 +1,59 @@
+"""The sentence-vector classifier (bot/intent_vectors.py) and its place in the routing, without a server."""
+from __future__ import annotations
+
+import numpy as np
+
+from bot.intent_vectors import IntentVectors, by_intent, faq_share
+from bot.routing import combined_intent, route
+
+EXAMPLES = {
+    "faq/rollback": ["what is the rollback plan", "can you undo the migration if it fails", "revert plan?"],
+    "faq/reminder": ["will I get a reminder", "do you email us before the window", "any heads up before it starts"],
+    "out_of_scope": ["recipe for pavlova", "who won the rugby", "what's the weather tomorrow"],
+}
+
+
+def trained() -> IntentVectors:
+    texts = [text for examples in EXAMPLES.values() for text in examples]
+    labels = [label for label, examples in EXAMPLES.items() for _ in examples]
+    return IntentVectors.train(texts, labels)
+
+
+def test_training_twice_gives_the_same_classifier():
+    first, second = trained(), trained()
+    assert first.classes == second.classes
+    assert np.allclose(first.weights, second.weights, atol=1e-5)
+
+
+def test_a_paraphrase_it_never_saw_is_ranked_to_its_entry():
+    ranking = trained().rank("if things go badly can you roll it back?")
+    assert next(iter(ranking)) == "faq/rollback"
+    assert abs(sum(ranking.values()) - 1.0) < 1e-5
+
+
+def test_it_survives_being_saved_with_the_model():
+    model = trained()
+    again = IntentVectors.from_bytes(model.to_bytes())
+    assert again.rank("revert plan?") == model.rank("revert plan?")
+
+
+def test_faq_entries_are_summed_as_the_faq_intent():
+    ranking = {"faq/a": 0.3, "faq/b": 0.2, "greet": 0.5}
+    assert by_intent(ranking) == {"faq": 0.5, "greet": 0.5}
+    assert faq_share(ranking) == {"a": 0.3, "b": 0.2}
+
+
+def test_the_classifiers_agreeing_outweigh_a_seed_dependent_guess():
+    diet = {"greet": 0.55, "faq": 0.40}  # DIET's argmax, which flips with the seed
+    vectors = {"faq/rollback": 0.85, "greet": 0.05}
+    assert combined_intent(diet, vectors) == "faq"
+    assert route("rollback plan?", "greet", diet, vectors) == "faq"
+
+
+def test_no_intent_is_trusted_when_both_classifiers_are_unsure():
+    assert combined_intent({"greet": 0.3, "faq": 0.3}, {"faq/a": 0.3, "greet": 0.3, "deny": 0.4}) == "nlu_fallback"
+
+
+def test_without_the_sentence_vectors_the_classifier_intent_stands():
+    assert combined_intent({"greet": 0.9}, {}) is None
+    assert route("hello there", "greet", {"greet": 0.9}, {}) is None
