@@ -63,14 +63,19 @@ class FaqReply:
         ]
 
 
-def _prefer_document(searcher: FaqSearcher, text: str, chosen: Hit, twins: list[Hit]) -> tuple[Hit, list[Hit]]:
-    """Of the same question in several migrations: the one the user names, else the most recent one."""
+def _prefer_document(searcher: FaqSearcher, text: str, chosen: Hit, twins: list[Hit],
+                     fused: dict[str, float]) -> tuple[Hit, list[Hit]]:
+    """Of the same question in several migrations: the one the user names, else the one the estimates
+    clearly prefer, else the most recent one. The others are offered."""
     named = searcher.mentioned_documents(text)
     candidates = [chosen, *twins]
     named_candidates = [hit for hit in candidates if hit.file in named]
     if len(named_candidates) == 1:
         return named_candidates[0], []
-    best = max(named_candidates or candidates, key=lambda hit: (hit.dated or "", hit.score))
+    pool = named_candidates or candidates
+    close = [hit for hit in pool
+             if hit.id == chosen.id or fused.get(hit.id, 0.0) >= RUNNER_UP * fused.get(chosen.id, 0.0)] or pool
+    best = max(close, key=lambda hit: (hit.dated or "", hit.score))
     return best, [hit for hit in candidates if hit.id != best.id]
 
 
@@ -114,7 +119,7 @@ def answer_question(searcher: FaqSearcher, text: str, classifier: dict[str, floa
         return FaqReply("choices", None, tuple(searcher.entry(i) for i, score in ranked[:3] if score >= SUGGEST),
                         score=top_score)
     chosen = searcher.entry(ranked[0][0])
-    chosen, others = _prefer_document(searcher, text, chosen, searcher.twins(chosen, result))
+    chosen, others = _prefer_document(searcher, text, chosen, searcher.twins(chosen, result), dict(ranked))
     close = [searcher.entry(i) for i, score in ranked[1:MAX_BUTTONS] if score >= RUNNER_UP * top_score]
     alternatives = {hit.id: hit for hit in [*others[:1], *close] if hit.id != chosen.id}
     same_question = {chosen.id, ranked[0][0], *(hit.id for hit in others)}

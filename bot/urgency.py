@@ -7,7 +7,7 @@ import re
 
 # Something is wrong now: these make a message urgent whatever else it says.
 _INCIDENT = re.compile(
-    r"\b(?:urgent(?:ly)?|escalat\w*|asap|losing money|lost revenue|sev(?:erity)?\s*1|p1)\b"
+    r"\b(?:urgent(?:ly)?(?!\s+(?:phone|number|contact|line|e-?mail|support))|escalat\w*|asap|losing money|lost revenue|sev(?:erity)?\s*1|p1)\b"
     r"|(?:\bnot|n't|\bnever|\bstopped)\s+(?:being\s+|getting\s+)?(?:deliver\w*|arriv\w*|sen[dt]\w*|working|through)"
     r"|(?:\bis|\bare|'s|'re)\s+(?:all\s+)?down\b",
     re.I,
@@ -18,7 +18,9 @@ _INCIDENT = re.compile(
 _ALARM = re.compile(r"\b(?:emergency|critical|outages?)\b", re.I)
 _PLANNING = re.compile(
     r"\b(?:avoid\w*|prevent\w*|prepar\w*|plan(?:s|ned|ning)? for|in case|what if|minimi[sz]e\w*|"
-    r"(?:will|would) there be|planned|scheduled|(?:what|which) (?:times?|dates?|days?))\b|^\W*when\b", re.I)
+    r"(?:will|would) there be|planned|scheduled|(?:what|which) (?:times?|dates?|days?)|"
+    r"if (?:something|anything|it|things?) (?:goes|go|break|breaks|fail|fails)|(?:should|can|could|how do|how can) (?:we|i)"
+    r")\b|^\W*when\b", re.I)
 _HUMAN = re.compile(r"\b(human|real person|agent|operator|someone real|speak to (?:a|your) (?:person|team))\b", re.I)
 FAQ_MISSES_BEFORE_OFFER = 2  # "I don't know" this many times in a row, and a person is offered
 

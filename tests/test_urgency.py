@@ -96,3 +96,17 @@ def test_an_urgent_guess_without_any_word_of_trouble_is_answered_as_a_question()
     assert override("how many texts did our team send in march", "urgent_problem") == "nlu_fallback"
     assert override("who runs your service desk", "urgent_problem") == "nlu_fallback"
     assert override("our gateway keeps timing out on every request", "urgent_problem") is None
+
+
+@pytest.mark.parametrize("text", [
+    "what's your urgent contact line in case of trouble?",
+    "we send critical alerts, how can we keep them flowing through the windows?",
+    "if anything fails during the move, who do we call?",
+])
+def test_alarming_words_in_a_question_about_preparing_are_not_an_incident(text: str):
+    assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", ["urgent: our texts stopped an hour ago", "emergency, omni is dead"])
+def test_alarming_words_about_trouble_now_are_an_incident(text: str):
+    assert detect(text) == "urgent_problem"
