@@ -4,7 +4,8 @@ While the `handoff_ref` slot is set, a customer's message goes to action_relay_t
 intent, except:
 - a request to end the chat ("stop", "cancel", "end chat": bot.leaving, plain words, not a classifier guess)
   and /restart go to action_leave_handoff, which tells the engineer and lets the customer out;
-- the engineer's own events (EXTERNAL_* intents) and `message_too_long` are left to the rules.
+- the engineer's own events (EXTERNAL_* intents), `message_too_long` and the customer's votes on an earlier
+  answer (feedback_positive, feedback_negative: not words for the engineer) are left to the rules.
 After the relay or the leaving action it always predicts action_listen, whatever the slot now says: nothing
 else (not action_default_fallback, whose rewind would undo the slot's reset) may follow them.
 """
@@ -23,7 +24,7 @@ from bot.leaving import wants_to_leave
 
 RELAY_ACTION = "action_relay_to_engineer"
 LEAVE_ACTION = "action_leave_handoff"
-LEFT_TO_THE_RULES = frozenset({"message_too_long"})  # and every EXTERNAL_* intent
+LEFT_TO_THE_RULES = frozenset({"message_too_long", "feedback_positive", "feedback_negative"})  # and every EXTERNAL_*
 
 
 def next_action(tracker: DialogueStateTracker) -> str | None:

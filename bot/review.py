@@ -12,9 +12,16 @@ listed when:
   next other entry (actions/faq.py records both in the bot event's metadata, key "faq": bot/answers.py
   FaqReply.record);
 - picked another: the customer's next message was a button for an entry other than the one answered;
-- negative feedback: the customer's next message has an intent in NEGATIVE_FEEDBACK_INTENTS (a hook: no
-  channel sends one yet, see there).
+- negative feedback: the customer voted 👎 on the bot's reply to it (an intent in NEGATIVE_FEEDBACK_INTENTS).
 Similar texts are grouped, newest first.
+
+Votes (the web chat's thumbs; bot/chat_input.py) are user events too, but not customer messages: they come
+whenever the customer likes, after further questions as well. A vote names the reply it rates by the
+customer's message that reply answered, `{"rated": "n"}`: the n-th customer message of the conversation,
+counted as the widget counts them (every user event but votes and EXTERNAL_ intents). It rates the question
+at or before that message (a reply to a button press rates the question that led to the buttons). A vote
+naming no message, or one the conversation does not have, rates the latest question before it. Thumbs up
+are counted with the group (`feedback` in the JSON) but list nothing by themselves.
 """
 from __future__ import annotations
 
@@ -29,6 +36,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.utils import default_process
 
 from bot.answers import CHOICE_INTENT, entry_of_payload
+from bot.chat_input import RATED
 from core.db import connect
 from core.errors import ConfigError
 from bot.evaluation import CHOICES, ENTRY, NONE, Entries, Outcome, offered_entries, what_the_bot_did
@@ -39,10 +47,9 @@ REFUSED, CHOICE, NARROW, PICKED_ANOTHER, NEGATIVE_FEEDBACK = (
     "refused", "choices", "narrow", "picked another", "negative feedback")
 NARROW_SCORE = 0.30  # an answer with a fused score under this was only just answered (bot/answers.py ANSWER_AT: 0.25)
 NARROW_MARGIN = 0.05  # ... or with the next other entry this close behind it (fused-score units)
-# The intents a customer's "that did not help" would come as. None exists yet: no channel has a thumbs-down
-# and domain.yml declares no such intent. Add it to domain.yml, have the widget's or Slack's button send it
-# (e.g. `/feedback_negative`, allowed in actions/channels.py), and the question before it is listed here.
+# The intents of a customer's "that did not help" and "that helped": the web chat's 👎 and 👍 under an answer.
 NEGATIVE_FEEDBACK_INTENTS = frozenset({"feedback_negative"})
+POSITIVE_FEEDBACK_INTENTS = frozenset({"feedback_positive"})
 SIMILAR = 85  # rapidfuzz token_set_ratio (0..100, lower-cased, punctuation ignored) from which texts are grouped
 SHORTER_SHARE = 0.6  # ... when the shorter text has at least this share of the longer one's words
 NOT_QUESTIONS = frozenset({CHOICE_INTENT, "message_too_long"})  # a button pressed; a message not read
@@ -61,6 +68,8 @@ class Turn:
     answered: str | None = None  # the entry id answered
     offered: tuple[str, ...] = ()  # the entry ids of its buttons
     picked: str | None = None  # the entry id of the button the customer pressed next
+    negative: int = 0  # the customer's 👎 votes on the reply
+    positive: int = 0  # ... and 👍 votes
 
 
 @dataclass
@@ -77,13 +86,16 @@ class ReviewItem:
     picked: tuple[str, ...] = ()  # every entry a customer of the group pressed after the bot's reply
     texts: tuple[str, ...] = ()  # every distinct text in the group, newest first
     conversations: tuple[str, ...] = ()  # every conversation in the group, newest first
+    negative: int = 0  # 👎 votes on the replies to the group's questions
+    positive: int = 0  # 👍 votes on them
     turns: list[Turn] = field(default_factory=list, repr=False)
 
     def to_json(self) -> dict:
         return {"text": self.text, "count": self.count, "last_asked": self.last_asked.isoformat(),
                 "conversation": self.conversation, "did": self.did, "reasons": list(self.reasons),
                 "answered": self.answered, "offered": list(self.offered), "picked": list(self.picked),
-                "texts": list(self.texts), "conversations": list(self.conversations)}
+                "texts": list(self.texts), "conversations": list(self.conversations),
+                "feedback": {"negative": self.negative, "positive": self.positive}}
 
 
 def review(settings: Settings, since: timedelta, now: datetime) -> list[ReviewItem]:
@@ -134,9 +146,39 @@ def _is_question(event: dict) -> bool:
             and not intent.startswith("EXTERNAL_"))
 
 
+def _is_vote(event: dict) -> bool:
+    return _intent(event) in NEGATIVE_FEEDBACK_INTENTS | POSITIVE_FEEDBACK_INTENTS
+
+
+def _rated(vote: dict) -> int | None:
+    """The customer message (1 = the conversation's first) whose reply the vote names, if it names one."""
+    values = [entity.get("value") for entity in (vote.get("parse_data") or {}).get("entities") or []
+              if entity.get("entity") == RATED]
+    value = values[0] if values else None
+    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() else None
+
+
+def _votes(events: list[dict], users: list[int]) -> dict[int, tuple[int, int]]:
+    """(👎, 👍) per question (its index in `events`), from the conversation's votes (see the module docstring)."""
+    messages = [n for n in users if not _is_vote(events[n]) and not _intent(events[n]).startswith("EXTERNAL_")]
+    votes: dict[int, tuple[int, int]] = {}
+    for v in (n for n in users if _is_vote(events[n])):
+        before = [n for n in messages if n < v]
+        rated = _rated(events[v])
+        if rated and rated <= len(before):
+            before = before[:rated]  # up to the message whose reply it rates
+        question = next((n for n in reversed(before) if _is_question(events[n])), None)
+        if question is not None:
+            negative, positive = votes.get(question, (0, 0))
+            down = _intent(events[v]) in NEGATIVE_FEEDBACK_INTENTS
+            votes[question] = (negative + down, positive + (not down))
+    return votes
+
+
 def _classify(sender: str, events: list[dict], start: datetime, end: datetime, entries: Entries) -> Iterator[Turn]:
     """Each question of one conversation (its events in order) asked between start and end, with its reasons."""
     users = [n for n, event in enumerate(events) if event.get("event") == "user"]
+    votes = _votes(events, users)
     for position, n in enumerate(users):
         question = events[n]
         at = datetime.fromtimestamp(float(question.get("timestamp") or 0), timezone.utc)
@@ -145,8 +187,8 @@ def _classify(sender: str, events: list[dict], start: datetime, end: datetime, e
         following = users[position + 1] if position + 1 < len(users) else len(events)
         turn = events[n:following]
         outcome = what_the_bot_did({"events": turn}, entries)
-        nxt = events[following] if following < len(events) else None
-        yield _turn(sender, question["text"].strip(), at, outcome, turn, nxt, entries)
+        nxt = next((events[m] for m in users[position + 1:] if not _is_vote(events[m])), None)
+        yield _turn(sender, question["text"].strip(), at, outcome, turn, nxt, entries, *votes.get(n, (0, 0)))
 
 
 def _record(turn: list[dict]) -> dict:
@@ -158,7 +200,7 @@ def _record(turn: list[dict]) -> dict:
 
 
 def _turn(sender: str, text: str, at: datetime, outcome: Outcome, turn: list[dict], nxt: dict | None,
-          entries: Entries) -> Turn:
+          entries: Entries, negative: int = 0, positive: int = 0) -> Turn:
     # The FAQ action's own record decides for its replies (it holds even when the index has changed since);
     # the tracker's actions and texts, classified as `helpdesk eval` does, for the rest and for older events.
     record = _record(turn)
@@ -178,9 +220,10 @@ def _turn(sender: str, text: str, at: datetime, outcome: Outcome, turn: list[dic
         reasons.append(NARROW)
     if answered and picked and picked != answered:
         reasons.append(PICKED_ANOTHER)
-    if nxt and _intent(nxt) in NEGATIVE_FEEDBACK_INTENTS:
+    if negative:
         reasons.append(NEGATIVE_FEEDBACK)
-    return Turn(sender, text, at, tuple(reasons), _did(outcome, record, answered, offered), answered, offered, picked)
+    return Turn(sender, text, at, tuple(reasons), _did(outcome, record, answered, offered), answered, offered, picked,
+                negative, positive)
 
 
 def _did(outcome: Outcome, record: dict, answered: str | None, offered: tuple[str, ...]) -> str:
@@ -230,4 +273,6 @@ def group(turns: Iterable[Turn]) -> list[ReviewItem]:
         item.picked = tuple(dict.fromkeys((*item.picked, *([turn.picked] if turn.picked else []))))
         item.texts = tuple(dict.fromkeys((*item.texts, turn.text)))
         item.conversations = tuple(dict.fromkeys((*item.conversations, turn.conversation)))
+        item.negative += turn.negative
+        item.positive += turn.positive
     return items

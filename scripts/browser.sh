@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
-# The browser for the web chat's end-to-end tests: Debian's chromium package (no browser download).
+# The browser for the web chat's end-to-end tests: Debian's chromium package (no browser download), and
+# Debian's colour emoji font, so the widget's 👍/👎 buttons show as thumbs in the screenshots (not boxes).
 set -euo pipefail
 BROWSER=${HELPDESK_CHROMIUM:-/usr/bin/chromium}
+EMOJI_FONT=/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
 if [ -x "$BROWSER" ]; then
+  if [ ! -f "$EMOJI_FONT" ] && command -v apt-get >/dev/null 2>&1; then
+    # Only the screenshots need it: without root, sudo or the package the tests still run.
+    SUDO=""
+    if [ "$(id -u)" != 0 ]; then SUDO="sudo -n"; fi
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends fonts-noto-color-emoji \
+      >/dev/null 2>&1 || echo "setup: no colour emoji font (fonts-noto-color-emoji): the screenshots show boxes for 👍/👎." >&2
+  fi
   exit 0
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
@@ -18,7 +27,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "setup: installing Debian's chromium package for the browser tests (one-off)" >&2
 log=$(mktemp)
-if ! { $SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends chromium; } >"$log" 2>&1; then
+if ! { $SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends chromium fonts-noto-color-emoji; } >"$log" 2>&1; then
   tail -n 20 "$log" >&2
   echo "setup: installing chromium failed (log above)." >&2
   exit 1

@@ -65,15 +65,37 @@ def test_a_long_message_becomes_the_too_long_intent_with_the_limit():
     "/message_too_long",
     '/faq_choice{"faq_entry": "x", "engineer": "Mallory"}',
     "/greet",
+    # votes: only the two intents, with nothing or {"rated": "<1 to 999999>"} and no other key
+    "/feedback_neutral",
+    "/feedback_negatives",
+    "/feedback_negative hello",
+    "/feedback_negative@0.4",
+    "/feedback_negative{}",
+    '/feedback_negative{"rated": 3}',  # a number, not the text the widget sends
+    '/feedback_negative{"rated": "03"}',
+    '/feedback_negative{"rated": "0"}',
+    '/feedback_negative{"rated": "-1"}',
+    '/feedback_negative{"rated": "1234567"}',
+    '/feedback_negative{"rated": "\u0663"}',  # an Arabic-Indic three: a digit to str.isdigit, not to us
+    '/feedback_negative{"rated": "3", "engineer": "Mallory"}',
+    '/feedback_positive{"faq_entry": "x"}',
+    '/feedback_positive{"rated": "3"} and more',
+    '/feedback_positive["rated", "3"]',
 ])
 def test_a_customer_cannot_send_any_intent_but_the_bots_own_buttons(text):
     screened = screen(text, limit=2000)
     assert not screened.startswith("/") and screened  # plain words for the classifier
 
 
-@pytest.mark.parametrize("text", ["/affirm", "/deny", "/restart", '/faq_choice{"faq_entry": "a.txt :: Why?"}'])
+@pytest.mark.parametrize("text", ["/affirm", "/deny", "/restart", '/faq_choice{"faq_entry": "a.txt :: Why?"}',
+                                  "/feedback_positive", "/feedback_negative", '/feedback_negative{"rated": "1"}',
+                                  '/feedback_positive{"rated": "999999"}'])
 def test_the_bots_own_button_payloads_pass(text):
     assert screen(text, limit=2000) == text
+
+
+def test_a_vote_is_rewritten_in_our_own_form():
+    assert screen(' /feedback_negative{"rated":"12"} ', limit=2000) == '/feedback_negative{"rated": "12"}'
 
 
 # ---- REST ---------------------------------------------------------------------------------------
@@ -219,3 +241,63 @@ def test_a_message_over_the_limit_inside_the_escalation_form_is_not_taken_as_an_
     assert tracker(bot, sender)["slots"]["contact_name"] is None
     bot.ask("Ana Smith", sender=sender)
     assert tracker(bot, sender)["slots"]["contact_name"] == "Ana Smith"  # the form carried on
+
+
+# ---- votes (the web chat's thumbs under an answer) ------------------------------------------------
+
+def user_events(bot, sender: str) -> list[dict]:
+    return [e for e in tracker(bot, sender)["events"] if e["event"] == "user"]
+
+
+def test_a_vote_gets_no_reply_and_is_kept_with_the_message_it_names(bot):
+    sender = "vote-kept"
+    assert "rollback" in texts(bot.ask(FAQ_QUESTION, sender=sender)).lower()
+    assert bot.ask('/feedback_negative{"rated": "1"}', sender=sender) == []  # the widget says thanks itself
+    vote = user_events(bot, sender)[-1]
+    assert vote["parse_data"]["intent"]["name"] == "feedback_negative"
+    assert [(e["entity"], e["value"]) for e in vote["parse_data"]["entities"]] == [("rated", "1")]
+    assert bot.ask("/feedback_positive", sender=sender) == []
+    assert_still_answers(bot, sender=sender)
+
+
+def test_a_vote_in_the_middle_of_the_escalation_form_is_not_an_answer_and_the_form_goes_on(bot):
+    sender = "vote-in-form"
+    bot.ask("urgent: our messages are not being delivered", sender=sender)
+    bot.ask("/affirm", sender=sender)
+    assert "Which company" in texts(bot.ask("Ana Smith", sender=sender))
+    assert bot.ask('/feedback_negative{"rated": "1"}', sender=sender) == []  # no reply, nor the question again
+    state = tracker(bot, sender)
+    assert state["active_loop"]["name"] == "escalation_form"
+    assert state["slots"]["company"] is None and state["slots"]["requested_slot"] == "company"
+    assert "phone number or email" in texts(bot.ask("Kiwi Texts", sender=sender))  # the vote changed nothing
+    assert bot.slots(sender)["company"] == "Kiwi Texts"
+
+
+def test_a_vote_as_the_first_message_of_a_conversation_gets_no_reply(bot):
+    sender = "vote-first"
+    assert bot.ask("/feedback_positive", sender=sender) == []
+    assert_still_answers(bot, sender=sender)
+
+
+def test_a_vote_between_the_offer_of_the_engineer_and_yes_keeps_the_offer_open(bot):
+    sender = "vote-before-yes"
+    assert "on-call engineer" in texts(bot.ask("urgent: our messages are not being delivered", sender=sender))
+    assert bot.ask('/feedback_negative{"rated": "1"}', sender=sender) == []  # the urgent reply, rated
+    assert "What is your name?" in texts(bot.ask("/affirm", sender=sender))  # still the yes to the offer
+
+
+def test_a_vote_during_a_live_handoff_is_not_relayed_to_the_engineer(bot):
+    from bot import escalations, outbox, worker
+    from core.clock import Clock
+
+    sender, db = "vote-in-handoff", bot.settings.state_db
+    ref = bot.escalate(sender)
+    escalations.acknowledge(db, ref, "Tama", Clock().now())
+    worker.run_round(bot.settings, Clock().now())
+    assert bot.slots(sender)["handoff_ref"] == ref
+    assert bot.ask('/feedback_positive{"rated": "1"}', sender=sender) == []
+    assert bot.ask("are you there?", sender=sender) == []  # the engineer's
+    relayed = [json.loads(m["payload"])["text"] for m in outbox.pending(db, kinds=["relay_to_engineer"])
+               if ref in m["payload"]]
+    assert relayed == ["are you there?"]  # the words, not the vote
+    assert bot.slots(sender)["handoff_ref"] == ref

@@ -1,7 +1,7 @@
 """`helpdesk review`: the questions that went badly, read from Rasa's tracker store.
 
 The real bot's conversations for what it does; conversations written by Rasa's own SQLTrackerStore where
-the bot cannot be made to do something (negative feedback: no channel sends it yet; old questions).
+the bot cannot be made to do something (answers given narrowly, old questions) or for the cases of votes.
 """
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import cli
-from bot.answers import entry_of_payload
+from bot.answers import choice_payload, entry_of_payload
+from bot.chat_input import feedback_payload
 from core.clock import Clock
 from core.errors import ConfigError
 from bot.review import CHOICE, NARROW, NEGATIVE_FEEDBACK, PICKED_ANOTHER, REFUSED, ReviewItem, review, similar
@@ -73,6 +74,21 @@ def test_refusals_choices_and_another_button_picked_are_listed_and_good_answers_
     assert item.did.startswith(f"answered {item.answered} (score ")
     assert not [i for i in items if good in i.conversations]  # answered well: nothing to learn
     assert not [i for i in items if any(t.startswith("/") for t in i.texts)]  # a button pressed is no question
+
+
+def test_a_thumbs_down_from_the_chat_lists_the_question_whose_reply_it_rates(bot):
+    sender = f"review-vote-{run_id()}"
+    bot.ask("what is the rollback plan?", sender=sender)  # answered well: not listed by itself
+    bot.ask("hello", sender=sender)
+    assert bot.ask('/feedback_negative{"rated": "1"}', sender=sender) == []  # the first message's reply
+
+    item = item_of(review(bot.settings, DAY, Clock().now()), sender)
+
+    assert item.text == "what is the rollback plan?" and NEGATIVE_FEEDBACK in item.reasons
+    [mine] = [turn for turn in item.turns if turn.conversation == sender]  # the group may hold others' too
+    assert mine.reasons == (NEGATIVE_FEEDBACK,) and (mine.negative, mine.positive) == (1, 0)
+    assert item.to_json()["feedback"] == {"negative": item.negative, "positive": item.positive}
+    assert item.negative >= 1
 
 
 def test_near_identical_questions_are_one_group_with_a_count_newest_first(bot):
@@ -150,6 +166,102 @@ def test_negative_feedback_after_an_answer_lists_the_question(stored):
     [item] = review(settings, DAY, NOW)
 
     assert item.reasons == (NEGATIVE_FEEDBACK,) and item.conversation == "thumbs-down" and item.count == 1
+
+
+def vote(intent: str, at: datetime, rated: int | None = None) -> UserUttered:
+    """A vote as the web chat sends it and Rasa stores it: the intent, and the entity naming the message."""
+    entities = [{"entity": "rated", "value": str(rated), "start": 0, "end": 0}] if rated is not None else []
+    return UserUttered(feedback_payload(intent, rated), intent={"name": intent, "confidence": 1.0},
+                       entities=entities, timestamp=at.timestamp())
+
+
+GOOD = {"kind": "answer", "entry": "what_is_the_rollback_plan_6ba0", "score": 0.9, "margin": 0.8}
+
+
+def test_a_vote_rates_the_reply_to_the_message_it_names_even_with_questions_between(stored):
+    settings, store = stored
+    asked = NOW - timedelta(hours=1)
+    save(store, "named", [*faq_turn("how do we undo it", asked, GOOD),
+                          *faq_turn("is there a rollback plan", asked + timedelta(minutes=1), GOOD),
+                          vote("feedback_negative", asked + timedelta(minutes=2), rated=1)])
+
+    [item] = review(settings, DAY, NOW)
+
+    assert item.text == "how do we undo it" and item.reasons == (NEGATIVE_FEEDBACK,)
+    assert (item.negative, item.positive) == (1, 0)
+
+
+@pytest.mark.parametrize("rated", [None, 3, 99])  # none named, or one this conversation does not have (yet)
+def test_a_vote_naming_no_message_it_can_find_rates_the_latest_question_before_it(stored, rated):
+    settings, store = stored
+    asked = NOW - timedelta(hours=1)
+    save(store, "unnamed", [*faq_turn("how do we undo it", asked, GOOD),
+                            *faq_turn("is there a rollback plan", asked + timedelta(minutes=1), GOOD),
+                            vote("feedback_negative", asked + timedelta(minutes=2), rated=rated),
+                            *faq_turn("thanks, and what about omni", asked + timedelta(minutes=3), GOOD)])
+
+    [item] = review(settings, DAY, NOW)
+
+    assert item.text == "is there a rollback plan" and item.reasons == (NEGATIVE_FEEDBACK,)
+
+
+def test_messages_are_counted_as_the_widget_counts_them_without_votes_and_external_events(stored):
+    settings, store = stored
+    asked = NOW - timedelta(hours=1)
+    paging_failed = UserUttered('/EXTERNAL_paging_failed{"ref": "ESC-0001"}', intent={"name": "EXTERNAL_paging_failed"},
+                                timestamp=(asked + timedelta(seconds=30)).timestamp())
+    save(store, "counted", [*faq_turn("how do we undo it", asked, GOOD),
+                            vote("feedback_positive", asked + timedelta(seconds=20), rated=1),
+                            paging_failed,
+                            *faq_turn("is there a rollback plan", asked + timedelta(minutes=1), GOOD),
+                            vote("feedback_negative", asked + timedelta(minutes=2), rated=2)])
+
+    [item] = review(settings, DAY, NOW)  # the first question's thumbs up lists nothing
+
+    assert item.text == "is there a rollback plan" and (item.negative, item.positive) == (1, 0)
+
+
+def test_a_thumbs_up_is_counted_with_a_listed_question_and_lists_nothing_by_itself(stored):
+    settings, store = stored
+    asked = NOW - timedelta(hours=1)
+    narrow = {**GOOD, "score": 0.27}
+    save(store, "liked", [*faq_turn("how do we undo it", asked, GOOD), vote("feedback_positive", asked, rated=1)])
+    save(store, "narrow-but-liked", [*faq_turn("outage plans", asked, narrow),
+                                     vote("feedback_positive", asked, rated=1)])
+
+    [item] = review(settings, DAY, NOW)
+
+    assert item.conversation == "narrow-but-liked" and item.reasons == (NARROW,)
+    assert item.to_json()["feedback"] == {"negative": 0, "positive": 1}
+
+
+def test_a_vote_on_the_answer_to_a_button_rates_the_question_that_led_to_the_buttons(stored):
+    settings, store = stored
+    asked = NOW - timedelta(hours=1)
+    entry = "what_is_the_rollback_plan_6ba0"
+    pressed = UserUttered(choice_payload(entry), intent={"name": "faq_choice", "confidence": 1.0},
+                          timestamp=(asked + timedelta(minutes=1)).timestamp())
+    save(store, "via-button", [*faq_turn("undo", asked, {"kind": "choices", "score": 0.22}),
+                               pressed, ActionExecuted("action_answer_faq"),
+                               BotUttered("An answer.", metadata={"faq": {"kind": "answer", "entry": entry}}),
+                               vote("feedback_negative", asked + timedelta(minutes=2), rated=2)])
+
+    [item] = review(settings, DAY, NOW)
+
+    assert item.text == "undo" and item.reasons == (CHOICE, NEGATIVE_FEEDBACK)
+
+
+def test_a_vote_between_an_answer_and_another_button_does_not_hide_the_button(stored):
+    settings, store = stored
+    asked = NOW - timedelta(hours=1)
+    pressed = UserUttered(choice_payload("another_entry_1234"), intent={"name": "faq_choice", "confidence": 1.0},
+                          timestamp=(asked + timedelta(minutes=2)).timestamp())
+    save(store, "voted-then-pressed", [*faq_turn("how do we undo it", asked, GOOD),
+                                       vote("feedback_negative", asked + timedelta(minutes=1), rated=1), pressed])
+
+    [item] = review(settings, DAY, NOW)
+
+    assert item.reasons == (PICKED_ANOTHER, NEGATIVE_FEEDBACK) and item.picked == ("another_entry_1234",)
 
 
 def test_an_answer_given_narrowly_is_listed_with_its_figures(stored):

@@ -68,6 +68,8 @@ def test_a_quick_reply_button_sends_its_choice(page: Page, web):
     expect(bot_messages(page).first).to_contain_text("0800 77 66 22", timeout=ANSWER_TIMEOUT)
     no_thanks = page.get_by_role("button", name="No thanks")
     expect(no_thanks).to_be_visible()
+    expect(bot_messages(page).first.locator(".mhd-feedback")).to_have_count(1)  # the phone numbers can be rated,
+    expect(bot_messages(page).last.locator(".mhd-feedback")).to_have_count(0)  # the question that follows not
     no_thanks.click()
     expect(page.locator(".mhd-from-user").last).to_contain_text("No thanks")
     expect(bot_messages(page).last).to_contain_text("If it becomes urgent", timeout=ANSWER_TIMEOUT)
@@ -96,6 +98,59 @@ def test_the_conversation_survives_a_restart_of_the_rasa_server(page: Page, web,
     expect(bot_messages(page)).to_have_count(2, timeout=60_000)  # the widget reconnected by itself
     said = bot.said_by_bot(session_id)
     assert "helpdesk bot" in said[0] and len(said) >= 2  # the same conversation, from the SQLite tracker
+
+
+def test_a_customer_rates_an_answer_down_with_the_keyboard_and_review_lists_the_question(page: Page, web, bot):
+    from datetime import timedelta
+
+    from bot.review import NEGATIVE_FEEDBACK, review
+    from core.clock import Clock
+
+    open_chat(page, web.url)
+    ask(page, "What is the rollback plan?")
+    expect(bot_messages(page).last).to_contain_text("Source:", timeout=ANSWER_TIMEOUT)
+    expect(page.locator(".mhd-feedback")).to_have_count(1)  # one vote per answer, under its last bubble
+    answer = bot_messages(page).last
+    down = answer.get_by_role("button", name="This answer did not help")
+    up = answer.get_by_role("button", name="This answer helped")
+    expect(down).to_have_text("👎")
+    expect(up).to_have_attribute("aria-pressed", "false")
+    for _ in range(10):  # from the input box back to the thumbs down, by keyboard only
+        page.keyboard.press("Shift+Tab")
+        if down.evaluate("button => button === document.activeElement"):
+            break
+    expect(down).to_be_focused()
+    assert down.evaluate("button => getComputedStyle(button).outlineStyle") != "none"  # the focus is visible
+    replies = bot_messages(page).count()
+    page.keyboard.press("Enter")
+
+    expect(down).to_have_attribute("aria-pressed", "true")
+    expect(up).to_have_attribute("aria-pressed", "false")
+    expect(down).to_be_disabled()
+    expect(up).to_be_disabled()
+    expect(down).to_be_focused()  # the focus stays where it was
+    status = answer.get_by_role("status")
+    expect(status).to_have_text("Thanks for the feedback")
+    assert page.evaluate(CONTRAST, [".mhd-feedback-status", "backgroundColor"]) >= 4.5
+    up.dispatch_event("click")  # one vote per answer
+    expect(up).to_have_attribute("aria-pressed", "false")
+
+    session_id = session_of(page)
+    deadline = time.monotonic() + 20
+    votes: list[dict] = []
+    while not votes and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+        votes = [e for e in bot.tracker(session_id)["events"]
+                 if e["event"] == "user" and e["parse_data"]["intent"]["name"].startswith("feedback_")]
+    assert [(v["parse_data"]["intent"]["name"], v["text"]) for v in votes] == [
+        ("feedback_negative", '/feedback_negative{"rated": "1"}')]  # once, naming the first message's reply
+    assert bot_messages(page).count() == replies and page.locator(".mhd-from-user").count() == 1  # no bubbles
+
+    [item] = [i for i in review(bot.settings, timedelta(days=1), Clock().now()) if session_id in i.conversations]
+    assert item.text == "What is the rollback plan?" and NEGATIVE_FEEDBACK in item.reasons
+
+    page.reload()  # the vote is remembered
+    expect(page.get_by_role("button", name="This answer did not help")).to_have_attribute("aria-pressed", "true")
 
 
 def test_markup_typed_by_a_customer_is_shown_as_text(page: Page, web):
@@ -299,10 +354,14 @@ def test_the_customer_sees_the_engineer_join_talk_and_leave(page: Page, web, bot
     escalations.acknowledge(db, case.ref, "Tama", Clock().now())
     worker.run_round(bot.settings, Clock().now())
     expect(page.locator(".mhd-from-notice").last).to_have_text("Tama (a person from our on-call team) has joined the chat.")
+    votes = page.locator(".mhd-feedback")
+    expect(votes).to_have_count(1)  # under the greeting still, not under the bot's words for the notice
+    expect(bot_messages(page).first.locator(".mhd-feedback")).to_have_count(1)
 
     escalations.relay_from_engineer(db, case.ref, "Hi Ana, <i>I'm</i> on it", "Tama", "web-test-1", Clock().now())
     worker.run_round(bot.settings, Clock().now())
     expect(bot_messages(page).last).to_contain_text("Tama (on-call engineer): Hi Ana, <i>I'm</i> on it")
+    expect(votes).to_have_count(1)  # the engineer's words are not the bot's answers to rate
     ask(page, "thank you!")
     expect(page.locator(".mhd-unsent")).to_have_count(0)
 

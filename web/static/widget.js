@@ -2,7 +2,8 @@
 //   <script src="https://helpdesk.example.com/widget.js" data-socket-url="https://bot.example.com" defer></script>
 // It talks to Rasa's socket.io channel. Everything shown is inserted as text (never as HTML); the
 // conversation (session id, messages, anything not yet sent) is kept in localStorage, so it survives
-// a page reload, a lost connection and a server restart.
+// a page reload, a lost connection and a server restart. Under each of the bot's answers the customer can
+// vote 👍/👎 once; the vote goes to Rasa as /feedback_positive or /feedback_negative (see "votes" below).
 (function () {
   "use strict";
 
@@ -20,9 +21,9 @@
     try {
       var kept = JSON.parse(localStorage.getItem(STORE_KEY) || "{}");
       return { sessionId: kept.sessionId || null, sessionToken: kept.sessionToken || null,
-               messages: kept.messages || [], open: !!kept.open };
+               messages: kept.messages || [], open: !!kept.open, sent: kept.sent || 0 };
     } catch (e) {
-      return { sessionId: null, sessionToken: null, messages: [], open: false };
+      return { sessionId: null, sessionToken: null, messages: [], open: false, sent: 0 };
     }
   }
   var state = load();
@@ -33,7 +34,7 @@
     state.messages = state.messages.filter(function (m, i) { return i >= excess || m.unsent; });
     try {
       localStorage.setItem(STORE_KEY, JSON.stringify(state, function (key, value) {
-        return key === "node" ? undefined : value; // the message's element is not kept
+        return key === "node" || key === "votes" ? undefined : value; // the message's elements are not kept
       }));
     } catch (e) { /* storage full or blocked: the chat still works for this page */ }
   }
@@ -173,6 +174,7 @@
         "maintenance windows. If something is urgent, say so and I'll bring in a person." });
     }
     state.messages.forEach(function (message) { render(message, false); });
+    placeVotes();
     setOpen(state.open, true);
   }
 
@@ -236,7 +238,90 @@
   function add(message) {
     state.messages.push(message);
     render(message, true);
+    placeVotes();
     save();
+  }
+
+  // ---- votes on the bot's answers -----------------------------------------------------------------
+  // One vote per reply: the bot's bubbles after the customer's n-th message are its reply to it (`turn` n;
+  // Rasa sends a long answer as several bubbles, split at blank lines). The 👍/👎 sit under the reply's last
+  // bubble that does not ask the customer something (a question mark, or a colon at the end: form questions,
+  // the offer of the engineer, "Pick one…:"), so an answer followed by a question ("I don't know" and the
+  // offer of a person) can still be rated. Not under the engineer's words or the handoff's own messages.
+  // The vote is sent as `/feedback_negative{"rated": "n"}` (or positive): the reply to message n.
+  function asks(text) {
+    return text.indexOf("?") >= 0 || /:\s*$/.test(text);
+  }
+
+  // What the engineer wrote, relayed as "<name> (on-call engineer): <text>" (actions/handoff.py).
+  var ENGINEER_SAID = /^[^\n]{1,120} \(on-call engineer\): /;
+
+  function votable(text) {
+    return !asks(text) && !ENGINEER_SAID.test(text);
+  }
+
+  function placeVotes() {
+    var holders = {};
+    state.messages.forEach(function (message) {
+      if (message.from !== "bot" || !(message.turn > 0)) return;
+      var holder = holders[message.turn];
+      if (message.vote) holders[message.turn] = message;
+      else if (message.votable && !(holder && holder.vote)) holders[message.turn] = message;
+    });
+    state.messages.forEach(function (message) {
+      if (!message.node) return;
+      var wanted = message.vote || holders[message.turn] === message;
+      if (wanted && !message.votes) {
+        message.votes = voteButtons(message);
+        message.node.appendChild(message.votes);
+      } else if (!wanted && message.votes) {
+        message.votes.remove();
+        message.votes = null;
+      }
+    });
+  }
+
+  function voteButtons(message) {
+    var box = el("div", "mhd-feedback");
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-label", "Was this answer helpful?");
+    box.setAttribute("aria-live", "off"); // the buttons coming and going are not news; the thanks below is
+    var status = el("span", "mhd-feedback-status");
+    status.setAttribute("role", "status");
+    var kinds = [["up", "\uD83D\uDC4D", "This answer helped"], ["down", "\uD83D\uDC4E", "This answer did not help"]];
+    var buttons = kinds.map(function (kind) {
+      var button = el("button", "mhd-vote mhd-vote-" + kind[0], kind[1]);
+      button.type = "button";
+      button.setAttribute("aria-label", kind[2]);
+      button.title = kind[2];
+      button.setAttribute("aria-pressed", "false");
+      button.addEventListener("click", function () {
+        if (message.vote) return; // one vote per answer
+        message.vote = kind[0];
+        message.voteSent = false;
+        showVote();
+        save();
+        flush();
+      });
+      box.appendChild(button);
+      return button;
+    });
+    box.appendChild(status);
+    function showVote() {
+      if (!message.vote) return;
+      // aria-disabled rather than disabled: the pressed button keeps the focus and still says which it was.
+      buttons.forEach(function (button, i) {
+        button.setAttribute("aria-pressed", String((i === 0) === (message.vote === "up")));
+        button.setAttribute("aria-disabled", "true");
+      });
+      status.textContent = "Thanks for the feedback";
+    }
+    showVote();
+    return box;
+  }
+
+  function votePayload(message) {
+    return "/feedback_" + (message.vote === "up" ? "positive" : "negative") + JSON.stringify({ rated: String(message.turn) });
   }
 
   // ---- talking to Rasa ----------------------------------------------------------------------------
@@ -265,8 +350,13 @@
   function flush() {
     if (!ready) return;
     state.messages.forEach(function (message) {
+      if (message.vote && !message.voteSent) {
+        socket.emit("user_uttered", { message: votePayload(message), session_id: state.sessionId });
+        message.voteSent = true; // no reply comes: the widget's own "Thanks for the feedback" is the answer
+      }
       if (!message.unsent) return;
       socket.emit("user_uttered", { message: message.payload || message.text, session_id: state.sessionId });
+      state.sent += 1; // the bot's next bubbles are its reply to this, the customer's state.sent-th message
       message.unsent = false;
       if (message.node) {
         message.node.classList.remove("mhd-unsent");
@@ -283,6 +373,8 @@
     if (!data || typeof data !== "object") return;
     if (data.handoff === "joined" || data.handoff === "left") {
       var who = String(data.engineer || "An engineer");
+      var twin = state.messages[state.messages.length - 1]; // the bot's own words for it, just before
+      if (twin && twin.from === "bot") twin.votable = false;
       add({ from: "notice", text: data.handoff === "joined"
         ? who + " (a person from our on-call team) has joined the chat."
         : who + " has left the chat. You're talking to the helpdesk bot again." });
@@ -292,7 +384,18 @@
     var buttons = (data.quick_replies || data.buttons || []).map(function (b) {
       return { title: String(b.title || b.payload || "?"), payload: String(b.payload || b.title || "") };
     });
-    add({ from: "bot", text: data.text, buttons: buttons });
+    add({ from: "bot", text: data.text, buttons: buttons, turn: state.sent, votable: votable(data.text) });
+  }
+
+  // The server opened a new conversation (the old one's token was refused): its messages are not rated.
+  function forgetConversation() {
+    state.sent = 0;
+    state.messages.forEach(function (message) {
+      message.votable = false;
+      message.turn = 0;
+      if (message.vote) message.voteSent = true;
+    });
+    placeVotes();
   }
 
   function connect() {
@@ -303,6 +406,7 @@
     });
     socket.on("session_confirm", function (session) {
       if (session && typeof session.session_id === "string") {
+        if (state.sessionId && session.session_id !== state.sessionId) forgetConversation();
         state.sessionId = session.session_id;
         state.sessionToken = typeof session.session_token === "string" ? session.session_token : null;
       }
