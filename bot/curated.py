@@ -12,11 +12,14 @@ an example taught to an FAQ entry that is no longer in the index stops training,
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import io
 import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 import yaml
 from rapidfuzz import process
@@ -190,13 +193,19 @@ def teach(settings: Settings, text: str, target: str, who: str, now: datetime) -
         raise TrainingDataError("say who is teaching (--by NAME), so the example can be traced.")
     entries = {} if target.strip() in TARGETS else _faq_entries(settings.faq_db)
     intent = intent_for(target, entries)
-    _duplicate(text, intent, training_examples(settings.root))
-
     path = settings.root / CURATED_NLU
-    data = _load_curated(path, CURATED_NLU.as_posix())
     at = now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with _taking_turns(path):  # the CLI and the Slack app may teach at the same moment: neither is lost
+        _duplicate(text, intent, training_examples(settings.root))
+        _add_example(path, text, intent, entries, CommentedMap(taught_by=who, taught_at=at))
+    question = entries.get(intent.split("/", 1)[1]) if intent.startswith(f"{FAQ_INTENT}/") else None
+    return Taught(text, intent, path, who, at, question)
+
+
+def _add_example(path: Path, text: str, intent: str, entries: dict[str, str], metadata: CommentedMap) -> None:
+    """Append the example to its intent's block (a new block at the end for a new intent), comments kept."""
+    data = _load_curated(path, CURATED_NLU.as_posix())
     example = CommentedMap(text=text)
-    metadata = CommentedMap(taught_by=who, taught_at=at)
     metadata.fa.set_flow_style()
     example["metadata"] = metadata
     block = next((b for b in data["nlu"] if isinstance(b, dict) and b.get("intent") == intent
@@ -215,8 +224,18 @@ def teach(settings: Settings, text: str, target: str, who: str, now: datetime) -
     if not written.startswith("#"):
         written = HEADER + written  # a file someone emptied of its header gets it back
     _replace(path, written)
-    question = entries.get(intent.split("/", 1)[1]) if intent.startswith(f"{FAQ_INTENT}/") else None
-    return Taught(text, intent, path, who, at, question)
+
+
+@contextlib.contextmanager
+def _taking_turns(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock beside `path` while it is read, changed and written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(f".{path.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _block(node: object) -> bool:

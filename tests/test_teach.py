@@ -16,7 +16,7 @@ import yaml
 from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
 
 from bot import cli
-from bot.curated import CURATED_NLU, TARGETS, check, teach
+from bot.curated import CURATED_NLU, EMPTY, TARGETS, check, teach
 from core.errors import DuplicateExample, StaleExample, TrainingDataError, UnknownTarget
 from bot.evaluation import copy_training_inputs
 from bot.settings import PROJECT_ROOT, Settings
@@ -30,8 +30,10 @@ WHY_AWS = "why_are_we_migrating_to_aws_6ba0"  # "Why are we migrating to AWS?" (
 
 @pytest.fixture
 def project(tmp_path: Path, shipped_index: Path) -> Settings:
-    """A copy of the project's training inputs, with its own copy of the shipped FAQ index."""
+    """A copy of the project's training inputs with an empty curated file, and its own copy of the shipped FAQ
+    index."""
     root = copy_training_inputs(PROJECT_ROOT, tmp_path / "project")
+    (root / CURATED_NLU).write_text(EMPTY, encoding="utf-8")
     (tmp_path / "var").mkdir()
     shutil.copy(shipped_index, tmp_path / "var" / "faq_index.db")
     return Settings.from_env(settings_env(tmp_path / "var", HELPDESK_HOME=str(root),
@@ -179,3 +181,16 @@ def test_helpdesk_teach_prints_what_it_taught_and_refuses_a_duplicate_in_one_lin
     assert cli.main(["teach", "Is Omni back yet?", "status", "--by", "alice"]) == 1
     [line] = capsys.readouterr().err.splitlines()
     assert line.startswith("helpdesk: 'Is Omni back yet?' is already an example of ask_status_now")
+
+
+def test_two_teachers_at_the_same_moment_both_land(project: Settings):
+    import threading
+
+    texts = [f"question number {n} about the amazon move" for n in range(8)]
+    threads = [threading.Thread(target=teach, args=(project, text, WHY_AWS, "alice", NOW)) for text in texts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(text for text, _ in as_rasa_reads_it(project)) == sorted(texts)
