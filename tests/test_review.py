@@ -49,12 +49,12 @@ def test_the_faq_answer_records_its_kind_entry_score_and_margin_in_the_tracker(b
     assert 0.25 <= record["score"] <= 1 and 0 <= record["margin"] <= record["score"]
 
 
-def test_refusals_choices_and_another_button_picked_are_listed_and_good_answers_are_not(bot):
+def test_refusals_and_another_button_picked_are_listed_and_good_answers_are_not(bot):
+    # Which vague question gets choices rather than an answer changes with the training data, so choices are
+    # checked on stored conversations (test_a_vote_on_choices_lists_the_question_once and the like).
     run = run_id()
-    refused, choices, picked, good = (f"review-{name}-{run}" for name in ("refused", "choices", "picked", "good"))
+    refused, picked, good = (f"review-{name}-{run}" for name in ("refused", "picked", "good"))
     bot.ask("can you book me a table for two tonight", sender=refused)
-    offered = bot.ask("sender id", sender=choices)[0]["buttons"]
-    assert len(offered) >= 2  # choices, not an answer
     answer = bot.ask("what will happen to my messages?", sender=picked)
     other = entry_of_payload(answer[0]["buttons"][0]["payload"])  # the same question in the other migration
     bot.ask(answer[0]["buttons"][0]["payload"], sender=picked)
@@ -64,9 +64,6 @@ def test_refusals_choices_and_another_button_picked_are_listed_and_good_answers_
 
     assert REFUSED in item_of(items, refused).reasons
     assert item_of(items, refused).text == "can you book me a table for two tonight"
-    assert item_of(items, choices).reasons == (CHOICE,)
-    assert item_of(items, choices).did.startswith("choices: ")
-    assert set(item_of(items, choices).offered) == {entry_of_payload(b["payload"]) for b in offered}
     item = item_of(items, picked)
     assert item.reasons == (PICKED_ANOTHER,) and item.picked == (other,)
     assert item.text == "what will happen to my messages?"
@@ -153,6 +150,24 @@ def stored(tmp_path: Path, shipped_index: Path) -> tuple[Settings, SQLTrackerSto
     settings = Settings.from_env(settings_env(tmp_path / "var", RASA_TRACKER_DB=str(tmp_path / "tracker.db"),
                                               HELPDESK_FAQ_DB=str(shipped_index)))
     return settings, rasa_store(settings.tracker_db)
+
+
+def test_a_choice_of_buttons_lists_the_question_with_what_was_offered(stored):
+    settings, store = stored
+    rollback, risks = "what_is_the_rollback_plan_6ba0", "what_are_the_risks_3c3d"
+    asked = NOW - timedelta(hours=1)
+    t = asked.timestamp()
+    buttons = [{"title": "Rollback", "payload": choice_payload(rollback)}, {"title": "Risks", "payload": choice_payload(risks)}]
+    save(store, "choices", [UserUttered("what if it goes bad", intent={"name": "faq", "confidence": 1.0}, timestamp=t),
+                            ActionExecuted("action_answer_faq", timestamp=t + 0.1),
+                            BotUttered("I'm not sure which of these you mean.", data={"buttons": buttons},
+                                       metadata={"faq": {"kind": "choices", "score": 0.22}}, timestamp=t + 0.2),
+                            ActionExecuted("action_listen", timestamp=t + 0.3)])
+
+    [item] = review(settings, DAY, NOW)
+
+    assert item.text == "what if it goes bad" and item.reasons == (CHOICE,)
+    assert item.did.startswith("choices: ") and set(item.offered) == {rollback, risks}
 
 
 def test_negative_feedback_after_an_answer_lists_the_question(stored):
