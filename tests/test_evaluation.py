@@ -2,9 +2,12 @@
 hand-written set through the real bot, one question asked at a fixed instant."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+import yaml
+from rapidfuzz import fuzz, process
 
 from bot.evaluation import (
     CHOICES, ENTRY, Entries, Outcome, copy_training_inputs, evaluate_questions, score, set_seed, what_the_bot_did,
@@ -174,3 +177,25 @@ def test_a_seeded_copy_sets_every_random_seed(tmp_path: Path):
     config = (project / "config.yml").read_text()
     assert "random_seed: 7" in config and "random_seed: 42" not in config
     assert (project / "data" / "faq").is_dir() and not (project / "models").exists()
+
+
+HAND_WRITTEN_TRAINING = ["data/nlu/curated.yml", "data/nlu/chitchat.yml", "data/nlu/status.yml"]
+NEAR_COPY = 85  # rapidfuzz ratio of lower-cased texts without punctuation; the two evaluation sets share none
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[^a-z0-9 ]", "", text.lower()).strip()
+
+
+def test_no_hand_written_training_example_is_a_near_copy_of_an_evaluation_question():
+    questions = [_plain(q.text) for path in sorted((PROJECT_ROOT / "tests" / "data").glob("eval_*.yml"))
+                 for q in load_questions(path)]
+    copies = []
+    for relative in HAND_WRITTEN_TRAINING:
+        for block in yaml.safe_load((PROJECT_ROOT / relative).read_text(encoding="utf-8"))["nlu"]:
+            for line in block["examples"].splitlines():
+                example = _plain(line.strip().removeprefix("- "))
+                match = process.extractOne(example, questions, scorer=fuzz.ratio, score_cutoff=NEAR_COPY)
+                if example and match:
+                    copies.append((relative, line.strip()))
+    assert not copies, f"training examples that copy evaluation questions (take them out): {copies}"
