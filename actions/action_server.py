@@ -7,6 +7,7 @@ reads at most MAX_BODY_BYTES of a request.
 
 rasa_sdk imports every module of the `actions` package, this one too: nothing here runs on import.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -17,9 +18,9 @@ from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from core.errors import HelpdeskError
 from bot.serve import configure_logging, require_action_token
 from bot.settings import Settings
+from core.errors import HelpdeskError
 
 OPEN_PATHS = frozenset({"/health"})  # `helpdesk doctor` and the tests ask it without the secret
 # Each call carries the conversation's whole tracker since its session started plus the domain: a long

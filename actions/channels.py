@@ -5,6 +5,7 @@ Over Rasa's own channels these add: 400 for a body that is not a JSON object wit
 message; a cap on message length applied before NLU; no customer-sent intents but the bot's own button
 payloads; and (socket.io) session ids that are random and bound to the browser that opened them.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,8 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from bot import chat_input, session_tokens
-from core.errors import InvalidMessage
 from bot.settings import Settings
+from core.errors import InvalidMessage
 
 logger = logging.getLogger(__name__)
 MAX_SENDER = 128
@@ -38,16 +39,16 @@ def rest_message(body: bytes, limit: int) -> tuple[str, str]:
     try:
         data = json.loads(body or b"")
     except (ValueError, UnicodeDecodeError):
-        raise InvalidMessage("the body must be JSON: {\"sender\": \"<id>\", \"message\": \"<text>\"}") from None
+        raise InvalidMessage('the body must be JSON: {"sender": "<id>", "message": "<text>"}') from None
     if not isinstance(data, dict):
-        raise InvalidMessage("the body must be a JSON object: {\"sender\": \"<id>\", \"message\": \"<text>\"}")
+        raise InvalidMessage('the body must be a JSON object: {"sender": "<id>", "message": "<text>"}')
     sender = data.get("sender")
     if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER or not sender.isprintable():
-        raise InvalidMessage(f"\"sender\" must be a conversation id: printable text of 1 to {MAX_SENDER} characters")
+        raise InvalidMessage(f'"sender" must be a conversation id: printable text of 1 to {MAX_SENDER} characters')
     if sender.startswith(WEB_PREFIX):
         raise InvalidMessage(f"sender ids starting with {WEB_PREFIX!r} belong to the web chat; choose another id")
     if "message" not in data:
-        raise InvalidMessage("\"message\" is missing: send the customer's text")
+        raise InvalidMessage('"message" is missing: send the customer\'s text')
     return sender, chat_input.screen(data["message"], limit)
 
 
@@ -124,8 +125,9 @@ class SocketIOChannel(SocketIOInput):
                 await say(sid, NO_SESSION)
                 return
             try:
-                text = chat_input.screen((data or {}).get("message") if isinstance(data, dict) else None,
-                                         settings.max_message_chars)
+                text = chat_input.screen(
+                    (data or {}).get("message") if isinstance(data, dict) else None, settings.max_message_chars
+                )
             except InvalidMessage:
                 await say(sid, NOT_TEXT)
                 return

@@ -1,4 +1,5 @@
 """The form for a customer's own on-call engineer: thin Rasa SDK wrapper around bot.customer_contacts."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -10,9 +11,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.edge import HelpdeskAction
 from actions.forms import CheckedFormValidation, checked_answer
 from bot import contact_checks, customer_contacts
+from bot.settings import Settings
 from core.clock import Clock
 from core.errors import HelpdeskError
-from bot.settings import Settings
 
 SKIPPED = "skipped"  # a slot must hold something for the form to move on
 
@@ -36,12 +37,14 @@ class ValidateCustomerContactForm(CheckedFormValidation):
     def name(self) -> str:
         return "validate_customer_contact_form"
 
-    def validate_oncall_email(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                              domain: dict[str, Any]) -> dict[str, Any]:
+    def validate_oncall_email(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
         result = checked_answer("oncall_email", value, dispatcher, CHECKS["oncall_email"])
         if result["oncall_email"] == SKIPPED and tracker.get_slot("oncall_phone") in (None, SKIPPED):
-            dispatcher.utter_message(text="We need a phone number or an email address to reach them. "
-                                          "Please type an email address.")
+            dispatcher.utter_message(
+                text="We need a phone number or an email address to reach them. Please type an email address."
+            )
             return {"oncall_email": None}
         return result
 
@@ -56,12 +59,22 @@ class ActionSaveCustomerContact(HelpdeskAction):
         settings = Settings.from_env()
         answers = {slot: tracker.get_slot(slot) or "" for slot in FORM_SLOTS}
         answers = {slot: "" if value == SKIPPED else value for slot, value in answers.items()}
-        contact = customer_contacts.save(settings.state_db, answers["oncall_company"], answers["oncall_name"],
-                                         answers["oncall_phone"], answers["oncall_email"], tracker.sender_id,
-                                         Clock(settings.now).now())
+        contact = customer_contacts.save(
+            settings.state_db,
+            answers["oncall_company"],
+            answers["oncall_name"],
+            answers["oncall_phone"],
+            answers["oncall_email"],
+            tracker.sender_id,
+            Clock(settings.now).now(),
+        )
         reach = " and ".join(part for part in (contact.phone, contact.email) if part)
-        dispatcher.utter_message(response="utter_customer_contact_saved", engineer_name=contact.name,
-                                 contact_company=contact.company, reach=reach)
+        dispatcher.utter_message(
+            response="utter_customer_contact_saved",
+            engineer_name=contact.name,
+            contact_company=contact.company,
+            reach=reach,
+        )
         return self.after_fault(tracker)
 
     def failed(self, error: HelpdeskError, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:

@@ -6,6 +6,7 @@ the customer; anything unexpected is logged with its traceback and answered with
 (the support phone number). Either way the action returns the events of `after_fault()` (e.g. clearing what
 must not be reused).
 """
+
 from __future__ import annotations
 
 import abc

@@ -1,5 +1,6 @@
 """The escalation form and the handoff record: thin Rasa SDK wrappers around bot.contact_checks and
 bot.escalations."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -12,10 +13,10 @@ from actions import customer_contact
 from actions.edge import HelpdeskAction
 from actions.forms import CheckedFormValidation
 from bot import contact_checks, escalations
-from core.clock import Clock
-from core.errors import HelpdeskError, StorageError
 from bot.oncall import current_rota
 from bot.settings import Settings
+from core.clock import Clock
+from core.errors import HelpdeskError, StorageError
 
 # What each answer of the form must be; a check raises InvalidAnswer with what to type instead.
 CHECKS = {
@@ -38,8 +39,11 @@ class ValidateEscalationForm(CheckedFormValidation):
 def transcript(tracker: Tracker) -> list[dict]:
     """The conversation so far, as who said what and when."""
     return [
-        {"from": "customer" if event["event"] == "user" else "bot", "text": event.get("text") or "",
-         "at": event.get("timestamp")}
+        {
+            "from": "customer" if event["event"] == "user" else "bot",
+            "text": event.get("text") or "",
+            "at": event.get("timestamp"),
+        }
         for event in tracker.events
         if event.get("event") in {"user", "bot"} and event.get("text")
     ]
@@ -67,13 +71,29 @@ class ActionCreateEscalation(HelpdeskAction):
         rota = current_rota(settings.state_db)
         # Read before recording, so the record says whether this reply tells the customer nobody could be paged.
         paged = escalations.paging_healthy(settings.state_db, settings.slack.enabled, now)
-        filed = escalations.create(settings.state_db, tracker.sender_id, contact, tracker.get_slot("description") or "",
-                                   transcript(tracker), rota, now, customer_told_not_paged=not paged)
-        response = {(True, True): "utter_escalation_created", (True, False): "utter_escalation_created_not_paged",
-                    (False, True): "utter_escalation_added", (False, False): "utter_escalation_added_not_paged"}
-        dispatcher.utter_message(response=response[filed.new, paged], ref=filed.case.ref,
-                                 contact_name=contact["contact_name"], callback=contact["callback"],
-                                 minutes=int(rota.ack_timeout.total_seconds() // 60))
+        filed = escalations.create(
+            settings.state_db,
+            tracker.sender_id,
+            contact,
+            tracker.get_slot("description") or "",
+            transcript(tracker),
+            rota,
+            now,
+            customer_told_not_paged=not paged,
+        )
+        response = {
+            (True, True): "utter_escalation_created",
+            (True, False): "utter_escalation_created_not_paged",
+            (False, True): "utter_escalation_added",
+            (False, False): "utter_escalation_added_not_paged",
+        }
+        dispatcher.utter_message(
+            response=response[filed.new, paged],
+            ref=filed.case.ref,
+            contact_name=contact["contact_name"],
+            callback=contact["callback"],
+            minutes=int(rota.ack_timeout.total_seconds() // 60),
+        )
         return forget_answers()
 
     def failed(self, error: HelpdeskError, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:

@@ -1,4 +1,5 @@
 """Answers FAQ questions: thin Rasa SDK wrapper around bot.answers."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -10,9 +11,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.edge import HelpdeskAction
 from bot.answers import CHOICE_INTENT, FaqReply, answer_entry, answer_question, choice_payload
 from bot.intent_vectors import SEMANTIC_RANKING, faq_share
-from core.errors import HelpdeskError
 from bot.settings import Settings
 from bot.urgency import FAQ_MISSES_BEFORE_OFFER
+from core.errors import HelpdeskError
 from faq_index.search import searcher_for
 
 EMPTY_PROMPT = "What would you like to know about the migrations? Ask me a question, or say 'help'."
@@ -35,10 +36,7 @@ def _after(reply: FaqReply, tracker: Tracker) -> list[dict]:
 
 
 def _send(dispatcher: CollectingDispatcher, reply: FaqReply) -> None:
-    buttons = [
-        {"title": title, "payload": choice_payload(entry_id)}
-        for title, entry_id in reply.buttons()
-    ]
+    buttons = [{"title": title, "payload": choice_payload(entry_id)} for title, entry_id in reply.buttons()]
     # `faq` lands in the bot event's metadata in the tracker store (what `helpdesk review` reads); channels ignore it.
     dispatcher.utter_message(text=reply.text, buttons=buttons or None, faq=reply.record())
 

@@ -7,6 +7,7 @@ form still waits for its answer and the offer of the engineer still for its yes 
 conversation back to just after the bot's last action; a vote that is the first message of its session (or
 after a restart) has nothing before it to go back to, and is simply left in place.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -25,8 +26,10 @@ def bot_acted_before_the_vote(events: list[dict]) -> bool:
     """Whether the bot did anything in this session before the latest user message (the vote)."""
     last_user = max((n for n, event in enumerate(events) if event.get("event") == "user"), default=0)
     start = max((n for n, event in enumerate(events[:last_user]) if event.get("event") in STARTS), default=-1)
-    return any(event.get("event") == "action" and event.get("name") not in NOT_THE_BOTS
-               for event in events[start + 1:last_user])
+    return any(
+        event.get("event") == "action" and event.get("name") not in NOT_THE_BOTS
+        for event in events[start + 1 : last_user]
+    )
 
 
 class ActionTakeFeedback(HelpdeskAction):

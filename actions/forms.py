@@ -1,4 +1,5 @@
 """Form validation driven by a table of answer checks (see bot.contact_checks)."""
+
 from __future__ import annotations
 
 import abc

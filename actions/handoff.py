@@ -3,6 +3,7 @@
 The engineer's side arrives as external intents (bot.rasa_client.trigger_intent from the worker);
 the customer's messages are routed here by actions.handoff_policy. Thin wrappers over bot.escalations.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -13,9 +14,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.edge import HelpdeskAction
 from bot import escalations
+from bot.settings import Settings
 from core.clock import Clock
 from core.errors import HelpdeskError
-from bot.settings import Settings
 
 RESTART_INTENT = "restart"
 
@@ -36,8 +37,9 @@ class ActionHandoffStarted(HelpdeskAction):
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         ref, engineer = _entity(tracker, "ref"), _entity(tracker, "engineer") or "An engineer"
-        dispatcher.utter_message(response="utter_handoff_started", ref=ref, engineer=engineer,
-                                 json_message=_notice("joined", ref, engineer))
+        dispatcher.utter_message(
+            response="utter_handoff_started", ref=ref, engineer=engineer, json_message=_notice("joined", ref, engineer)
+        )
         return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("handoff_ref", ref)]
 
 
@@ -47,8 +49,9 @@ class ActionHandoffEnded(HelpdeskAction):
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         ref, engineer = _entity(tracker, "ref"), _entity(tracker, "engineer") or "The engineer"
-        dispatcher.utter_message(response="utter_handoff_ended", ref=ref, engineer=engineer,
-                                 json_message=_notice("left", ref, engineer))
+        dispatcher.utter_message(
+            response="utter_handoff_ended", ref=ref, engineer=engineer, json_message=_notice("left", ref, engineer)
+        )
         return [SlotSet("handoff_ref", None)]
 
     def after_fault(self, tracker: Tracker) -> list[dict]:
@@ -82,8 +85,9 @@ class ActionRelayToEngineer(HelpdeskAction):
             return []
         message_id = message.get("message_id") or f"{tracker.sender_id}:{len(tracker.events)}"
         try:
-            escalations.relay_from_customer(settings.state_db, tracker.sender_id, text, message_id,
-                                            Clock(settings.now).now())
+            escalations.relay_from_customer(
+                settings.state_db, tracker.sender_id, text, message_id, Clock(settings.now).now()
+            )
         except escalations.EscalationError:
             # The engineer resolved the case a moment ago; the notice is on its way.
             dispatcher.utter_message(response="utter_handoff_case_closed")
@@ -108,14 +112,14 @@ class ActionLeaveHandoff(HelpdeskAction):
         case = escalations.customer_left(settings.state_db, tracker.sender_id, Clock(settings.now).now())
         ref = case.ref if case else (tracker.get_slot("handoff_ref") or "")
         engineer = (case.acknowledged_by if case else "") or "The engineer"
-        dispatcher.utter_message(response="utter_handoff_left", ref=ref,
-                                 json_message=_notice("left", ref, engineer))
+        dispatcher.utter_message(response="utter_handoff_left", ref=ref, json_message=_notice("left", ref, engineer))
         return self.after_fault(tracker)
 
     def failed(self, error: HelpdeskError, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:
         ref = tracker.get_slot("handoff_ref") or ""
-        dispatcher.utter_message(response="utter_handoff_left_engineer_not_told", ref=ref,
-                                 json_message=_notice("left", ref, "The engineer"))
+        dispatcher.utter_message(
+            response="utter_handoff_left_engineer_not_told", ref=ref, json_message=_notice("left", ref, "The engineer")
+        )
         return self.after_fault(tracker)
 
     def after_fault(self, tracker: Tracker) -> list[dict]:

@@ -9,6 +9,7 @@ intent, except:
 After the relay or the leaving action it always predicts action_listen, whatever the slot now says: nothing
 else (not action_default_fallback, whose rewind would undo the slot's reset) may follow them.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -53,8 +54,9 @@ class HandoffPolicy(Policy):
     def train(self, training_trackers: list, domain: Domain, **kwargs: Any) -> Resource:
         return self._resource
 
-    def predict_action_probabilities(self, tracker: DialogueStateTracker, domain: Domain,
-                                     rule_only_data: dict[str, Any] | None = None, **kwargs: Any) -> PolicyPrediction:
+    def predict_action_probabilities(
+        self, tracker: DialogueStateTracker, domain: Domain, rule_only_data: dict[str, Any] | None = None, **kwargs: Any
+    ) -> PolicyPrediction:
         probabilities = self._default_predictions(domain)
         wanted = next_action(tracker)
         if wanted is not None:

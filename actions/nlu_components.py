@@ -1,4 +1,5 @@
 """Rasa NLU pipeline components (loaded by the Rasa server, listed in config.yml)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -25,13 +26,24 @@ class IntentVectorsClassifier(GraphComponent):
         self._storage, self._resource, self._model = model_storage, resource, model
 
     @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "IntentVectorsClassifier":
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "IntentVectorsClassifier":
         return cls(model_storage, resource, None)
 
     @classmethod
-    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "IntentVectorsClassifier":
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "IntentVectorsClassifier":
         with model_storage.read_from(resource) as directory:
             return cls(model_storage, resource, IntentVectors.from_bytes((directory / _FILE).read_bytes()))
 
@@ -49,8 +61,9 @@ class IntentVectorsClassifier(GraphComponent):
             text = message.get("text") or ""
             if text.strip() and not text.startswith("/"):
                 ranking = list(self._model.rank(text).items())[:TOP]
-                message.set(SEMANTIC_RANKING, [{"name": n, "confidence": round(p, 4)} for n, p in ranking],
-                            add_to_output=True)
+                message.set(
+                    SEMANTIC_RANKING, [{"name": n, "confidence": round(p, 4)} for n, p in ranking], add_to_output=True
+                )
         return messages
 
 
@@ -61,8 +74,13 @@ class Router(GraphComponent):
     from the FAQ and the present from the live status."""
 
     @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "Router":
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "Router":
         return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:
@@ -70,8 +88,12 @@ class Router(GraphComponent):
             current = (message.get("intent") or {}).get("name")
             if current is None or (message.get("text") or "").startswith("/"):
                 continue  # a button's payload names its intent
-            intent = route(message.get("text") or "", current, _ranking(message.get("intent_ranking")),
-                           _ranking(message.get(SEMANTIC_RANKING)))
+            intent = route(
+                message.get("text") or "",
+                current,
+                _ranking(message.get("intent_ranking")),
+                _ranking(message.get(SEMANTIC_RANKING)),
+            )
             if intent and current != intent:
                 message.set("intent", {"name": intent, "confidence": 1.0}, add_to_output=True)
         return messages

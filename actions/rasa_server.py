@@ -12,6 +12,7 @@ own arguments, but never the API token), and this adds what `rasa run` cannot do
 rasa_sdk imports every module of the `actions` package into the action server, this one too: nothing here
 runs on import, and Rasa itself is imported only when the server starts.
 """
+
 from __future__ import annotations
 
 import logging
@@ -20,8 +21,8 @@ import sys
 from typing import Any
 
 from actions.edge import FAULT_RESPONSE  # domain.yml: sorry, and the support phone number
-from core.db import private_file
 from bot.settings import Settings
+from core.db import private_file
 
 MAX_BODY_BYTES = 64 * 1024  # chat messages and the worker's API calls are a few KB; model uploads are not used
 

@@ -1,4 +1,5 @@
 """Answers about the live status of the migrations: thin Rasa SDK wrapper around bot.status_replies."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -8,11 +9,12 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.edge import HelpdeskAction
 from bot import phase_status, status_replies
-from core.clock import Clock
-from core.errors import HelpdeskError
 from bot.products import find_product
 from bot.schedule import load_migrations, phase_in_text
 from bot.settings import Settings
+from core.clock import Clock
+from core.errors import HelpdeskError
+
 
 def live_status_reply(intent: str, text: str, settings: Settings) -> str:
     """The reply to a live-status question; the clock is HELPDESK_NOW when set."""

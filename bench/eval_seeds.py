@@ -5,6 +5,7 @@ seeds in temporary copies of the project (its own models and caches untouched), 
 
 Run: .venv/bin/python bench/eval_seeds.py [N] [--json]   (default 5 seeds: 42 1 2 3 7; about 3 minutes a seed)
 """
+
 from __future__ import annotations
 
 import sys

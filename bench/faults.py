@@ -9,6 +9,7 @@ Prints: messages sent, replies, errors (sends with no HTTP answer, re-sent), esc
 customers told a reference, pages delivered vs escalations, and peak RSS per process. Exits 1 when a
 customer was left without a reference or the phone number, or an escalation was lost or doubled.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,15 +32,21 @@ from typing import Callable, Iterator
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from bot import escalations, outbox  # noqa: E402
 from conftest import ONCALL_CHANNEL, read_only  # noqa: E402
 from slack_standin import SlackStandIn  # noqa: E402
 from supervised_stack import SupervisedBot, UrgentCase, report_urgent_case, say, slack_env, wait_for  # noqa: E402
 
+from bot import escalations, outbox  # noqa: E402
+
 COMPONENTS = ("rasa", "actions", "worker", "slack", "web")
 HOSTILE_SIZES = (100_000, 1_000_000, 5_000_000)
-HOLD_SECONDS = {"state database locked": 20, "state database read-only": 10, "SIGSTOP actions": 10,
-                "SIGSTOP worker": 10, "SIGSTOP slack": 10}  # a kill is instant; Slack fails for a number of calls
+HOLD_SECONDS = {
+    "state database locked": 20,
+    "state database read-only": 10,
+    "SIGSTOP actions": 10,
+    "SIGSTOP worker": 10,
+    "SIGSTOP slack": 10,
+}  # a kill is instant; Slack fails for a number of calls
 FAQ_QUESTIONS = ("what is the rollback plan?", "when does phase 2 start?", "is the API down right now?")
 
 
@@ -128,8 +135,9 @@ class Tally:
 def hostile_and_faq(stack: SupervisedBot, tally: Tally, sender: str) -> None:
     for size in HOSTILE_SIZES:
         body = json.dumps({"sender": sender, "message": "help " * (size // 5)}).encode()
-        request = urllib.request.Request(f"{stack.settings.rasa_url}/webhooks/rest/webhook", data=body,
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{stack.settings.rasa_url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
+        )
         try:
             with urllib.request.urlopen(request, timeout=60) as response:
                 tally.add_message(bool(json.loads(response.read())))
@@ -198,23 +206,34 @@ def report(tally: Tally, cases: list, standin: SlackStandIn, peak: dict[str, int
     for case in cases:
         per_conversation[case.conversation_id] += 1
     doubled = [conversation for conversation, count in per_conversation.items() if count > 1]
-    first_pages = [args for args in standin.called("chat.postMessage")
-                   if args.get("channel") == ONCALL_CHANNEL and not args.get("thread_ts")]
+    first_pages = [
+        args
+        for args in standin.called("chat.postMessage")
+        if args.get("channel") == ONCALL_CHANNEL and not args.get("thread_ts")
+    ]
     paged = defaultdict(int)
     for case in cases:
         paged[case.ref] = sum(case.ref in json.dumps(args) for args in first_pages)
     print(f"messages sent: {tally.sent}, replies: {tally.replies}, errors (no HTTP answer, re-sent): {tally.errors}")
-    print(f"urgent customers: {len(tally.cases)}; told a reference: {len(told_ref)}; "
-          f"told to ring (no case recorded): {len(told_phone_only)}; left without either: {len(left_hanging)}")
+    print(
+        f"urgent customers: {len(tally.cases)}; told a reference: {len(told_ref)}; "
+        f"told to ring (no case recorded): {len(told_phone_only)}; left without either: {len(left_hanging)}"
+    )
     print(f"escalations created: {len(cases)} (expected {len(told_ref)}); conversations with two: {len(doubled)}")
-    print(f"pages delivered: {sum(paged.values())} (expected {len(cases)}); "
-          f"paged twice: {sum(count > 1 for count in paged.values())}, never: {sum(count == 0 for count in paged.values())}")
+    print(
+        f"pages delivered: {sum(paged.values())} (expected {len(cases)}); "
+        f"paged twice: {sum(count > 1 for count in paged.values())}, never: {sum(count == 0 for count in paged.values())}"
+    )
     for case in cases:
         if paged[case.ref] != 1:
             print(f"  {case.ref} ({case.conversation_id}) paged {paged[case.ref]} times")
     print("peak RSS: " + ", ".join(f"{c} {peak[c] / 2**20:.0f} MB" for c in COMPONENTS if peak[c]))
-    ok = (not left_hanging and not doubled and {case.ref for case in cases} == told_ref
-          and all(count == 1 for count in paged.values()))
+    ok = (
+        not left_hanging
+        and not doubled
+        and {case.ref for case in cases} == told_ref
+        and all(count == 1 for count in paged.values())
+    )
     print("result: " + ("every urgent customer ended with a case paged once, or the phone number" if ok else "FAILED"))
     return 0 if ok else 1
 

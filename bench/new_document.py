@@ -6,6 +6,7 @@ Nobody teaches the new document any paraphrase: it is answered from its generate
 
 Run: .venv/bin/python bench/new_document.py [N] [--json]   (default 3 seeds; about 4 minutes a seed)
 """
+
 from __future__ import annotations
 
 import os

@@ -1,5 +1,6 @@
 """What the benchmarks that train share: a temporary copy of the project's training inputs, the
 helpdesk command, and free ports for servers they start."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -3,6 +3,7 @@
 Run: .venv/bin/python bench/search_latency.py
 Targets (issue 3): p95 under 2 ms on the shipped index and under 15 ms on 10,000 entries.
 """
+
 from __future__ import annotations
 
 import random
@@ -39,7 +40,12 @@ def write_synthetic_documents(folder: Path, entries: int, per_document: int = 10
         lines = [f"# Synthetic FAQ {doc}", ""]
         for n in range(per_document):
             topic = " ".join(rng.sample(vocabulary, 5))
-            lines += [f"## How does the {topic} work?", "", " ".join(rng.choice(vocabulary) for _ in range(40)) + ".", ""]
+            lines += [
+                f"## How does the {topic} work?",
+                "",
+                " ".join(rng.choice(vocabulary) for _ in range(40)) + ".",
+                "",
+            ]
         (folder / f"synthetic_{doc:03d}.md").write_text("\n".join(lines))
 
 
@@ -62,7 +68,9 @@ def main() -> None:
         shipped_db = Path(tmp) / "shipped.db"
         build_index(ROOT / "data" / "faq", shipped_db)
         p50, p95, worst = measure(FaqSearcher(shipped_db), queries, rounds=20)
-        print(f"shipped index (25 entries), {len(queries) * 20} searches: p50 {p50:.2f} ms, p95 {p95:.2f} ms, max {worst:.2f} ms")
+        print(
+            f"shipped index (25 entries), {len(queries) * 20} searches: p50 {p50:.2f} ms, p95 {p95:.2f} ms, max {worst:.2f} ms"
+        )
 
         synthetic = Path(tmp) / "synthetic"
         synthetic.mkdir()
@@ -72,8 +80,10 @@ def main() -> None:
         built = time.perf_counter() - start
         searcher = FaqSearcher(Path(tmp) / "synthetic.db")
         p50, p95, worst = measure(searcher, queries, rounds=3)
-        print(f"synthetic index ({report.entries} entries, built in {built:.1f} s), {len(queries) * 3} searches: "
-              f"p50 {p50:.2f} ms, p95 {p95:.2f} ms, max {worst:.2f} ms")
+        print(
+            f"synthetic index ({report.entries} entries, built in {built:.1f} s), {len(queries) * 3} searches: "
+            f"p50 {p50:.2f} ms, p95 {p95:.2f} ms, max {worst:.2f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ Run: .venv/bin/python bench/training_time.py
 Targets (issue 4): under 3 minutes from scratch, under 15 seconds when nothing changed.
 It trains in a temporary copy of the project, so the project's own models and caches are untouched.
 """
+
 from __future__ import annotations
 
 import os

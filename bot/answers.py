@@ -4,6 +4,7 @@ matches as choices, or an honest 'don't know'.
 
 Plain Python (no Rasa): actions/ passes in what the NLU pipeline said.
 """
+
 from __future__ import annotations
 
 import json
@@ -63,8 +64,9 @@ class FaqReply:
         ]
 
 
-def _prefer_document(searcher: FaqSearcher, text: str, chosen: Hit, twins: list[Hit],
-                     fused: dict[str, float]) -> tuple[Hit, list[Hit]]:
+def _prefer_document(
+    searcher: FaqSearcher, text: str, chosen: Hit, twins: list[Hit], fused: dict[str, float]
+) -> tuple[Hit, list[Hit]]:
     """Of the same question in several migrations: the one the user names, else the one the estimates
     clearly prefer, else the most recent one. The others are offered."""
     named = searcher.mentioned_documents(text)
@@ -73,20 +75,24 @@ def _prefer_document(searcher: FaqSearcher, text: str, chosen: Hit, twins: list[
     if len(named_candidates) == 1:
         return named_candidates[0], []
     pool = named_candidates or candidates
-    close = [hit for hit in pool
-             if hit.id == chosen.id or fused.get(hit.id, 0.0) >= RUNNER_UP * fused.get(chosen.id, 0.0)] or pool
+    close = [
+        hit for hit in pool if hit.id == chosen.id or fused.get(hit.id, 0.0) >= RUNNER_UP * fused.get(chosen.id, 0.0)
+    ] or pool
     best = max(close, key=lambda hit: (hit.dated or "", hit.score))
     return best, [hit for hit in candidates if hit.id != best.id]
 
 
-def fuse(lexical: dict[str, float], semantic: dict[str, float], classifier: dict[str, float]) -> list[tuple[str, float]]:
+def fuse(
+    lexical: dict[str, float], semantic: dict[str, float], classifier: dict[str, float]
+) -> list[tuple[str, float]]:
     """Entries by fused score: three independent estimates of which entry the message asks for (without the
     classifier's, as for a long message's question sentences, the other two share its weight)."""
     classifier_weight = CLASSIFIER_WEIGHT if classifier else 0.0
     semantic_weight = SEMANTIC_WEIGHT / (1.0 - CLASSIFIER_WEIGHT + classifier_weight)
     lexical_weight = 1.0 - semantic_weight - classifier_weight
     fused = {
-        entry_id: lexical_weight * lexical.get(entry_id, 0.0) + semantic_weight * semantic.get(entry_id, 0.0)
+        entry_id: lexical_weight * lexical.get(entry_id, 0.0)
+        + semantic_weight * semantic.get(entry_id, 0.0)
         + classifier_weight * classifier.get(entry_id, 0.0)
         for entry_id in set(lexical) | set(semantic) | set(classifier)
     }
@@ -109,23 +115,28 @@ def answer_question(searcher: FaqSearcher, text: str, classifier: dict[str, floa
         return FaqReply("unknown")  # no word of it in the FAQ, nor like it in meaning, whatever a classifier says
     lexical = {hit.id: hit.score for hit in result.hits}
     named = searcher.mentioned_documents(text)
-    ranked = [(entry_id, score) for entry_id, score in fuse(lexical, semantic, classifier or {})
-              # a model older than the index may name a removed entry; a named migration narrows the choice
-              if entry_id in searcher.by_id and (len(named) != 1 or searcher.by_id[entry_id].file in named)]
+    ranked = [
+        (entry_id, score)
+        for entry_id, score in fuse(lexical, semantic, classifier or {})
+        # a model older than the index may name a removed entry; a named migration narrows the choice
+        if entry_id in searcher.by_id and (len(named) != 1 or searcher.by_id[entry_id].file in named)
+    ]
     if not ranked or ranked[0][1] < SUGGEST:
         return FaqReply("unknown", score=ranked[0][1] if ranked else 0.0)
     top_score = ranked[0][1]
     if top_score < ANSWER_AT:
-        return FaqReply("choices", None, tuple(searcher.entry(i) for i, score in ranked[:3] if score >= SUGGEST),
-                        score=top_score)
+        return FaqReply(
+            "choices", None, tuple(searcher.entry(i) for i, score in ranked[:3] if score >= SUGGEST), score=top_score
+        )
     chosen = searcher.entry(ranked[0][0])
     chosen, others = _prefer_document(searcher, text, chosen, searcher.twins(chosen, result), dict(ranked))
     close = [searcher.entry(i) for i, score in ranked[1:MAX_BUTTONS] if score >= RUNNER_UP * top_score]
     alternatives = {hit.id: hit for hit in [*others[:1], *close] if hit.id != chosen.id}
     same_question = {chosen.id, ranked[0][0], *(hit.id for hit in others)}
     runner_up = next((score for entry_id, score in ranked if entry_id not in same_question), 0.0)
-    return FaqReply("answer", chosen, tuple(alternatives.values())[:MAX_BUTTONS], score=top_score,
-                    margin=top_score - runner_up)
+    return FaqReply(
+        "answer", chosen, tuple(alternatives.values())[:MAX_BUTTONS], score=top_score, margin=top_score - runner_up
+    )
 
 
 def choice_payload(entry_id: str) -> str:
@@ -149,5 +160,3 @@ def answer_entry(searcher: FaqSearcher, entry_id: str) -> FaqReply:
     searcher.refresh()
     entry = searcher.entry(entry_id)
     return FaqReply("answer", entry) if entry else FaqReply("unknown")
-
-

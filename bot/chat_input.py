@@ -8,6 +8,7 @@ never trigger an intent that only the system or an engineer may (EXTERNAL_*). A 
 limit never reaches NLU: it is replaced by the `message_too_long` intent, whose reply says how long a
 message may be.
 """
+
 from __future__ import annotations
 
 import json
@@ -68,7 +69,7 @@ def feedback_payload(intent: str, rated: int | None = None) -> str:
 def rated_of_payload(payload: str) -> int | None:
     """The message number a vote's payload names, or None when it names none or not one we would send."""
     try:
-        value = json.loads(payload[payload.index("{"):])
+        value = json.loads(payload[payload.index("{") :])
     except ValueError:
         return None
     rated = value.get(RATED) if isinstance(value, dict) else None
@@ -77,7 +78,7 @@ def rated_of_payload(payload: str) -> int | None:
 
 def _keys(payload: str) -> list[str]:
     try:
-        value = json.loads(payload[payload.index("{"):])
+        value = json.loads(payload[payload.index("{") :])
     except ValueError:
         return []
     return list(value) if isinstance(value, dict) else []

@@ -1,4 +1,5 @@
 """The `helpdesk` command line: each sub-command is a thin wrapper over one Python function."""
+
 from __future__ import annotations
 
 import argparse
@@ -9,19 +10,38 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Callable, Sequence
 
-from bot import curated, customer_contacts, doctor, escalations, evaluation, notices, oncall, phase_status, rasa_client, retention, review, schedule, serve, training, worker
-from core.clock import Clock, parse_instant
-from bot.table import format_table
-from bot.status_replies import STATUS_HEADERS, status_rows, when
-from core.errors import HelpdeskError
+from bot import (
+    curated,
+    customer_contacts,
+    doctor,
+    escalations,
+    evaluation,
+    notices,
+    oncall,
+    phase_status,
+    rasa_client,
+    retention,
+    review,
+    schedule,
+    serve,
+    training,
+    worker,
+)
 from bot.settings import PROJECT_ROOT, Settings
+from bot.status_replies import STATUS_HEADERS, status_rows, when
+from bot.table import format_table
+from core.clock import Clock, parse_instant
+from core.errors import HelpdeskError
 from faq_index import evaluate, index, search
 
 DEV_SET = PROJECT_ROOT / "tests" / "data" / "faq_dev.yml"
 
 
 def print_build_report(report: index.BuildReport) -> None:
-    rows = [(d.file, d.title, d.status, d.entries, "parsed" if d.reparsed else "unchanged", d.reason) for d in report.documents]
+    rows = [
+        (d.file, d.title, d.status, d.entries, "parsed" if d.reparsed else "unchanged", d.reason)
+        for d in report.documents
+    ]
     print(format_table(("document", "title", "status", "entries", "this build", "why"), rows))
     print(f"{report.entries} entries indexed from {sum(d.status == 'indexed' for d in report.documents)} documents.")
 
@@ -80,9 +100,11 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     if args.seeds:
         paths = [Path(p) for p in args.sets or (evaluation.DEV_SET, evaluation.HELD_OUT_SET)]
-        seeds = list(evaluation.SEEDS[:args.seeds])
-        print(f"helpdesk: training {len(seeds)} models (seeds {', '.join(map(str, seeds))}), a few minutes each",
-              file=sys.stderr)
+        seeds = list(evaluation.SEEDS[: args.seeds])
+        print(
+            f"helpdesk: training {len(seeds)} models (seeds {', '.join(map(str, seeds))}), a few minutes each",
+            file=sys.stderr,
+        )
         report = evaluation.evaluate_seeds(settings, seeds, paths, progress=sys.stderr)
         print(json.dumps(report.to_json(), indent=2) if args.json else "\n".join(report.lines()))
         return 0
@@ -123,8 +145,10 @@ def cmd_status_set(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_status_history(args: argparse.Namespace, settings: Settings) -> int:
-    rows = [(e["at"], e["phase"], e["state"], e["start"] or "", e["until"] or "", e["by"], e["note"])
-            for e in phase_status.history(settings.state_db)]
+    rows = [
+        (e["at"], e["phase"], e["state"], e["start"] or "", e["until"] or "", e["by"], e["note"])
+        for e in phase_status.history(settings.state_db)
+    ]
     print(format_table(("at (UTC)", "phase", "state", "start", "until", "by", "note"), rows))
     return 0
 
@@ -132,15 +156,28 @@ def cmd_status_history(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_status_notices(args: argparse.Namespace, settings: Settings) -> int:
     now = Clock(settings.now).now()
     migrations = schedule.load_migrations(settings.faq_db)
-    found = notices.notices_due(settings.state_db, migrations, now) if args.due else \
-        notices.schedule_of_notices(settings.state_db, migrations, now)
+    found = (
+        notices.notices_due(settings.state_db, migrations, now)
+        if args.due
+        else notices.schedule_of_notices(settings.state_db, migrations, now)
+    )
     print(format_table(("due", "key", "notice"), [(when(n.due), n.key, n.text) for n in found]))
     return 0
 
 
 def cmd_escalations(args: argparse.Namespace, settings: Settings) -> int:
-    rows = [(e.ref, e.status, e.priority, e.contact.get("contact_name", ""), e.contact.get("company", ""),
-             when(e.created_at), e.summary[:60]) for e in escalations.listing(settings.state_db, open_only=args.open)]
+    rows = [
+        (
+            e.ref,
+            e.status,
+            e.priority,
+            e.contact.get("contact_name", ""),
+            e.contact.get("company", ""),
+            when(e.created_at),
+            e.summary[:60],
+        )
+        for e in escalations.listing(settings.state_db, open_only=args.open)
+    ]
     print(format_table(("ref", "status", "priority", "name", "company", "created", "summary"), rows))
     return 0
 
@@ -153,8 +190,11 @@ def cmd_escalation_show(args: argparse.Namespace, settings: Settings) -> int:
     print(f"  summary: {case.summary}")
     print("history:")
     for event in escalations.history(settings.state_db, case.ref):
-        print(f"  {event['at']}  {event['what']}" + (f" by {event['by']}" if event["by"] else "")
-              + (f": {event['detail']}" if event["detail"] else ""))
+        print(
+            f"  {event['at']}  {event['what']}"
+            + (f" by {event['by']}" if event["by"] else "")
+            + (f": {event['detail']}" if event["detail"] else "")
+        )
     print("transcript:")
     for line in case.transcript:
         print(f"  {line['from']}: {line['text']}")
@@ -177,15 +217,18 @@ def cmd_oncall(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_oncall_set(args: argparse.Namespace, settings: Settings) -> int:
-    rota = oncall.change_step(settings.state_db, args.step, args.name, args.slack_user, args.phone, args.by,
-                              Clock(settings.now).now())
+    rota = oncall.change_step(
+        settings.state_db, args.step, args.name, args.slack_user, args.phone, args.by, Clock(settings.now).now()
+    )
     step = rota.steps[args.step - 1]
     print(f"step {args.step} ({step.role}) is now {step.name} ({step.slack_user}, {step.phone})")
     return 0
 
 
 def cmd_contacts(args: argparse.Namespace, settings: Settings) -> int:
-    rows = [(c.company, c.name, c.phone, c.email, when(c.saved_at)) for c in customer_contacts.listing(settings.state_db)]
+    rows = [
+        (c.company, c.name, c.phone, c.email, when(c.saved_at)) for c in customer_contacts.listing(settings.state_db)
+    ]
     print(format_table(("company", "on-call engineer", "phone", "email", "saved"), rows))
     return 0
 
@@ -213,8 +256,10 @@ def cmd_tracker_prune(args: argparse.Namespace, settings: Settings) -> int:
     days = args.days or settings.tracker_retention_days
     # The real time, not HELPDESK_NOW: Rasa stamps the events with the real time.
     report = retention.prune_tracker(settings.tracker_db, timedelta(days=days), Clock().now())
-    print(f"deleted {report.conversations} conversations ({report.events} events) from {settings.tracker_db}: "
-          f"no activity for {days} days, since {when(report.cutoff)}")
+    print(
+        f"deleted {report.conversations} conversations ({report.events} events) from {settings.tracker_db}: "
+        f"no activity for {days} days, since {when(report.cutoff)}"
+    )
     return 0
 
 
@@ -226,15 +271,27 @@ def days_argument(text: str) -> int:
 
 def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
     # The real time, not HELPDESK_NOW: Rasa stamps the events with the real time.
-    items = review.review(settings, timedelta(days=args.since), Clock().now())[:args.limit]
+    items = review.review(settings, timedelta(days=args.since), Clock().now())[: args.limit]
     if args.json:
         print(json.dumps([item.to_json() for item in items], indent=2))
         return 0
-    rows = [(item.count, item.last_asked.strftime("%Y-%m-%d %H:%M"), _shorten(item.text, 70), ", ".join(item.reasons),
-             item.did, " / ".join(item.picked), item.conversation) for item in items]
+    rows = [
+        (
+            item.count,
+            item.last_asked.strftime("%Y-%m-%d %H:%M"),
+            _shorten(item.text, 70),
+            ", ".join(item.reasons),
+            item.did,
+            " / ".join(item.picked),
+            item.conversation,
+        )
+        for item in items
+    ]
     print(format_table(("count", "last (UTC)", "question", "why", "the bot", "picked", "conversation"), rows))
-    print(f"{len(items)} groups of questions that went badly in the last {args.since} days; teach one with "
-          "`helpdesk teach \"question\" TARGET`.")
+    print(
+        f"{len(items)} groups of questions that went badly in the last {args.since} days; teach one with "
+        '`helpdesk teach "question" TARGET`.'
+    )
     return 0
 
 
@@ -245,8 +302,11 @@ def _shorten(text: str, most: int) -> str:
 def cmd_teach(args: argparse.Namespace, settings: Settings) -> int:
     taught = curated.teach(settings, args.question, args.target, args.by, Clock(settings.now).now())
     shown = taught.path.relative_to(settings.root) if taught.path.is_relative_to(settings.root) else taught.path
-    print(f"taught {taught.text!r} as {taught.intent}" + (f" ({taught.question})" if taught.question else "")
-          + f" in {shown}; `helpdesk train` retrains with it.")
+    print(
+        f"taught {taught.text!r} as {taught.intent}"
+        + (f" ({taught.question})" if taught.question else "")
+        + f" in {shown}; `helpdesk train` retrains with it."
+    )
     return 0
 
 
@@ -275,8 +335,10 @@ def cmd_start(args: argparse.Namespace, settings: Settings) -> int:
     serve.check_port_free(settings.rasa_host, settings.rasa_port, "RASA_PORT")
     serve.check_port_free("127.0.0.1", settings.action_port, "ACTION_PORT")
     serve.check_port_free("127.0.0.1", settings.web_port, "WEB_PORT")
-    print(f"helpdesk: the website chat is at http://127.0.0.1:{settings.web_port}/ and the bot answers at "
-          f"{settings.rasa_url}/webhooks/rest/webhook (or `.venv/bin/helpdesk ask \"hello\"`); Ctrl-C stops everything.")
+    print(
+        f"helpdesk: the website chat is at http://127.0.0.1:{settings.web_port}/ and the bot answers at "
+        f'{settings.rasa_url}/webhooks/rest/webhook (or `.venv/bin/helpdesk ask "hello"`); Ctrl-C stops everything.'
+    )
     return serve.start_all(settings)
 
 
@@ -329,8 +391,11 @@ def build_parser() -> argparse.ArgumentParser:
     oncall_set.add_argument("--by", required=True, help="who makes the change")
     oncall_set.set_defaults(func=cmd_oncall_set)
     sub.add_parser("contacts", help="customers' own on-call engineers, as they gave them to the bot").set_defaults(
-        func=cmd_contacts)
-    work = sub.add_parser("worker", help="page the next step when a page is unanswered, queue notices, deliver to chats")
+        func=cmd_contacts
+    )
+    work = sub.add_parser(
+        "worker", help="page the next step when a page is unanswered, queue notices, deliver to chats"
+    )
     work.add_argument("--once", action="store_true", help="one round now (HELPDESK_NOW applies), then exit")
     work.set_defaults(func=cmd_worker)
     tracker = sub.add_parser("tracker", help="Rasa's conversation store (prune: delete silent conversations)")
@@ -339,26 +404,53 @@ def build_parser() -> argparse.ArgumentParser:
     prune.add_argument("--days", type=days_argument, help="default: HELPDESK_TRACKER_RETENTION_DAYS (90)")
     prune.set_defaults(func=cmd_tracker_prune)
 
-    bot_eval = sub.add_parser("eval", help="score the real bot (servers of its own, trained if needed) on labelled question sets")
-    bot_eval.add_argument("--set", "--dev-set", dest="sets", action="append", metavar="FILE",
-                          help="a question set; repeat for several (default: tests/data/eval_dev.yml; "
-                               "with --seeds, eval_dev.yml and eval_holdout.yml)")
-    bot_eval.add_argument("--seeds", type=seed_count, metavar="N",
-                          help="train N models with different training seeds and give each figure's min/mean/max")
+    bot_eval = sub.add_parser(
+        "eval", help="score the real bot (servers of its own, trained if needed) on labelled question sets"
+    )
+    bot_eval.add_argument(
+        "--set",
+        "--dev-set",
+        dest="sets",
+        action="append",
+        metavar="FILE",
+        help="a question set; repeat for several (default: tests/data/eval_dev.yml; "
+        "with --seeds, eval_dev.yml and eval_holdout.yml)",
+    )
+    bot_eval.add_argument(
+        "--seeds",
+        type=seed_count,
+        metavar="N",
+        help="train N models with different training seeds and give each figure's min/mean/max",
+    )
     bot_eval.add_argument("--json", action="store_true", help="print the results as JSON")
     bot_eval.set_defaults(func=cmd_eval)
-    sub.add_parser("train", help="rebuild the FAQ index and generated NLU data, then train the Rasa model if its inputs changed").set_defaults(func=cmd_train)
-    bot_review = sub.add_parser("review", help="customers' questions that went badly (refused, choices, narrow answers, "
-                                               "another button picked), similar ones grouped, newest first")
-    bot_review.add_argument("--since", type=days_argument, default=7, metavar="DAYS",
-                            help="questions asked in the last DAYS days (default 7)")
+    sub.add_parser(
+        "train", help="rebuild the FAQ index and generated NLU data, then train the Rasa model if its inputs changed"
+    ).set_defaults(func=cmd_train)
+    bot_review = sub.add_parser(
+        "review",
+        help="customers' questions that went badly (refused, choices, narrow answers, "
+        "another button picked), similar ones grouped, newest first",
+    )
+    bot_review.add_argument(
+        "--since",
+        type=days_argument,
+        default=7,
+        metavar="DAYS",
+        help="questions asked in the last DAYS days (default 7)",
+    )
     bot_review.add_argument("--limit", type=count_argument, metavar="N", help="only the N newest groups")
     bot_review.add_argument("--json", action="store_true", help="print the groups as JSON")
     bot_review.set_defaults(func=cmd_review)
-    bot_teach = sub.add_parser("teach", help="add a customer's question to data/nlu/curated.yml as an example of the "
-                                             "reply it should get (then `helpdesk train`)")
+    bot_teach = sub.add_parser(
+        "teach",
+        help="add a customer's question to data/nlu/curated.yml as an example of the "
+        "reply it should get (then `helpdesk train`)",
+    )
     bot_teach.add_argument("question", help="the customer's words")
-    bot_teach.add_argument("target", help="an FAQ entry id (`helpdesk faq list`), or one of: " + ", ".join(curated.TARGETS))
+    bot_teach.add_argument(
+        "target", help="an FAQ entry id (`helpdesk faq list`), or one of: " + ", ".join(curated.TARGETS)
+    )
     bot_teach.add_argument("--by", default=os.environ.get("USER", "unknown"), help="who teaches it (default: $USER)")
     bot_teach.set_defaults(func=cmd_teach)
 
@@ -379,8 +471,14 @@ def build_parser() -> argparse.ArgumentParser:
     faq_add.add_argument("path")
     faq_add.set_defaults(func=cmd_faq_add)
     faq_eval = faq_sub.add_parser("eval", help="top-1/top-3 accuracy of the search on a labelled question set")
-    faq_eval.add_argument("--dev-set", "--set", dest="dev_set", default=str(DEV_SET), metavar="FILE",
-                          help="labelled questions, either format (default: tests/data/faq_dev.yml)")
+    faq_eval.add_argument(
+        "--dev-set",
+        "--set",
+        dest="dev_set",
+        default=str(DEV_SET),
+        metavar="FILE",
+        help="labelled questions, either format (default: tests/data/faq_dev.yml)",
+    )
     faq_eval.set_defaults(func=cmd_faq_eval)
 
     sub.add_parser("start", help="build everything derived and run all servers (make run)").set_defaults(func=cmd_start)

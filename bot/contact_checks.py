@@ -1,4 +1,5 @@
 """Validation of what a customer types into the escalation form: clear messages, nothing rendered."""
+
 from __future__ import annotations
 
 import re
@@ -38,15 +39,18 @@ def callback(text: str) -> str:
     number = normalise_phone(value)
     if number:
         return number
-    raise InvalidAnswer("That doesn't look like a phone number or an email address. Please type a number such as "
-                        "021 555 0199 or +64 4 498 6000, or an email address.")
+    raise InvalidAnswer(
+        "That doesn't look like a phone number or an email address. Please type a number such as "
+        "021 555 0199 or +64 4 498 6000, or an email address."
+    )
 
 
 def phone(text: str) -> str:
     value = normalise_phone(text.strip())
     if value is None:
-        raise InvalidAnswer("That doesn't look like a phone number. Please type one such as 021 555 0199 or "
-                            "+64 4 498 6000.")
+        raise InvalidAnswer(
+            "That doesn't look like a phone number. Please type one such as 021 555 0199 or +64 4 498 6000."
+        )
     return value
 
 
@@ -62,8 +66,10 @@ def plain_text(text: str, what: str, limit: int) -> str:
     if not value:
         raise InvalidAnswer(f"Please type your {what}.")
     if len(value) > limit:
-        raise InvalidAnswer(f"That is longer than I can take ({len(value)} characters); please keep your {what} "
-                            f"under {limit} characters.")
+        raise InvalidAnswer(
+            f"That is longer than I can take ({len(value)} characters); please keep your {what} "
+            f"under {limit} characters."
+        )
     if re.search(r"<\s*/?\s*[a-z!][^>]*>", value, re.I):
         raise InvalidAnswer(f"Please type your {what} as plain text, without HTML tags.")
     return value

@@ -10,6 +10,7 @@ describe examples it cannot see being moved or deleted by hand.
 `helpdesk train` reads the file like any other in data/nlu/ (so it is in the training hash), after `check`:
 an example taught to an FAQ entry that is no longer in the index stops training, naming the example.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -27,10 +28,11 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError as RoundTripError
 
-from core.errors import DuplicateExample, StaleExample, TrainingDataError, UnknownTarget
 from bot.settings import Settings
+from core.errors import DuplicateExample, StaleExample, TrainingDataError, UnknownTarget
 from faq_index.index import list_entries
-from faq_index.training_data import HEADER as GENERATED_HEADER, normalise_question
+from faq_index.training_data import HEADER as GENERATED_HEADER
+from faq_index.training_data import normalise_question
 
 CURATED_NLU = Path("data") / "nlu" / "curated.yml"
 FAQ_INTENT = "faq"  # the retrieval intent of every FAQ entry: faq/<entry id>
@@ -56,6 +58,7 @@ EMPTY = HEADER + 'version: "3.1"\n\nnlu: []\n'
 @dataclass(frozen=True)
 class Example:
     """One training example of a Rasa NLU file."""
+
     text: str
     intent: str
     file: str  # relative to the project folder
@@ -86,14 +89,25 @@ def _examples_of(block: dict, file: str, generated: bool) -> list[Example]:
     intent = str(block.get("intent") or "")
     examples = block.get("examples")
     if isinstance(examples, str):  # "examples: |" with "- text" lines, as Rasa reads them
-        return [Example(line.strip()[1:].strip(), intent, file, generated=generated) for line in examples.splitlines()
-                if line.strip().startswith("-") and line.strip()[1:].strip()]
+        return [
+            Example(line.strip()[1:].strip(), intent, file, generated=generated)
+            for line in examples.splitlines()
+            if line.strip().startswith("-") and line.strip()[1:].strip()
+        ]
     found = []
     for example in examples or []:
         if isinstance(example, dict) and str(example.get("text") or "").strip():
             metadata = example.get("metadata") if isinstance(example.get("metadata"), dict) else {}
-            found.append(Example(str(example["text"]).strip(), intent, file,
-                                 _text(metadata.get("taught_by")), _text(metadata.get("taught_at")), generated))
+            found.append(
+                Example(
+                    str(example["text"]).strip(),
+                    intent,
+                    file,
+                    _text(metadata.get("taught_by")),
+                    _text(metadata.get("taught_at")),
+                    generated,
+                )
+            )
     return found
 
 
@@ -112,8 +126,12 @@ def nlu_examples(path: Path, root: Path) -> list[Example]:
     blocks = data.get("nlu") if isinstance(data, dict) else None
     if blocks is not None and not isinstance(blocks, list):
         raise TrainingDataError(f"{shown}: `nlu` must be a list of `- intent:` blocks; fix it by hand.")
-    return [example for block in blocks or [] if isinstance(block, dict) and block.get("intent")
-            for example in _examples_of(block, shown, text.startswith(GENERATED_HEADER))]
+    return [
+        example
+        for block in blocks or []
+        if isinstance(block, dict) and block.get("intent")
+        for example in _examples_of(block, shown, text.startswith(GENERATED_HEADER))
+    ]
 
 
 def training_examples(root: Path) -> list[Example]:
@@ -136,8 +154,10 @@ def intent_for(target: str, entries: dict[str, str]) -> str:
         return f"{FAQ_INTENT}/{entry}"
     close = process.extractOne(entry, list(entries)) if entries else None
     hint = f" Did you mean {close[0]}?" if close and close[1] >= 80 else ""
-    raise UnknownTarget(f"{target!r} is neither an FAQ entry id (`helpdesk faq list` shows them; run `helpdesk faq "
-                        f"build` first if the documents changed) nor one of: {', '.join(TARGETS)}.{hint}")
+    raise UnknownTarget(
+        f"{target!r} is neither an FAQ entry id (`helpdesk faq list` shows them; run `helpdesk faq "
+        f"build` first if the documents changed) nor one of: {', '.join(TARGETS)}.{hint}"
+    )
 
 
 def _duplicate(text: str, intent: str, existing: list[Example]) -> None:
@@ -147,13 +167,20 @@ def _duplicate(text: str, intent: str, existing: list[Example]) -> None:
             continue
         if example.intent == intent:
             by = f", taught by {example.taught_by} at {example.taught_at}" if example.taught_by else ""
-            raise DuplicateExample(f"{text!r} is already an example of {intent} in {example.file} "
-                                   f"(as {example.text!r}{by}); nothing to teach.")
-        fix = ("that file is generated from the FAQ entry, so change the FAQ document if the entry is wrong"
-               if example.generated else f"if it is wrong there, move it by hand in {example.file}")
-        raise DuplicateExample(f"{text!r} is already an example of {example.intent} in {example.file} (as "
-                               f"{example.text!r}); an example teaches one intent only, so it cannot also teach "
-                               f"{intent}: {fix}.")
+            raise DuplicateExample(
+                f"{text!r} is already an example of {intent} in {example.file} "
+                f"(as {example.text!r}{by}); nothing to teach."
+            )
+        fix = (
+            "that file is generated from the FAQ entry, so change the FAQ document if the entry is wrong"
+            if example.generated
+            else f"if it is wrong there, move it by hand in {example.file}"
+        )
+        raise DuplicateExample(
+            f"{text!r} is already an example of {example.intent} in {example.file} (as "
+            f"{example.text!r}); an example teaches one intent only, so it cannot also teach "
+            f"{intent}: {fix}."
+        )
 
 
 def _load_curated(path: Path, shown: str):
@@ -180,14 +207,19 @@ def teach(settings: Settings, text: str, target: str, who: str, now: datetime) -
     """
     text = " ".join(text.split())
     if len(normalise_question(text)) < 3:
-        raise TrainingDataError("give the question as the customer asked it, e.g. "
-                                "`helpdesk teach \"can I still send during the move?\" status`.")
+        raise TrainingDataError(
+            "give the question as the customer asked it, e.g. "
+            '`helpdesk teach "can I still send during the move?" status`.'
+        )
     if text.startswith("/"):
-        raise TrainingDataError(f"{text!r} starts with '/', which Rasa reads as an intent, not as words; "
-                                "teach the customer's words.")
+        raise TrainingDataError(
+            f"{text!r} starts with '/', which Rasa reads as an intent, not as words; teach the customer's words."
+        )
     if len(text) > settings.max_message_chars:
-        raise TrainingDataError(f"the example is {len(text)} characters; the bot reads messages of at most "
-                                f"{settings.max_message_chars}, so teach the question itself.")
+        raise TrainingDataError(
+            f"the example is {len(text)} characters; the bot reads messages of at most "
+            f"{settings.max_message_chars}, so teach the question itself."
+        )
     who = who.strip()
     if not who:
         raise TrainingDataError("say who is teaching (--by NAME), so the example can be traced.")
@@ -208,8 +240,17 @@ def _add_example(path: Path, text: str, intent: str, entries: dict[str, str], me
     example = CommentedMap(text=text)
     metadata.fa.set_flow_style()
     example["metadata"] = metadata
-    block = next((b for b in data["nlu"] if isinstance(b, dict) and b.get("intent") == intent
-                  and isinstance(b.get("examples"), list) and b["examples"]), None)
+    block = next(
+        (
+            b
+            for b in data["nlu"]
+            if isinstance(b, dict)
+            and b.get("intent") == intent
+            and isinstance(b.get("examples"), list)
+            and b["examples"]
+        ),
+        None,
+    )
     if block is None:
         block = CommentedMap(intent=intent)
         block["examples"] = CommentedSeq([example])
@@ -294,8 +335,9 @@ def check(root: Path, faq_db: Path) -> list[Example]:
         return []
     shown = CURATED_NLU.as_posix()
     if path.read_text(encoding="utf-8").startswith(GENERATED_HEADER):
-        raise TrainingDataError(f"{shown} carries the generated-file header, but is curated by people; "
-                                "remove that line.")
+        raise TrainingDataError(
+            f"{shown} carries the generated-file header, but is curated by people; remove that line."
+        )
     examples = nlu_examples(path, root)
     wanted = [e for e in examples if e.intent.startswith(f"{FAQ_INTENT}/")]
     if not wanted:
@@ -303,10 +345,13 @@ def check(root: Path, faq_db: Path) -> list[Example]:
     entries = _faq_entries(faq_db)
     stale = [e for e in wanted if e.intent.split("/", 1)[1] not in entries]
     if stale:
-        listed = "; ".join(f"{e.text!r} (taught to {e.intent}"
-                           + (f" by {e.taught_by} at {e.taught_at})" if e.taught_by else ")") for e in stale)
+        listed = "; ".join(
+            f"{e.text!r} (taught to {e.intent}" + (f" by {e.taught_by} at {e.taught_at})" if e.taught_by else ")")
+            for e in stale
+        )
         raise StaleExample(
             f"{shown} teaches FAQ entries that are no longer in the FAQ index (their document changed or went): "
             f"{listed}. Move each example to the entry that answers it now (`helpdesk faq list` shows the ids), "
-            f"or delete it, in {shown}; then train again.")
+            f"or delete it, in {shown}; then train again."
+        )
     return examples

@@ -1,4 +1,5 @@
 """Customers' own on-call engineers: the FAQ asks customers to send their details for urgent cases."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,12 +25,16 @@ class CustomerContact:
 
 
 def _table(state_db: Path):
-    return ensure_table(connect(state_db), "customer_contacts", {
-        "id": int, "company": str, "name": str, "phone": str, "email": str, "conversation_id": str, "saved_at": str})
+    return ensure_table(
+        connect(state_db),
+        "customer_contacts",
+        {"id": int, "company": str, "name": str, "phone": str, "email": str, "conversation_id": str, "saved_at": str},
+    )
 
 
-def save(state_db: Path, company: str, name: str, phone: str, email: str, conversation_id: str,
-         now: datetime) -> CustomerContact:
+def save(
+    state_db: Path, company: str, name: str, phone: str, email: str, conversation_id: str, now: datetime
+) -> CustomerContact:
     """Store a customer's on-call contact (the latest per company is the one in force)."""
     if not company.strip() or not name.strip():
         raise ContactError("a customer's on-call contact needs a company and a name.")
@@ -47,6 +52,9 @@ def listing(state_db: Path) -> list[CustomerContact]:
     latest: dict[str, dict] = {}
     for row in _table(state_db).rows_where(order_by="id"):
         latest[row["company"].casefold()] = row
-    return [CustomerContact(r["company"], r["name"], r["phone"], r["email"], r["conversation_id"],
-                            datetime.fromisoformat(r["saved_at"]))
-            for _, r in sorted(latest.items())]
+    return [
+        CustomerContact(
+            r["company"], r["name"], r["phone"], r["email"], r["conversation_id"], datetime.fromisoformat(r["saved_at"])
+        )
+        for _, r in sorted(latest.items())
+    ]

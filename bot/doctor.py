@@ -1,4 +1,5 @@
 """Health checks for `helpdesk doctor`: each says what is wrong and how to fix it, in one line."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -9,11 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot import outbox, rasa_client
+from bot.settings import Settings
+from bot.training import current_model
 from core.clock import Clock
 from core.db import connect, probe_write
 from core.errors import HelpdeskError, StorageError
-from bot.settings import Settings
-from bot.training import current_model
 from faq_index.index import list_entries
 
 
@@ -29,7 +30,8 @@ def check_python(version: tuple[int, int] | None = None) -> Check:
     if (major, minor) == (3, 10):
         return Check("python", True, f"Python {major}.{minor}")
     return Check(
-        "python", False,
+        "python",
+        False,
         f"Python {major}.{minor} cannot run Rasa 3.6 (it needs 3.10); delete .venv and run `make run` to rebuild it with 3.10.",
     )
 
@@ -47,7 +49,11 @@ def check_faq_index(settings: Settings) -> Check:
     except (HelpdeskError, sqlite3.Error) as exc:
         return Check("faq index", False, str(exc))
     if count == 0:
-        return Check("faq index", False, f"the FAQ index at {settings.faq_db} has no entries; add documents with `helpdesk faq add`.")
+        return Check(
+            "faq index",
+            False,
+            f"the FAQ index at {settings.faq_db} has no entries; add documents with `helpdesk faq add`.",
+        )
     return Check("faq index", True, f"{count} FAQ entries in {settings.faq_db}")
 
 
@@ -76,8 +82,11 @@ def _check_health(name: str, url: str) -> Check:
     try:
         urllib.request.urlopen(url, timeout=5).close()
     except (urllib.error.URLError, OSError) as exc:
-        return Check(name, False, f"the {name} at {url} is not answering ({getattr(exc, 'reason', exc)}); "
-                                  "start it with `make run`.")
+        return Check(
+            name,
+            False,
+            f"the {name} at {url} is not answering ({getattr(exc, 'reason', exc)}); start it with `make run`.",
+        )
     return Check(name, True, f"{name} answers at {url}")
 
 
@@ -102,9 +111,13 @@ def check_outbox(settings: Settings, now: datetime | None = None) -> Check:
     stuck = [m for m in waiting if now - datetime.fromisoformat(m["created_at"]) > STUCK_AFTER]
     if stuck:
         oldest = stuck[0]
-        return Check("outbox", False, f"{len(stuck)} message(s) undelivered for over 10 minutes, e.g. {oldest['key']} "
-                                      f"({oldest['attempts']} tries, last error: {oldest['last_error'] or 'none'}); "
-                                      "check that the worker and the Slack app run and reach their targets.")
+        return Check(
+            "outbox",
+            False,
+            f"{len(stuck)} message(s) undelivered for over 10 minutes, e.g. {oldest['key']} "
+            f"({oldest['attempts']} tries, last error: {oldest['last_error'] or 'none'}); "
+            "check that the worker and the Slack app run and reach their targets.",
+        )
     return Check("outbox", True, f"{len(waiting)} message(s) waiting to be delivered")
 
 
@@ -118,8 +131,14 @@ def check_slack(settings: Settings) -> Check:
         team = WebClient(token=settings.slack.bot_token, base_url=settings.slack.api_url, timeout=10).auth_test()
     except SlackClientError as exc:
         return Check("slack", False, f"Slack refused the bot token or is unreachable ({exc}); check SLACK_BOT_TOKEN.")
-    missing = [name for name, value in (("SLACK_ONCALL_CHANNEL", settings.slack.oncall_channel),
-                                        ("SLACK_UPDATES_CHANNEL", settings.slack.updates_channel)) if not value]
+    missing = [
+        name
+        for name, value in (
+            ("SLACK_ONCALL_CHANNEL", settings.slack.oncall_channel),
+            ("SLACK_UPDATES_CHANNEL", settings.slack.updates_channel),
+        )
+        if not value
+    ]
     if missing:
         return Check("slack", False, f"{' and '.join(missing)} not set: pages or notices have nowhere to go.")
     return Check("slack", True, f"signed in to Slack team {team.get('team')} as {team.get('user')}")
@@ -129,9 +148,13 @@ def check_paging(settings: Settings) -> Check:
     """Pages reach the on-call engineer through Slack only: without it an urgent case is recorded but no one is told."""
     if settings.slack.enabled:
         return Check("paging", True, "urgent cases page the on-call engineer in Slack")
-    return Check("paging", False, f"the on-call engineer cannot be paged: Slack is off ({settings.slack.off_reason}); "
-                                  "set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN) as .env.example "
-                                  "and slack/manifest.yml describe, then restart `make run`.")
+    return Check(
+        "paging",
+        False,
+        f"the on-call engineer cannot be paged: Slack is off ({settings.slack.off_reason}); "
+        "set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN) as .env.example "
+        "and slack/manifest.yml describe, then restart `make run`.",
+    )
 
 
 def run_checks(settings: Settings) -> list[Check]:

@@ -4,6 +4,7 @@ A record (ESC-0042) holds the contact, the transcript and every step in its hist
 pages the rota's first step through the outbox, and the next step when a page is not acknowledged
 in time; acknowledging or resolving stops it.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,9 +15,9 @@ from pathlib import Path
 import sqlite_utils
 
 from bot import outbox
+from bot.oncall import Rota
 from core.db import connect, ensure_table, write_transaction
 from core.errors import HelpdeskError
-from bot.oncall import Rota
 
 STATUSES = ("triggered", "acknowledged", "resolved")
 OPEN = ("triggered", "acknowledged")
@@ -33,6 +34,7 @@ class EscalationLimit(EscalationError):
 @dataclass(frozen=True)
 class Limits:
     """How many requests for the on-call engineer are taken: a runaway script must not page the rota 31 times."""
+
     per_conversation: int = 3  # new cases or additions, per conversation per hour
     overall: int = 30  # new cases from everyone in ten minutes
     conversation_window: timedelta = timedelta(hours=1)
@@ -57,22 +59,51 @@ class Escalation:
 
 
 def _tables(db: sqlite_utils.Database) -> tuple[sqlite_utils.db.Table, sqlite_utils.db.Table]:
-    records = ensure_table(db, "escalations", {
-        "id": int, "ref": str, "status": str, "priority": str, "conversation_id": str, "contact": str,
-        "summary": str, "transcript": str, "step": int, "created_at": str, "paged_at": str,
-        "acknowledged_at": str, "acknowledged_by": str, "resolved_at": str, "resolved_by": str,
-        "slack_channel": str, "slack_ts": str})
-    events = ensure_table(db, "escalation_events",
-                          {"id": int, "ref": str, "at": str, "what": str, "by": str, "detail": str})
+    records = ensure_table(
+        db,
+        "escalations",
+        {
+            "id": int,
+            "ref": str,
+            "status": str,
+            "priority": str,
+            "conversation_id": str,
+            "contact": str,
+            "summary": str,
+            "transcript": str,
+            "step": int,
+            "created_at": str,
+            "paged_at": str,
+            "acknowledged_at": str,
+            "acknowledged_by": str,
+            "resolved_at": str,
+            "resolved_by": str,
+            "slack_channel": str,
+            "slack_ts": str,
+        },
+    )
+    events = ensure_table(
+        db, "escalation_events", {"id": int, "ref": str, "at": str, "what": str, "by": str, "detail": str}
+    )
     return records, events
 
 
 def _record(row: dict) -> Escalation:
-    return Escalation(row["ref"], row["status"], row["priority"], row["conversation_id"], json.loads(row["contact"]),
-                      row["summary"], json.loads(row["transcript"]), row["step"],
-                      datetime.fromisoformat(row["created_at"]),
-                      datetime.fromisoformat(row["paged_at"]) if row["paged_at"] else None,
-                      row["acknowledged_by"] or "", row["slack_channel"] or "", row["slack_ts"] or "")
+    return Escalation(
+        row["ref"],
+        row["status"],
+        row["priority"],
+        row["conversation_id"],
+        json.loads(row["contact"]),
+        row["summary"],
+        json.loads(row["transcript"]),
+        row["step"],
+        datetime.fromisoformat(row["created_at"]),
+        datetime.fromisoformat(row["paged_at"]) if row["paged_at"] else None,
+        row["acknowledged_by"] or "",
+        row["slack_channel"] or "",
+        row["slack_ts"] or "",
+    )
 
 
 def _update(records: sqlite_utils.db.Table, ref: str, values: dict) -> None:
@@ -86,16 +117,29 @@ def _log(events: sqlite_utils.db.Table, ref: str, now: datetime, what: str, by: 
 def _page(db: sqlite_utils.Database, escalation: Escalation, rota: Rota, step: int, now: datetime) -> None:
     """Queue the page of `step` in the caller's transaction; its key makes a retry page nobody twice."""
     person = rota.steps[step]
-    outbox.add(db, f"page:{escalation.ref}:{step}", "page", {
-        "ref": escalation.ref, "step": step, "role": person.role, "slack_user": person.slack_user,
-        "phone": person.phone, "summary": escalation.summary, "contact": escalation.contact,
-        "priority": escalation.priority, "conversation_id": escalation.conversation_id,
-    }, now)
+    outbox.add(
+        db,
+        f"page:{escalation.ref}:{step}",
+        "page",
+        {
+            "ref": escalation.ref,
+            "step": step,
+            "role": person.role,
+            "slack_user": person.slack_user,
+            "phone": person.phone,
+            "summary": escalation.summary,
+            "contact": escalation.contact,
+            "priority": escalation.priority,
+            "conversation_id": escalation.conversation_id,
+        },
+        now,
+    )
 
 
 @dataclass(frozen=True)
 class Filed:
     """What a request for the engineer became: a new case, or an addition to the conversation's open one."""
+
     case: Escalation
     new: bool
 
@@ -105,20 +149,34 @@ def _check_limits(db: sqlite_utils.Database, conversation_id: str, now: datetime
     mine = db.execute(
         "select count(*) from escalation_events e join escalations r on r.ref = e.ref "
         "where r.conversation_id = ? and e.what in ('triggered', 'customer added') and e.at > ?",
-        [conversation_id, since_conversation]).fetchone()[0]
+        [conversation_id, since_conversation],
+    ).fetchone()[0]
     if mine >= limits.per_conversation:
-        raise EscalationLimit(f"this conversation has asked for the on-call engineer {mine} times in the last "
-                              f"{int(limits.conversation_window.total_seconds() // 60)} minutes.")
-    everyone = db.execute("select count(*) from escalations where created_at > ?",
-                          [(now - limits.overall_window).isoformat()]).fetchone()[0]
+        raise EscalationLimit(
+            f"this conversation has asked for the on-call engineer {mine} times in the last "
+            f"{int(limits.conversation_window.total_seconds() // 60)} minutes."
+        )
+    everyone = db.execute(
+        "select count(*) from escalations where created_at > ?", [(now - limits.overall_window).isoformat()]
+    ).fetchone()[0]
     if everyone >= limits.overall:
-        raise EscalationLimit(f"{everyone} cases were opened in the last "
-                              f"{int(limits.overall_window.total_seconds() // 60)} minutes.")
+        raise EscalationLimit(
+            f"{everyone} cases were opened in the last {int(limits.overall_window.total_seconds() // 60)} minutes."
+        )
 
 
-def create(state_db: Path, conversation_id: str, contact: dict, summary: str, transcript: list,
-           rota: Rota, now: datetime, priority: str = "high", limits: Limits = Limits(),
-           customer_told_not_paged: bool = False) -> Filed:
+def create(
+    state_db: Path,
+    conversation_id: str,
+    contact: dict,
+    summary: str,
+    transcript: list,
+    rota: Rota,
+    now: datetime,
+    priority: str = "high",
+    limits: Limits = Limits(),
+    customer_told_not_paged: bool = False,
+) -> Filed:
     """Record a new escalation and queue the page of the rota's first step, in one transaction; or, when this
     conversation already has an open case, add the new request to it (the engineer's thread is told).
     `customer_told_not_paged`: the reply tells the customer that nobody could be paged automatically (paging is
@@ -128,21 +186,41 @@ def create(state_db: Path, conversation_id: str, contact: dict, summary: str, tr
     with write_transaction(db):
         records, events = _tables(db)
         _check_limits(db, conversation_id, now, limits)
-        row = next(records.rows_where("conversation_id = ? and status in ('triggered', 'acknowledged')",
-                                      [conversation_id], order_by="id desc"), None)
+        row = next(
+            records.rows_where(
+                "conversation_id = ? and status in ('triggered', 'acknowledged')", [conversation_id], order_by="id desc"
+            ),
+            None,
+        )
         if row is not None:
             case = _record(row)
-            event_id = events.insert({"ref": case.ref, "at": now.isoformat(), "what": "customer added", "by": "",
-                                      "detail": summary}).last_pk
-            outbox.add(db, f"update:{case.ref}:{event_id}", "relay_to_engineer",
-                       {"ref": case.ref, "text": f"(asked for the on-call engineer again) {summary}"}, now)
+            event_id = events.insert(
+                {"ref": case.ref, "at": now.isoformat(), "what": "customer added", "by": "", "detail": summary}
+            ).last_pk
+            outbox.add(
+                db,
+                f"update:{case.ref}:{event_id}",
+                "relay_to_engineer",
+                {"ref": case.ref, "text": f"(asked for the on-call engineer again) {summary}"},
+                now,
+            )
             if customer_told_not_paged:
                 _log(events, case.ref, now, TOLD_PAGE_FAILED, detail=TOLD_AT_ONCE)
             return Filed(case, new=False)
-        row_id = records.insert({
-            "ref": "", "status": "triggered", "priority": priority, "conversation_id": conversation_id,
-            "contact": json.dumps(contact), "summary": summary, "transcript": json.dumps(transcript), "step": 0,
-            "created_at": now.isoformat(), "paged_at": now.isoformat()}).last_pk
+        row_id = records.insert(
+            {
+                "ref": "",
+                "status": "triggered",
+                "priority": priority,
+                "conversation_id": conversation_id,
+                "contact": json.dumps(contact),
+                "summary": summary,
+                "transcript": json.dumps(transcript),
+                "step": 0,
+                "created_at": now.isoformat(),
+                "paged_at": now.isoformat(),
+            }
+        ).last_pk
         ref = f"ESC-{row_id:04d}"
         records.update(row_id, {"ref": ref})
         _log(events, ref, now, "triggered", detail=summary)
@@ -164,8 +242,11 @@ def paging_healthy(state_db: Path, slack_enabled: bool, now: datetime) -> bool:
     not when Slack is off, nor while an earlier page is undelivered after a failed attempt (from the first
     failure, not only after the grace), nor while one is still undelivered PAGE_DELIVERY_GRACE after it was
     queued (nothing is delivering them)."""
-    return (slack_enabled and not outbox.failing(state_db, "page")
-            and not outbox.undelivered_since(state_db, "page", now - PAGE_DELIVERY_GRACE))
+    return (
+        slack_enabled
+        and not outbox.failing(state_db, "page")
+        and not outbox.undelivered_since(state_db, "page", now - PAGE_DELIVERY_GRACE)
+    )
 
 
 def _page_failed_untold(db: sqlite_utils.Database, case: Escalation, now: datetime) -> bool:
@@ -196,10 +277,20 @@ def tell_customers_of_failed_pages(state_db: Path, now: datetime) -> list[str]:
             current = get(state_db, case.ref, db)
             if not _page_failed_untold(db, current, now):
                 continue  # acknowledged, delivered or told since the listing was read
-            _log(_tables(db)[1], current.ref, now, TOLD_PAGE_FAILED,
-                 detail=f"the first page was not delivered within {int(PAGE_DELIVERY_GRACE.total_seconds() // 60)} min")
-            outbox.add(db, f"page_failed:{current.ref}", "page_failed",
-                       {"ref": current.ref, "conversation_id": current.conversation_id}, now)
+            _log(
+                _tables(db)[1],
+                current.ref,
+                now,
+                TOLD_PAGE_FAILED,
+                detail=f"the first page was not delivered within {int(PAGE_DELIVERY_GRACE.total_seconds() // 60)} min",
+            )
+            outbox.add(
+                db,
+                f"page_failed:{current.ref}",
+                "page_failed",
+                {"ref": current.ref, "conversation_id": current.conversation_id},
+                now,
+            )
         told.append(case.ref)
     return told
 
@@ -237,8 +328,13 @@ def _change(state_db: Path, ref: str, status: str, by: str, now: datetime) -> Es
         _update(records, current.ref, {"status": status, f"{status}_at": now.isoformat(), f"{status}_by": by.strip()})
         _log(events, current.ref, now, status, by=by.strip())
         # The customer's chat learns of it: an engineer joins the conversation, or hands it back to the bot.
-        outbox.add(db, f"handoff:{current.ref}:{status}", "handoff", {
-            "ref": current.ref, "conversation_id": current.conversation_id, "status": status, "by": by.strip()}, now)
+        outbox.add(
+            db,
+            f"handoff:{current.ref}:{status}",
+            "handoff",
+            {"ref": current.ref, "conversation_id": current.conversation_id, "status": status, "by": by.strip()},
+            now,
+        )
     return get(state_db, current.ref)
 
 
@@ -272,8 +368,10 @@ def find_by_thread(state_db: Path, channel: str, ts: str) -> Escalation | None:
 def in_handoff(state_db: Path, conversation_id: str) -> Escalation | None:
     """The escalation whose engineer is talking with this conversation now, if any."""
     records, _ = _tables(connect(state_db))
-    row = next(records.rows_where("conversation_id = ? and status = 'acknowledged'", [conversation_id],
-                                  order_by="id desc"), None)
+    row = next(
+        records.rows_where("conversation_id = ? and status = 'acknowledged'", [conversation_id], order_by="id desc"),
+        None,
+    )
     return _record(row) if row else None
 
 
@@ -300,8 +398,13 @@ def customer_left(state_db: Path, conversation_id: str, now: datetime) -> Escala
         records, events = _tables(db)
         _update(records, case.ref, {"status": "resolved", "resolved_at": now.isoformat(), "resolved_by": "customer"})
         _log(events, case.ref, now, "resolved", by="customer", detail="the customer ended the chat")
-        outbox.add(db, f"left:{case.ref}", "relay_to_engineer",
-                   {"ref": case.ref, "text": "(the customer ended the chat; the case is resolved)"}, now)
+        outbox.add(
+            db,
+            f"left:{case.ref}",
+            "relay_to_engineer",
+            {"ref": case.ref, "text": "(the customer ended the chat; the case is resolved)"},
+            now,
+        )
     return get(state_db, case.ref)
 
 
@@ -314,8 +417,13 @@ def relay_from_engineer(state_db: Path, ref: str, text: str, by: str, message_id
         raise EscalationError("the reply is empty; type what the customer should read.")
     db = connect(state_db)
     with write_transaction(db):
-        if outbox.add(db, f"relay:engineer:{message_id}", "relay_to_customer",
-                      {"ref": case.ref, "conversation_id": case.conversation_id, "text": text.strip(), "by": by}, now):
+        if outbox.add(
+            db,
+            f"relay:engineer:{message_id}",
+            "relay_to_customer",
+            {"ref": case.ref, "conversation_id": case.conversation_id, "text": text.strip(), "by": by},
+            now,
+        ):
             _log(_tables(db)[1], case.ref, now, "engineer wrote", by=by, detail=text.strip())
     return case
 
@@ -335,8 +443,14 @@ def escalate_unanswered(state_db: Path, rota: Rota, now: datetime) -> list[str]:
             if get(state_db, escalation.ref, db).status != "triggered":
                 continue  # acknowledged since the listing was read
             _update(records, escalation.ref, {"step": step, "paged_at": now.isoformat()})
-            _log(events, escalation.ref, now, "paged", detail=f"{rota.steps[step].role} (no acknowledgement in "
-                                                              f"{int(rota.ack_timeout.total_seconds() // 60)} min)")
+            _log(
+                events,
+                escalation.ref,
+                now,
+                "paged",
+                detail=f"{rota.steps[step].role} (no acknowledgement in "
+                f"{int(rota.ack_timeout.total_seconds() // 60)} min)",
+            )
             _page(db, escalation, rota, step, now)
         moved.append(escalation.ref)
     return moved

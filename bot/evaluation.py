@@ -10,6 +10,7 @@ A reply is right when it is one the question accepts (faq_index/evaluate.py desc
 Questions asked `at` an instant are asked with the action server's clock there (HELPDESK_NOW), one restart of
 the action server per instant. `evaluate_seeds` trains the same project with other training seeds.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,12 +25,20 @@ from pathlib import Path
 from typing import IO, Iterable
 
 from bot.answers import entry_of_payload
-from core.errors import ConfigError
 from bot.local_bot import LocalBot, private_env
 from bot.settings import PROJECT_ROOT, Settings
 from bot.training import current_model, ensure_model, generate_training_data
+from core.errors import ConfigError
 from faq_index.evaluate import (
-    CONTACT, ESCALATION, NONE, STATUS, EvalReport, Labelled, evaluate, label_of, load_questions,
+    CONTACT,
+    ESCALATION,
+    NONE,
+    STATUS,
+    EvalReport,
+    Labelled,
+    evaluate,
+    label_of,
+    load_questions,
 )
 from faq_index.search import searcher_for
 from faq_index.training_data import response_text
@@ -44,27 +53,32 @@ CONTENT_KINDS = frozenset({ENTRY, STATUS, ESCALATION, CONTACT})  # a reply that 
 CONTACT_ACTIONS = frozenset({"customer_contact_form", "action_save_customer_contact"})
 ESCALATION_ACTIONS = frozenset({"utter_offer_engineer", "escalation_form", "action_create_escalation"})
 REFUSAL_ACTIONS = frozenset({"action_out_of_scope", "utter_out_of_scope", "action_default_fallback", "utter_default"})
-FAILURE_RESPONSES = frozenset({"utter_action_failed", "utter_something_went_wrong", "utter_faq_unavailable",
-                               "utter_status_unavailable"})
+FAILURE_RESPONSES = frozenset(
+    {"utter_action_failed", "utter_something_went_wrong", "utter_faq_unavailable", "utter_status_unavailable"}
+)
 IGNORED_ACTIONS = frozenset({"action_listen", "action_session_start"})
 
 
 @dataclass(frozen=True)
 class Entries:
     """The FAQ entries as the bot says them: label and reply text per entry id."""
+
     labels: dict[str, str]
     replies: dict[str, str]
 
     @classmethod
     def of_index(cls, faq_db: Path) -> "Entries":
         by_id = searcher_for(faq_db).by_id
-        return cls({i: label_of(e.file, e.question) for i, e in by_id.items()},
-                   {i: response_text(e.answer, e.title) for i, e in by_id.items()})
+        return cls(
+            {i: label_of(e.file, e.question) for i, e in by_id.items()},
+            {i: response_text(e.answer, e.title) for i, e in by_id.items()},
+        )
 
 
 @dataclass(frozen=True)
 class Outcome:
     """What the bot did with one message."""
+
     kind: str  # ENTRY, CHOICES, STATUS, ESCALATION, CONTACT, NONE (refused), FAILED or OTHER
     actions: tuple[str, ...]  # the actions run after the message, in order
     text: str  # everything the bot said
@@ -111,7 +125,7 @@ def events_after_question(tracker: dict) -> list[dict]:
     """The events after the conversation's last user message."""
     events = tracker.get("events") or []
     last = max((n for n, event in enumerate(events) if event.get("event") == "user"), default=-1)
-    return events[last + 1:]
+    return events[last + 1 :]
 
 
 def what_the_bot_did(tracker: dict, entries: Entries) -> Outcome:
@@ -182,6 +196,7 @@ def score(question: Labelled, outcome: Outcome) -> Scored:
 @dataclass
 class SetReport:
     """One question set's results through the bot, with the search alone on the same questions beside them."""
+
     name: str
     results: list[Scored]
     search: EvalReport | None = None
@@ -231,12 +246,15 @@ class SetReport:
             + ", ".join(f"{category} {right}/{total}" for category, (right, total) in self.by_category().items()),
         ]
         if self.unknown_labels:
-            out.append("  accepted entries that name no entry in the index (never right): "
-                       + "; ".join(self.unknown_labels))
+            out.append(
+                "  accepted entries that name no entry in the index (never right): " + "; ".join(self.unknown_labels)
+            )
         if self.status_results():
             out.append("  status questions (instant, right?, question -> got):")
-            out += [f"    {s.question.at or 'now'}  {'right' if s.right else 'WRONG'}  {s.question.text!r} -> {s.got()}"
-                    for s in self.status_results()]
+            out += [
+                f"    {s.question.at or 'now'}  {'right' if s.right else 'WRONG'}  {s.question.text!r} -> {s.got()}"
+                for s in self.status_results()
+            ]
         if self.misses():
             out.append("  misses (question -> accepted | got):")
             out += [f"    {s.question.text!r} -> {' | '.join(s.question.accept)} | {s.got()}" for s in self.misses()]
@@ -252,14 +270,37 @@ class SetReport:
             "figures": {name: {"count": count, "of": total} for name, (count, total) in self.figures().items()},
             "by_category": {name: {"right": right, "of": total} for name, (right, total) in self.by_category().items()},
             "unknown_labels": list(self.unknown_labels),
-            "status": [{"text": s.question.text, "at": s.question.at, "right": s.right, "missing": list(s.missing),
-                        "got": s.got()} for s in self.status_results()],
-            "misses": [{"text": s.question.text, "accept": list(s.question.accept), "at": s.question.at,
-                        "got": s.got(), "kind": s.outcome.kind, "confidently_wrong": s.confidently_wrong,
-                        "offered": s.offered} for s in self.misses()],
-            "search": None if self.search is None else {
-                "in_scope": self.search.in_scope, "top1": self.search.top1, "top3": self.search.top3,
-                "out_of_scope": self.search.out_of_scope, "refused": self.search.refused},
+            "status": [
+                {
+                    "text": s.question.text,
+                    "at": s.question.at,
+                    "right": s.right,
+                    "missing": list(s.missing),
+                    "got": s.got(),
+                }
+                for s in self.status_results()
+            ],
+            "misses": [
+                {
+                    "text": s.question.text,
+                    "accept": list(s.question.accept),
+                    "at": s.question.at,
+                    "got": s.got(),
+                    "kind": s.outcome.kind,
+                    "confidently_wrong": s.confidently_wrong,
+                    "offered": s.offered,
+                }
+                for s in self.misses()
+            ],
+            "search": None
+            if self.search is None
+            else {
+                "in_scope": self.search.in_scope,
+                "top1": self.search.top1,
+                "top3": self.search.top3,
+                "out_of_scope": self.search.out_of_scope,
+                "refused": self.search.refused,
+            },
         }
 
 
@@ -322,8 +363,12 @@ def evaluate_sets(settings: Settings, paths: list[Path], log: IO = sys.stderr) -
     sets = _load(paths)
     model = _train(settings, log)
     with tempfile.TemporaryDirectory(prefix="helpdesk-eval-") as tmp:
-        env = private_env(Path(tmp) / "var", HELPDESK_HOME=str(settings.root), HELPDESK_MODEL_DIR=str(settings.model_dir),
-                          HELPDESK_FAQ_DIR=str(settings.faq_dir))
+        env = private_env(
+            Path(tmp) / "var",
+            HELPDESK_HOME=str(settings.root),
+            HELPDESK_MODEL_DIR=str(settings.model_dir),
+            HELPDESK_FAQ_DIR=str(settings.faq_dir),
+        )
         with LocalBot(env, Path(tmp) / "logs") as bot:
             return model, evaluate_questions(bot, sets)
 
@@ -351,23 +396,33 @@ def set_seed(project: Path, seed: int) -> int:
     return count
 
 
-def evaluate_seed(settings: Settings, seed: int, sets: dict[str, list[Labelled]], workdir: Path,
-                  log: IO, source: Path | None = None) -> list[SetReport]:
+def evaluate_seed(
+    settings: Settings, seed: int, sets: dict[str, list[Labelled]], workdir: Path, log: IO, source: Path | None = None
+) -> list[SetReport]:
     """Train the project's training inputs (or those copied to `source`) with `seed` in a copy under `workdir`,
     reusing the project's own model when the seed makes no difference, and score the sets with that model."""
     project = copy_training_inputs(source or settings.root, workdir / "project")
     if not set_seed(project, seed):
         raise ConfigError(f"{project / 'config.yml'} has no component with a random_seed to set")
-    copy = Settings.from_env({"HELPDESK_HOME": str(project), "HELPDESK_VAR_DIR": str(workdir / "var"),
-                              "HELPDESK_MODEL_DIR": str(workdir / "models")})
+    copy = Settings.from_env(
+        {
+            "HELPDESK_HOME": str(project),
+            "HELPDESK_VAR_DIR": str(workdir / "var"),
+            "HELPDESK_MODEL_DIR": str(workdir / "models"),
+        }
+    )
     generate_training_data(copy)
     cached = settings.model_dir / current_model(copy).name  # the same training inputs: the same model
     if cached.is_file():
         copy.model_dir.mkdir(parents=True, exist_ok=True)
         shutil.copy(cached, current_model(copy))
     ensure_model(copy, log=log)
-    env = private_env(workdir / "var", HELPDESK_HOME=str(project), HELPDESK_MODEL_DIR=str(copy.model_dir),
-                      HELPDESK_FAQ_DIR=str(copy.faq_dir))
+    env = private_env(
+        workdir / "var",
+        HELPDESK_HOME=str(project),
+        HELPDESK_MODEL_DIR=str(copy.model_dir),
+        HELPDESK_FAQ_DIR=str(copy.faq_dir),
+    )
     with LocalBot(env, workdir / "logs") as bot:
         return evaluate_questions(bot, sets)
 
@@ -394,17 +449,23 @@ class SeedReport:
             out.append(f"{name}:")
             for figure, values in figures.items():
                 each = ", ".join(f"{r.figures()[figure][0]}/{r.figures()[figure][1]}" for r in self.runs[name])
-                out.append(f"  {figure.replace('_', ' ')}: min {values['min']:.1f}%, mean {values['mean']:.1f}%, "
-                           f"max {values['max']:.1f}%  ({each})")
+                out.append(
+                    f"  {figure.replace('_', ' ')}: min {values['min']:.1f}%, mean {values['mean']:.1f}%, "
+                    f"max {values['max']:.1f}%  ({each})"
+                )
         return out
 
     def to_json(self) -> dict:
-        return {"seeds": self.seeds, "spread": self.spread(),
-                "runs": {name: [r.to_json() for r in reports] for name, reports in self.runs.items()}}
+        return {
+            "seeds": self.seeds,
+            "spread": self.spread(),
+            "runs": {name: [r.to_json() for r in reports] for name, reports in self.runs.items()},
+        }
 
 
-def evaluate_seeds(settings: Settings, seeds: list[int], paths: list[Path], log: IO = sys.stderr,
-                   progress: IO | None = None) -> SeedReport:
+def evaluate_seeds(
+    settings: Settings, seeds: list[int], paths: list[Path], log: IO = sys.stderr, progress: IO | None = None
+) -> SeedReport:
     """The same training data trained with each seed (in temporary copies of the project), each model scored
     on every set."""
     sets = _load(paths)
@@ -417,6 +478,9 @@ def evaluate_seeds(settings: Settings, seeds: list[int], paths: list[Path], log:
             for result in results:
                 report.runs[result.name].append(result)
             if progress:
-                print(f"seed {seed}: " + "; ".join(
-                    f"{r.name} right {_pct(*r.figures()['right'])}" for r in results), file=progress, flush=True)
+                print(
+                    f"seed {seed}: " + "; ".join(f"{r.name} right {_pct(*r.figures()['right'])}" for r in results),
+                    file=progress,
+                    flush=True,
+                )
     return report

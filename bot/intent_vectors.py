@@ -6,6 +6,7 @@ DIETClassifier and the FAQ search. Unlike DIET it gives the same answer for ever
 regression's optimum is unique, and the encoder is frozen. Hand-written paraphrases in customers' words
 (data/nlu/curated.yml) are where it learns most.
 """
+
 from __future__ import annotations
 
 import io
@@ -60,7 +61,7 @@ class IntentVectors:
 
 def encode(texts: list[str], batch: int = 64) -> np.ndarray:
     model = encoder()
-    return np.concatenate([model.encode(texts[i:i + batch]) for i in range(0, len(texts), batch)])
+    return np.concatenate([model.encode(texts[i : i + batch]) for i in range(0, len(texts), batch)])
 
 
 def faq_share(ranking: dict[str, float]) -> dict[str, float]:

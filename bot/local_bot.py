@@ -4,6 +4,7 @@
 The action server can be restarted with its clock fixed (HELPDESK_NOW), since the live status it gives
 depends on the time. Nothing here imports `actions/` or the tests.
 """
+
 from __future__ import annotations
 
 import os
@@ -17,8 +18,8 @@ from pathlib import Path
 from typing import Mapping
 
 from bot import rasa_client
-from core.errors import BotUnavailable
 from bot.settings import Settings
+from core.errors import BotUnavailable
 
 HELPDESK = str(Path(sys.executable).with_name("helpdesk"))
 ACTIONS, RASA = 0, 1  # where each server is in LocalBot.processes
@@ -93,8 +94,10 @@ class LocalBot:
     def _exited(self, index: int) -> None:
         if len(self.processes) > index and self.processes[index].poll() is not None:
             component = "actions" if index == ACTIONS else "rasa"
-            raise BotUnavailable(f"`helpdesk serve {component}` exited ({self.processes[index].returncode}); "
-                                 f"see {self.log_dir / (component + '.log')}")
+            raise BotUnavailable(
+                f"`helpdesk serve {component}` exited ({self.processes[index].returncode}); "
+                f"see {self.log_dir / (component + '.log')}"
+            )
 
     def _wait_for_rasa(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

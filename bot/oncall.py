@@ -1,4 +1,5 @@
 """The on-call rota (data/oncall.yml): who is paged, in which order, and how long each has to answer."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -7,9 +8,9 @@ from pathlib import Path
 
 import yaml
 
+from bot.settings import PROJECT_ROOT
 from core.db import connect, ensure_table, write_transaction
 from core.errors import ConfigError
-from bot.settings import PROJECT_ROOT
 
 ROTA_FILE = PROJECT_ROOT / "data" / "oncall.yml"
 
@@ -31,7 +32,9 @@ class Rota:
 def load_rota(path: Path = ROTA_FILE) -> Rota:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        steps = tuple(Step(str(s["role"]), str(s["name"]), str(s["slack_user"]), str(s["phone"])) for s in data["steps"])
+        steps = tuple(
+            Step(str(s["role"]), str(s["name"]), str(s["slack_user"]), str(s["phone"])) for s in data["steps"]
+        )
         minutes = float(data.get("ack_timeout_minutes", 10))
     except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"the on-call rota {path} cannot be read ({exc}); fix it as data/oncall.yml shows.") from None
@@ -41,8 +44,11 @@ def load_rota(path: Path = ROTA_FILE) -> Rota:
 
 
 def _changes(state_db: Path):
-    return ensure_table(connect(state_db), "oncall_changes", {
-        "id": int, "step": int, "name": str, "slack_user": str, "phone": str, "by": str, "at": str})
+    return ensure_table(
+        connect(state_db),
+        "oncall_changes",
+        {"id": int, "step": int, "name": str, "slack_user": str, "phone": str, "by": str, "at": str},
+    )
 
 
 def current_rota(state_db: Path, path: Path = ROTA_FILE) -> Rota:
@@ -51,13 +57,22 @@ def current_rota(state_db: Path, path: Path = ROTA_FILE) -> Rota:
     steps = list(rota.steps)
     for change in _changes(state_db).rows_where(order_by="id"):
         if change["step"] < len(steps):
-            steps[change["step"]] = replace(steps[change["step"]], name=change["name"],
-                                            slack_user=change["slack_user"], phone=change["phone"])
+            steps[change["step"]] = replace(
+                steps[change["step"]], name=change["name"], slack_user=change["slack_user"], phone=change["phone"]
+            )
     return Rota(tuple(steps), rota.ack_timeout)
 
 
-def change_step(state_db: Path, step_number: int, name: str, slack_user: str, phone: str, by: str,
-                now: datetime, path: Path = ROTA_FILE) -> Rota:
+def change_step(
+    state_db: Path,
+    step_number: int,
+    name: str,
+    slack_user: str,
+    phone: str,
+    by: str,
+    now: datetime,
+    path: Path = ROTA_FILE,
+) -> Rota:
     """Put someone else on step `step_number` (1 = primary) of the rota; kept in the history."""
     rota = current_rota(state_db, path)
     if not 1 <= step_number <= len(rota.steps):
@@ -67,6 +82,14 @@ def change_step(state_db: Path, step_number: int, name: str, slack_user: str, ph
     old = rota.steps[step_number - 1]
     table = _changes(state_db)
     with write_transaction(table.db):
-        table.insert({"step": step_number - 1, "name": name.strip(), "slack_user": slack_user.strip() or old.slack_user,
-                      "phone": phone.strip() or old.phone, "by": by.strip(), "at": now.isoformat()})
+        table.insert(
+            {
+                "step": step_number - 1,
+                "name": name.strip(),
+                "slack_user": slack_user.strip() or old.slack_user,
+                "phone": phone.strip() or old.phone,
+                "by": by.strip(),
+                "at": now.isoformat(),
+            }
+        )
     return current_rota(state_db, path)

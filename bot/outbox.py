@@ -1,5 +1,6 @@
 """Outgoing notifications (pages, relays, notices) go through an outbox table: a failed delivery is
 retried with back-off, a message is queued once per idempotency key, and nothing accepted is lost."""
+
 from __future__ import annotations
 
 import json
@@ -33,9 +34,23 @@ class DrainReport:
 
 
 def _table(db: sqlite_utils.Database) -> sqlite_utils.db.Table:
-    return ensure_table(db, "outbox", {
-        "id": int, "key": str, "kind": str, "payload": str, "status": str, "attempts": int,
-        "next_attempt_at": str, "last_error": str, "created_at": str, "sent_at": str}, unique=("key",))
+    return ensure_table(
+        db,
+        "outbox",
+        {
+            "id": int,
+            "key": str,
+            "kind": str,
+            "payload": str,
+            "status": str,
+            "attempts": int,
+            "next_attempt_at": str,
+            "last_error": str,
+            "created_at": str,
+            "sent_at": str,
+        },
+        unique=("key",),
+    )
 
 
 def backoff(attempts: int) -> timedelta:
@@ -49,9 +64,19 @@ def add(db: sqlite_utils.Database, key: str, kind: str, payload: dict, now: date
     table = _table(db)
     if next(table.rows_where("key = ?", [key]), None):
         return False
-    table.insert({"key": key, "kind": kind, "payload": json.dumps(payload), "status": "pending", "attempts": 0,
-                  "next_attempt_at": now.isoformat(), "last_error": "", "created_at": now.isoformat(),
-                  "sent_at": None})
+    table.insert(
+        {
+            "key": key,
+            "kind": kind,
+            "payload": json.dumps(payload),
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now.isoformat(),
+            "last_error": "",
+            "created_at": now.isoformat(),
+            "sent_at": None,
+        }
+    )
     return True
 
 
@@ -102,9 +127,13 @@ def queued_keys(state_db: Path, keys: Collection[str]) -> set[str]:
     return {row["key"] for row in table.rows_where(f"key in {_placeholders(keys)}", list(keys), select="key")}
 
 
-def drain(state_db: Path, send: Callable[[OutboxMessage], None], now: datetime,
-          on_failure: Callable[[OutboxMessage, str, datetime], None] | None = None,
-          kinds: Collection[str] | None = None) -> DrainReport:
+def drain(
+    state_db: Path,
+    send: Callable[[OutboxMessage], None],
+    now: datetime,
+    on_failure: Callable[[OutboxMessage, str, datetime], None] | None = None,
+    kinds: Collection[str] | None = None,
+) -> DrainReport:
     """Send every message (of `kinds`) that is due; a failure is kept for a later try and reported to
     `on_failure`. Each process drains the kinds it can deliver, so no message has two senders."""
     report = DrainReport([], [])
@@ -119,13 +148,21 @@ def drain(state_db: Path, send: Callable[[OutboxMessage], None], now: datetime,
             attempts = row["attempts"] + 1
             error = redact(f"{type(exc).__name__}: {exc}")[:500]
             with write_transaction(db):
-                _table(db).update(row["id"], {"attempts": attempts, "last_error": error,
-                                              "next_attempt_at": (now + backoff(attempts)).isoformat()})
+                _table(db).update(
+                    row["id"],
+                    {
+                        "attempts": attempts,
+                        "last_error": error,
+                        "next_attempt_at": (now + backoff(attempts)).isoformat(),
+                    },
+                )
             report.failed.append((message.key, error))
             if on_failure:
                 on_failure(message, error, now)
             continue
         with write_transaction(db):
-            _table(db).update(row["id"], {"status": "sent", "attempts": row["attempts"] + 1, "sent_at": now.isoformat()})
+            _table(db).update(
+                row["id"], {"status": "sent", "attempts": row["attempts"] + 1, "sent_at": now.isoformat()}
+            )
         report.sent.append(message.key)
     return report

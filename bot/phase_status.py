@@ -2,6 +2,7 @@
 
 Reported state wins over the clock; where nothing is reported, the schedule and the clock decide.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,9 +11,9 @@ from pathlib import Path
 
 import sqlite_utils
 
+from bot.schedule import Phase
 from core.db import connect, ensure_table, write_transaction
 from core.errors import HelpdeskError
-from bot.schedule import Phase
 
 STATES = ("started", "extended", "completed", "delayed", "rolled_back")
 
@@ -32,12 +33,23 @@ class PhaseState:
 
 
 def _events(db: sqlite_utils.Database) -> sqlite_utils.db.Table:
-    return ensure_table(db, "status_events", {
-        "id": int, "phase": str, "state": str, "until": str, "start": str, "note": str, "by": str, "at": str})
+    return ensure_table(
+        db,
+        "status_events",
+        {"id": int, "phase": str, "state": str, "until": str, "start": str, "note": str, "by": str, "at": str},
+    )
 
 
-def report(state_db: Path, phase: Phase, state: str, now: datetime, by: str, note: str = "",
-           until: datetime | None = None, start: datetime | None = None) -> dict:
+def report(
+    state_db: Path,
+    phase: Phase,
+    state: str,
+    now: datetime,
+    by: str,
+    note: str = "",
+    until: datetime | None = None,
+    start: datetime | None = None,
+) -> dict:
     """Record a staff report; it is appended to the history, never overwriting an earlier one."""
     if state not in STATES:
         raise StatusError(f"unknown state {state!r}; use one of: {', '.join(STATES)}.")
@@ -49,9 +61,15 @@ def report(state_db: Path, phase: Phase, state: str, now: datetime, by: str, not
         raise StatusError("the new window ends before it starts; check --start and --until.")
     if len(note) > 2000:
         raise StatusError("the note is longer than 2,000 characters; shorten it.")
-    row = {"phase": phase.ref, "state": state, "until": until.isoformat() if until else None,
-           "start": start.isoformat() if start else None, "note": note.strip(), "by": by.strip() or "unknown",
-           "at": now.isoformat()}
+    row = {
+        "phase": phase.ref,
+        "state": state,
+        "until": until.isoformat() if until else None,
+        "start": start.isoformat() if start else None,
+        "note": note.strip(),
+        "by": by.strip() or "unknown",
+        "at": now.isoformat(),
+    }
     db = connect(state_db)
     with write_transaction(db):
         _events(db).insert(row)
@@ -94,7 +112,9 @@ def state_of(phase: Phase, events: list[dict], now: datetime) -> PhaseState:
             return PhaseState(phase, "in progress", start, end, reported, note)
         return PhaseState(phase, "window ended", start, end, reported, note)
     if phase.deadline:
-        return PhaseState(phase, "open" if now < phase.deadline else "deadline passed", None, phase.deadline, reported, note)
+        return PhaseState(
+            phase, "open" if now < phase.deadline else "deadline passed", None, phase.deadline, reported, note
+        )
     return PhaseState(phase, "unscheduled", None, None, reported, note)
 
 

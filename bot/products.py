@@ -1,4 +1,5 @@
 """What a phase's impact text says about each product: unavailable, delayed, working, or not mentioned."""
+
 from __future__ import annotations
 
 import re
@@ -32,16 +33,23 @@ def product_aliases(path: Path = PRODUCTS_FILE) -> dict[str, list[str]]:
 def find_product(text: str) -> str | None:
     """The product a message is about ('can I use Web2SMS now?' -> 'Web2SMS'), longest alias first."""
     lowered = text.lower()
-    matches = [(len(alias), name) for name, aliases in product_aliases().items() for alias in aliases
-               if re.search(rf"\b{re.escape(alias)}\b", lowered)]
+    matches = [
+        (len(alias), name)
+        for name, aliases in product_aliases().items()
+        for alias in aliases
+        if re.search(rf"\b{re.escape(alias)}\b", lowered)
+    ]
     return max(matches)[1] if matches else None
 
 
 def _mentions(sentence: str, product: str) -> bool:
     """Whether `sentence` is about `product`, once longer names of other products are taken out."""
     lowered = sentence.lower()
-    aliases = sorted(((alias, name) for name, names in product_aliases().items() for alias in names),
-                     key=lambda pair: len(pair[0]), reverse=True)
+    aliases = sorted(
+        ((alias, name) for name, names in product_aliases().items() for alias in names),
+        key=lambda pair: len(pair[0]),
+        reverse=True,
+    )
     for alias, name in aliases:
         pattern = rf"\b{re.escape(alias)}\b"
         if re.search(pattern, lowered):

@@ -1,4 +1,5 @@
 """Talks to the running Rasa server over HTTP (REST channel and status API)."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,8 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from core.errors import BotUnavailable, redact
 from bot.settings import Settings
+from core.errors import BotUnavailable, redact
 
 
 def _request(url: str, payload: dict[str, Any] | None = None, timeout: float = 30.0) -> Any:
@@ -24,9 +25,7 @@ def _request(url: str, payload: dict[str, Any] | None = None, timeout: float = 3
         raise BotUnavailable(f"the bot at {shown} answered HTTP {exc.code}; check its log.") from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise BotUnavailable(
-            f"the bot at {shown} is not answering ({reason}); start it with `make run`."
-        ) from None
+        raise BotUnavailable(f"the bot at {shown} is not answering ({reason}); start it with `make run`.") from None
     return json.loads(body) if body else None
 
 
@@ -36,13 +35,16 @@ def send_message(settings: Settings, text: str, sender: str = "cli", timeout: fl
     return _request(url, {"sender": sender, "message": text}, timeout=timeout) or []
 
 
-def trigger_intent(settings: Settings, conversation_id: str, intent: str, entities: dict[str, str],
-                   timeout: float = 30.0) -> list[dict]:
+def trigger_intent(
+    settings: Settings, conversation_id: str, intent: str, entities: dict[str, str], timeout: float = 30.0
+) -> list[dict]:
     """Inject an intent into a conversation (Rasa's HTTP API); the bot's reply goes to the conversation's
     latest channel (pushed to the web chat's socket) and is returned too."""
     if not settings.rasa_token:
-        raise BotUnavailable("Rasa's HTTP API is off, so nothing can reach a customer's chat; set RASA_API_TOKEN "
-                             "(`make run` sets one for its own servers).")
+        raise BotUnavailable(
+            "Rasa's HTTP API is off, so nothing can reach a customer's chat; set RASA_API_TOKEN "
+            "(`make run` sets one for its own servers)."
+        )
     query = urllib.parse.urlencode({"output_channel": "latest", "token": settings.rasa_token})
     url = f"{settings.rasa_url}/conversations/{urllib.parse.quote(conversation_id, safe='')}/trigger_intent?{query}"
     reply = _request(url, {"name": intent, "entities": entities}, timeout=timeout) or {}

@@ -4,6 +4,7 @@ Rasa's SQLTrackerStore (endpoints.yml) keeps every event of every conversation i
 (sender_id, type_name, timestamp in float seconds, ...), for ever. A conversation is deleted whole, and
 only when its latest event is older than the cut-off: one still in use keeps its whole history.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -23,6 +23,7 @@ at or before that message (a reply to a button press rates the question that led
 naming no message, or one the conversation does not have, rates the latest question before it. Thumbs up
 are counted with the group (`feedback` in the JSON) but list nothing by themselves.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,14 +38,19 @@ from rapidfuzz.utils import default_process
 
 from bot.answers import CHOICE_INTENT, entry_of_payload
 from bot.chat_input import RATED
-from core.db import connect
-from core.errors import ConfigError
 from bot.evaluation import CHOICES, ENTRY, NONE, Entries, Outcome, offered_entries, what_the_bot_did
 from bot.settings import Settings
+from core.db import connect
+from core.errors import ConfigError
 
 # Why a question is listed.
 REFUSED, CHOICE, NARROW, PICKED_ANOTHER, NEGATIVE_FEEDBACK = (
-    "refused", "choices", "narrow", "picked another", "negative feedback")
+    "refused",
+    "choices",
+    "narrow",
+    "picked another",
+    "negative feedback",
+)
 NARROW_SCORE = 0.30  # an answer with a fused score under this was only just answered (bot/answers.py ANSWER_AT: 0.25)
 NARROW_MARGIN = 0.05  # ... or with the next other entry this close behind it (fused-score units)
 # The intents of a customer's "that did not help" and "that helped": the web chat's 👎 and 👍 under an answer.
@@ -60,6 +66,7 @@ _NUMBER = re.compile(r"\d+")
 @dataclass(frozen=True)
 class Turn:
     """One customer message and what the bot did with it."""
+
     conversation: str
     text: str
     at: datetime
@@ -75,6 +82,7 @@ class Turn:
 @dataclass
 class ReviewItem:
     """A group of similar questions that went badly; the newest one speaks for the group."""
+
     text: str
     count: int
     last_asked: datetime
@@ -91,11 +99,20 @@ class ReviewItem:
     turns: list[Turn] = field(default_factory=list, repr=False)
 
     def to_json(self) -> dict:
-        return {"text": self.text, "count": self.count, "last_asked": self.last_asked.isoformat(),
-                "conversation": self.conversation, "did": self.did, "reasons": list(self.reasons),
-                "answered": self.answered, "offered": list(self.offered), "picked": list(self.picked),
-                "texts": list(self.texts), "conversations": list(self.conversations),
-                "feedback": {"negative": self.negative, "positive": self.positive}}
+        return {
+            "text": self.text,
+            "count": self.count,
+            "last_asked": self.last_asked.isoformat(),
+            "conversation": self.conversation,
+            "did": self.did,
+            "reasons": list(self.reasons),
+            "answered": self.answered,
+            "offered": list(self.offered),
+            "picked": list(self.picked),
+            "texts": list(self.texts),
+            "conversations": list(self.conversations),
+            "feedback": {"negative": self.negative, "positive": self.positive},
+        }
 
 
 def review(settings: Settings, since: timedelta, now: datetime) -> list[ReviewItem]:
@@ -110,8 +127,10 @@ def review(settings: Settings, since: timedelta, now: datetime) -> list[ReviewIt
 
 def _turns(tracker_db: Path, start: datetime, end: datetime, entries: Entries) -> Iterator[Turn]:
     if not tracker_db.is_file():
-        raise ConfigError(f"there is no tracker store at {tracker_db}; set RASA_TRACKER_DB to the Rasa server's "
-                          "(`make run` uses var/tracker.db), or talk to the bot first.")
+        raise ConfigError(
+            f"there is no tracker store at {tracker_db}; set RASA_TRACKER_DB to the Rasa server's "
+            "(`make run` uses var/tracker.db), or talk to the bot first."
+        )
     db = connect(tracker_db)
     try:
         if not db["events"].exists():
@@ -120,7 +139,9 @@ def _turns(tracker_db: Path, start: datetime, end: datetime, entries: Entries) -
         rows = db.conn.execute(
             f"SELECT sender_id, data FROM events WHERE type_name IN ({placeholders}) AND sender_id IN "
             "(SELECT DISTINCT sender_id FROM events WHERE type_name = 'user' AND timestamp > ? AND timestamp <= ?) "
-            "ORDER BY sender_id, id", (*_EVENTS, start.timestamp(), end.timestamp()))
+            "ORDER BY sender_id, id",
+            (*_EVENTS, start.timestamp(), end.timestamp()),
+        )
         conversation: list[dict] = []
         sender = None
         for row_sender, data in rows:
@@ -142,8 +163,9 @@ def _intent(event: dict) -> str:
 def _is_question(event: dict) -> bool:
     intent = _intent(event)
     text = (event.get("text") or "").strip()
-    return (bool(text) and not text.startswith("/") and intent not in NOT_QUESTIONS
-            and not intent.startswith("EXTERNAL_"))
+    return (
+        bool(text) and not text.startswith("/") and intent not in NOT_QUESTIONS and not intent.startswith("EXTERNAL_")
+    )
 
 
 def _is_vote(event: dict) -> bool:
@@ -152,8 +174,11 @@ def _is_vote(event: dict) -> bool:
 
 def _rated(vote: dict) -> int | None:
     """The customer message (1 = the conversation's first) whose reply the vote names, if it names one."""
-    values = [entity.get("value") for entity in (vote.get("parse_data") or {}).get("entities") or []
-              if entity.get("entity") == RATED]
+    values = [
+        entity.get("value")
+        for entity in (vote.get("parse_data") or {}).get("entities") or []
+        if entity.get("entity") == RATED
+    ]
     value = values[0] if values else None
     return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() else None
 
@@ -187,7 +212,7 @@ def _classify(sender: str, events: list[dict], start: datetime, end: datetime, e
         following = users[position + 1] if position + 1 < len(users) else len(events)
         turn = events[n:following]
         outcome = what_the_bot_did({"events": turn}, entries)
-        nxt = next((events[m] for m in users[position + 1:] if not _is_vote(events[m])), None)
+        nxt = next((events[m] for m in users[position + 1 :] if not _is_vote(events[m])), None)
         yield _turn(sender, question["text"].strip(), at, outcome, turn, nxt, entries, *votes.get(n, (0, 0)))
 
 
@@ -199,8 +224,17 @@ def _record(turn: list[dict]) -> dict:
     return {}
 
 
-def _turn(sender: str, text: str, at: datetime, outcome: Outcome, turn: list[dict], nxt: dict | None,
-          entries: Entries, negative: int = 0, positive: int = 0) -> Turn:
+def _turn(
+    sender: str,
+    text: str,
+    at: datetime,
+    outcome: Outcome,
+    turn: list[dict],
+    nxt: dict | None,
+    entries: Entries,
+    negative: int = 0,
+    positive: int = 0,
+) -> Turn:
     # The FAQ action's own record decides for its replies (it holds even when the index has changed since);
     # the tracker's actions and texts, classified as `helpdesk eval` does, for the rest and for older events.
     record = _record(turn)
@@ -215,15 +249,26 @@ def _turn(sender: str, text: str, at: datetime, outcome: Outcome, turn: list[dic
         reasons.append(REFUSED)
     if kind == "choices" or (outcome.kind == CHOICES and not kind):
         reasons.append(CHOICE)
-    if kind == "answer" and (float(record.get("score", 1.0)) < NARROW_SCORE
-                             or float(record.get("margin", 1.0)) < NARROW_MARGIN):
+    if kind == "answer" and (
+        float(record.get("score", 1.0)) < NARROW_SCORE or float(record.get("margin", 1.0)) < NARROW_MARGIN
+    ):
         reasons.append(NARROW)
     if answered and picked and picked != answered:
         reasons.append(PICKED_ANOTHER)
     if negative:
         reasons.append(NEGATIVE_FEEDBACK)
-    return Turn(sender, text, at, tuple(reasons), _did(outcome, record, answered, offered), answered, offered, picked,
-                negative, positive)
+    return Turn(
+        sender,
+        text,
+        at,
+        tuple(reasons),
+        _did(outcome, record, answered, offered),
+        answered,
+        offered,
+        picked,
+        negative,
+        positive,
+    )
 
 
 def _did(outcome: Outcome, record: dict, answered: str | None, offered: tuple[str, ...]) -> str:
@@ -264,8 +309,9 @@ def group(turns: Iterable[Turn]) -> list[ReviewItem]:
     for turn in sorted(turns, key=lambda t: t.at, reverse=True):
         item = next((i for i in items if similar(i.text, turn.text)), None)
         if item is None:
-            items.append(ReviewItem(turn.text, 0, turn.at, turn.conversation, turn.did, (), turn.answered,
-                                    turn.offered))
+            items.append(
+                ReviewItem(turn.text, 0, turn.at, turn.conversation, turn.did, (), turn.answered, turn.offered)
+            )
             item = items[-1]
         item.turns.append(turn)
         item.count += 1

@@ -8,6 +8,7 @@ the words below do not. They settle the boundaries where users are hurt most:
   cost?", "write me code for your API") are refused, not answered with the nearest FAQ entry;
 - urgency and requests for a person (bot/urgency.py) come first.
 """
+
 from __future__ import annotations
 
 import re
@@ -16,8 +17,9 @@ from bot.intent_vectors import by_intent
 from bot.products import find_product
 from bot.urgency import override as urgency_override
 
-STATUS_INTENTS = frozenset({"ask_status_now", "ask_product_status", "ask_phase_status", "ask_window_end",
-                            "ask_next_window"})
+STATUS_INTENTS = frozenset(
+    {"ask_status_now", "ask_product_status", "ask_phase_status", "ask_window_end", "ask_next_window"}
+)
 QUESTION_INTENTS = frozenset({"faq", "nlu_fallback", "out_of_scope"})
 DIET_WEIGHT = 0.4  # the DIETClassifier's share of an intent's score; the sentence-vector classifier has the rest
 UNSURE = 0.4  # under this combined score no intent is trusted: the FAQ search decides (nlu_fallback)
@@ -26,23 +28,29 @@ UNSURE = 0.4  # under this combined score no intent is trusted: the FAQ search d
 _NOW = re.compile(
     r"\b(?:right now|now|at the moment|atm|rn|currently|current|at present|presently|as we speak|"
     r"this (?:evening|morning|minute)|at this (?:time|moment)|next (?:window|maintenance|outage|phase|one))\b",
-    re.I)
+    re.I,
+)
 # Words that lean to the present, but not against a named phase or day ("will X still work during phase 4?").
 _NOW_LEANING = re.compile(
-    r"\b(?:yet|still|today|tonight|so far|anymore|any more|status(?! page)|happening|going on|in progress)\b",
-    re.I)
+    r"\b(?:yet|still|today|tonight|so far|anymore|any more|status(?! page)|happening|going on|in progress)\b", re.I
+)
 # Questions about reasons or obligations ("why now?", "do I need to change anything now?") are not about
 # the state of the platform, whatever their time words.
-_NOT_STATE = re.compile(r"^\W*(?:how (?:do|can|should|would)|do (?:i|we)|does (?:my|our)|should)\b|\bwhy\b|"
-                        r"\b(?:do|does) (?:i|we|you) (?:need|have) to\b|\bshould (?:i|we)\b|\bwhat (?:should|do) (?:i|we)\b",
-                        re.I)
+_NOT_STATE = re.compile(
+    r"^\W*(?:how (?:do|can|should|would)|do (?:i|we)|does (?:my|our)|should)\b|\bwhy\b|"
+    r"\b(?:do|does) (?:i|we|you) (?:need|have) to\b|\bshould (?:i|we)\b|\bwhat (?:should|do) (?:i|we)\b",
+    re.I,
+)
 # How far the work has got ("has phase 2 finished?", "is the migration underway?"): always about now.
 _PROGRESS = re.compile(
     r"^\W*(?:is|are|has|have|did)\b.*\b(?:over|done|finished|complete(?:d)?|started|begun|underway|running|"
-    r"happening|live)\b", re.I)
+    r"happening|live)\b",
+    re.I,
+)
 # Whether something works ("is omni up?"): about now, unless the question names a phase or day.
 _AVAILABLE = re.compile(
-    r"^\W*(?:is|are)\b.*\b(?:up|down|working|available|offline|online|back|affected|in maintenance)\b", re.I)
+    r"^\W*(?:is|are)\b.*\b(?:up|down|working|available|offline|online|back|affected|in maintenance)\b", re.I
+)
 # Words that tie a question to the plan: a named phase or window, a day, "each window", "will ... be".
 _PLAN = re.compile(
     r"\b(?:during|in|inside|within|for|on|throughout|before|after)\s+(?:the\s+|a\s+|each\s+)?(?:[\w-]+\s+){0,3}?"
@@ -50,20 +58,29 @@ _PLAN = re.compile(
     r"|\bphase\s*(?:\d|one|two|three|four|i{1,3}v?)\b"
     r"|\b(?:each|every|all|the four|the three|both)\s+(?:of the\s+)?(?:windows?|phases?|nights?)\b"
     r"|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|\bweek\b|\bnight\b"
-    r"|\b(?:will|would|going to)\b.*\bbe\b|\bhow long\b|\bwhen (?:is|are|does|do|will)\b", re.I)
+    r"|\b(?:will|would|going to)\b.*\bbe\b|\bhow long\b|\bwhen (?:is|are|does|do|will)\b",
+    re.I,
+)
 # Words of the migrations' own world: a message with them is about the helpdesk's subject.
 _SUBJECT = re.compile(
     r"\b(?:migrat\w*|maintenance|window|phase|outage|downtime|aws|amazon|omni\w*|run ?the ?red|rtr|"
     r"rollback|roll back|cut ?over|data ?cent(?:re|er)|hosting|platform|reminder|status page|"
-    r"whitelist\w*|ip address\w*|end ?points?|queued?|reject\w*)\b", re.I)
+    r"whitelist\w*|ip address\w*|end ?points?|queued?|reject\w*)\b",
+    re.I,
+)
 # Requests the helpdesk cannot serve: doing a task for the customer, prices and billing, writing code.
 _TASK = re.compile(
     r"^\W*(?:(?:please|pls|hey|hi|ok)\W+)?(?:(?:can|could|would|will) you\s+(?:please\s+)?)?"
     r"(?:(?:send|text|sms|email)(?!\s+(?:me|us)\b)|write|code|build|create|book|order|buy|reset|unlock|"
     r"top ?up|translate)\b"
-    r"|\bfor me\b.*\b(?:send|text|sms|write|code)\b|\b(?:send|text|sms|write|code)\b.*\bfor me\b", re.I)
-_PRICE = re.compile(r"\b(?:cost\w*|price\w*|pricing|per (?:message|sms|text)|charge[sd]?|invoice\w*|"
-                    r"bill(?:ing|ed)?|discount\w*|quote)\b", re.I)
+    r"|\bfor me\b.*\b(?:send|text|sms|write|code)\b|\b(?:send|text|sms|write|code)\b.*\bfor me\b",
+    re.I,
+)
+_PRICE = re.compile(
+    r"\b(?:cost\w*|price\w*|pricing|per (?:message|sms|text)|charge[sd]?|invoice\w*|"
+    r"bill(?:ing|ed)?|discount\w*|quote)\b",
+    re.I,
+)
 _CODE = re.compile(r"\b(?:code|script|snippet|python|javascript|java|php|curl|sdk|library|function)\b", re.I)
 
 
@@ -71,8 +88,7 @@ def clearly_about_now(text: str) -> bool:
     """About the present on strong evidence alone: enough to overrule the classifier's choice of an FAQ."""
     if _NOT_STATE.search(text):
         return False
-    return bool(_NOW.search(text) or _PROGRESS.search(text)
-                or (_AVAILABLE.search(text) and not _PLAN.search(text)))
+    return bool(_NOW.search(text) or _PROGRESS.search(text) or (_AVAILABLE.search(text) and not _PLAN.search(text)))
 
 
 def about_now(text: str) -> bool:
@@ -103,14 +119,17 @@ def combined_intent(diet: dict[str, float], vectors: dict[str, float]) -> str | 
         return None
     diet = {name: p for name, p in diet.items() if name != "nlu_fallback"}
     vectors = by_intent(vectors)
-    scores = {name: DIET_WEIGHT * diet.get(name, 0.0) + (1 - DIET_WEIGHT) * vectors.get(name, 0.0)
-              for name in set(diet) | set(vectors)}
+    scores = {
+        name: DIET_WEIGHT * diet.get(name, 0.0) + (1 - DIET_WEIGHT) * vectors.get(name, 0.0)
+        for name in set(diet) | set(vectors)
+    }
     best = max(scores, key=lambda name: scores[name])
     return best if scores[best] >= UNSURE else "nlu_fallback"
 
 
-def route(text: str, intent: str | None, diet: dict[str, float] | None = None,
-          vectors: dict[str, float] | None = None) -> str | None:
+def route(
+    text: str, intent: str | None, diet: dict[str, float] | None = None, vectors: dict[str, float] | None = None
+) -> str | None:
     """The intent to use instead of the classifier's, or None to keep it: the classifiers' rankings
     combined (`diet`, `vectors`: confidence per intent), then checked against the message's words."""
     chosen = combined_intent(diet or {}, vectors or {}) or intent

@@ -1,4 +1,5 @@
 """The migrations and their phases, as the FAQ documents give them (read from the FAQ index)."""
+
 from __future__ import annotations
 
 import re
@@ -61,13 +62,23 @@ def load_migrations(faq_db: Path) -> list[Migration]:
     db = connect(faq_db)
     if "phases" not in db.table_names():
         raise HelpdeskError(f"the FAQ index at {faq_db} has no schedule; rebuild it with `helpdesk faq build`.")
-    titles = {row["file"]: row["title"] for row in db.query("select file, title from documents where status = 'indexed'")}
+    titles = {
+        row["file"]: row["title"] for row in db.query("select file, title from documents where status = 'indexed'")
+    }
     migrations = []
     for file, title in titles.items():
         key = migration_key(title)
         phases = tuple(
-            Phase(key, row["number"], row["label"], row["name"], _instant(row["start"]), _instant(row["end"]),
-                  _instant(row["deadline"]), row["impact"])
+            Phase(
+                key,
+                row["number"],
+                row["label"],
+                row["name"],
+                _instant(row["start"]),
+                _instant(row["end"]),
+                _instant(row["deadline"]),
+                row["impact"],
+            )
             for row in db.query("select * from phases where file = ? order by number", [file])
         )
         if phases:
@@ -89,8 +100,13 @@ def find_phase(migrations: list[Migration], ref: str) -> Phase:
                     return phase
     else:
         phases = [phase for migration in reversed(migrations) for phase in migration.phases]
-        best = process.extractOne(text.lower(), [p.label.lower() for p in phases], scorer=fuzz.partial_ratio,
-                                  score_cutoff=80) if len(text) >= 4 else None
+        best = (
+            process.extractOne(
+                text.lower(), [p.label.lower() for p in phases], scorer=fuzz.partial_ratio, score_cutoff=80
+            )
+            if len(text) >= 4
+            else None
+        )
         if best:
             return phases[best[2]]
     known = ", ".join(p.ref for m in migrations for p in m.phases)
@@ -100,12 +116,15 @@ def find_phase(migrations: list[Migration], ref: str) -> Phase:
 def named_migrations(migrations: list[Migration], text: str) -> list[Migration]:
     """Migrations a message names: by their key as words ('run the red') or a title word no other has ('aws')."""
     words = set(re.findall(r"[a-z0-9]+", text.lower()))
-    titles = {m.key: set(re.findall(r"[a-z0-9]+", m.title.lower())) - {"faq", "migration", "the", "to"} for m in migrations}
+    titles = {
+        m.key: set(re.findall(r"[a-z0-9]+", m.title.lower())) - {"faq", "migration", "the", "to"} for m in migrations
+    }
     named = []
     for migration in migrations:
         others = set().union(*(t for key, t in titles.items() if key != migration.key))
         if migration.key.replace("-", " ") in " ".join(re.findall(r"[a-z0-9]+", text.lower())) or (
-                words & (titles[migration.key] - others - {str(y) for y in range(1990, 2100)})):
+            words & (titles[migration.key] - others - {str(y) for y in range(1990, 2100)})
+        ):
             named.append(migration)
     return named
 

@@ -1,4 +1,5 @@
 """Starts the helpdesk's server processes: one at a time (`helpdesk serve X`) or all under supervisord (`make run`)."""
+
 from __future__ import annotations
 
 import errno
@@ -11,9 +12,9 @@ import sys
 from pathlib import Path
 from typing import Mapping, NoReturn
 
-from core.errors import ConfigError, PortInUse
 from bot.settings import Settings
 from bot.training import rasa_env, require_model
+from core.errors import ConfigError, PortInUse
 
 COMPONENTS = ("rasa", "actions", "web", "slack")
 SUPERVISOR_CONFIG = "supervisord.conf"
@@ -37,8 +38,10 @@ def check_port_free(host: str, port: int, setting: str) -> None:
 
 def require_action_token(settings: Settings) -> None:
     if not settings.action_token:
-        raise ConfigError("ACTION_SERVER_TOKEN is not set; set it to the same random value for the Rasa server "
-                          "and the action server, or start everything with `make run`, which makes one.")
+        raise ConfigError(
+            "ACTION_SERVER_TOKEN is not set; set it to the same random value for the Rasa server "
+            "and the action server, or start everything with `make run`, which makes one."
+        )
 
 
 def command_for(component: str, settings: Settings) -> tuple[list[str], dict[str, str]]:
@@ -51,13 +54,23 @@ def command_for(component: str, settings: Settings) -> tuple[list[str], dict[str
         check_port_free(settings.rasa_host, settings.rasa_port, "RASA_PORT")
         require_action_token(settings)
         command = [
-            sys.executable, "-m", "actions.rasa_server", "run",
-            "--model", str(model),
-            "--interface", settings.rasa_host,
-            "--port", str(settings.rasa_port),
-            "--endpoints", str(root / "endpoints.yml"),
-            "--credentials", str(root / "credentials.yml"),
-            "--cors", f"http://localhost:{settings.web_port}", f"http://127.0.0.1:{settings.web_port}",
+            sys.executable,
+            "-m",
+            "actions.rasa_server",
+            "run",
+            "--model",
+            str(model),
+            "--interface",
+            settings.rasa_host,
+            "--port",
+            str(settings.rasa_port),
+            "--endpoints",
+            str(root / "endpoints.yml"),
+            "--credentials",
+            str(root / "credentials.yml"),
+            "--cors",
+            f"http://localhost:{settings.web_port}",
+            f"http://127.0.0.1:{settings.web_port}",
         ]
         if settings.rasa_token:
             command.append("--enable-api")  # with the token, which actions/rasa_server.py adds in-process
@@ -80,11 +93,13 @@ def serve(component: str, settings: Settings) -> None:
         if not settings.slack.app_token:
             check_port_free("127.0.0.1", settings.slack_port, "SLACK_PORT")
         from helpdesk_slack import main as slack_main  # the channel layers: imported only to run them
+
         slack_main.serve(settings)
         return
     if component == "web":
         check_port_free("127.0.0.1", settings.web_port, "WEB_PORT")
         from helpdesk_web import server as web_server
+
         web_server.serve(settings)
         return
     command, env = command_for(component, settings)
@@ -177,15 +192,19 @@ def start_all(settings: Settings) -> NoReturn:
         print(f"helpdesk: {line}")
     socket_path = settings.var_dir / SUPERVISOR_SOCKET
     if len(os.fsencode(socket_path)) > SOCKET_PATH_MAX:
-        raise ConfigError(f"HELPDESK_VAR_DIR={settings.var_dir} is too long a path for supervisord's socket "
-                          f"({SOCKET_PATH_MAX} bytes at most); choose a shorter folder.")
+        raise ConfigError(
+            f"HELPDESK_VAR_DIR={settings.var_dir} is too long a path for supervisord's socket "
+            f"({SOCKET_PATH_MAX} bytes at most); choose a shorter folder."
+        )
     os.umask(0o077)  # supervisord sets its umask only when it daemonizes; its socket, log and children inherit this
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     config = settings.var_dir / SUPERVISOR_CONFIG
     config.write_text(supervisor_config(settings, started), encoding="utf-8")
     config.chmod(0o600)
-    print(f"helpdesk: supervisord restarts any process that stops; `{Path(sys.executable).with_name('supervisorctl')} "
-          f"-c {config} status` lists them.")
+    print(
+        f"helpdesk: supervisord restarts any process that stops; `{Path(sys.executable).with_name('supervisorctl')} "
+        f"-c {config} status` lists them."
+    )
     sys.stdout.flush()
     supervisord = str(Path(sys.executable).with_name("supervisord"))
     os.chdir(settings.root)

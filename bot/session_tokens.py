@@ -4,6 +4,7 @@ The session id is also the Rasa conversation id, which staff see (pages, transcr
 not a secret. The browser that opened the session keeps a token, an HMAC of the id under a server-side
 secret; a reconnect that cannot show the token gets a new, empty session instead of someone else's.
 """
+
 from __future__ import annotations
 
 import hashlib

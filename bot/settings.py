@@ -2,6 +2,7 @@
 
 Every port, path and secret has a documented default in .env.example.
 """
+
 from __future__ import annotations
 
 import os
@@ -78,6 +79,7 @@ def _path(env: Mapping[str, str], name: str, default: Path, root: Path) -> Path:
 @dataclass(frozen=True)
 class SlackSettings:
     """The Slack app's tokens, channels and staff list; Slack is off without a bot token and signing secret."""
+
     bot_token: str | None = field(default=None, repr=False)
     signing_secret: str | None = field(default=None, repr=False)
     app_token: str | None = field(default=None, repr=False)  # given: Socket Mode instead of HTTP

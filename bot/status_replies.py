@@ -1,4 +1,5 @@
 """Plain-text answers about the live status of the migrations, in NZ local time with UTC beside it."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -23,7 +24,9 @@ def countdown(now: datetime, then: datetime) -> str:
     minutes = max(0, int((then - now) / timedelta(minutes=1)))
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
-    parts = [f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in ((days, "day"), (hours, "hour"), (minutes, "minute")) if n]
+    parts = [
+        f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in ((days, "day"), (hours, "hour"), (minutes, "minute")) if n
+    ]
     return "in " + " ".join(parts[:2]) if parts else "now"
 
 
@@ -79,15 +82,19 @@ def _what_is_next(states: list[PhaseState], migrations: list[Migration], now: da
     latest = _latest_first(states, migrations)
     newest = [s for s in latest if s.phase.migration == latest[0].phase.migration]
     done = "; ".join(f"{s.phase.label}: {s.state}" for s in newest)
-    return (f"No further maintenance window is planned. The most recent migration is "
-            f"{_migration_of(newest[0], migrations).title}: {done}.")
+    return (
+        f"No further maintenance window is planned. The most recent migration is "
+        f"{_migration_of(newest[0], migrations).title}: {done}."
+    )
 
 
 def status_now(states: list[PhaseState], migrations: list[Migration], now: datetime) -> str:
     """Is anything under maintenance now? The running window(s) and their impact, else what is next."""
     running = _running(states, migrations)
     if running:
-        lines = [describe(s, migrations, now) + (f" Impact: {s.phase.impact}" if s.phase.impact else "") for s in running]
+        lines = [
+            describe(s, migrations, now) + (f" Impact: {s.phase.impact}" if s.phase.impact else "") for s in running
+        ]
         return f"As of {when(now)}: " + " ".join(lines)
     return f"As of {when(now)}, no maintenance window is running. " + _what_is_next(states, migrations, now)
 
@@ -101,16 +108,21 @@ def window_end(states: list[PhaseState], migrations: list[Migration], now: datet
     if not running:
         return status_now(states, migrations, now)
     return f"As of {when(now)}: " + " ".join(
-        f"{s.phase.label} ends {when(s.end)}, {countdown(now, s.end)}." if s.end and s.end > now
-        else describe(s, migrations, now) for s in running)
+        f"{s.phase.label} ends {when(s.end)}, {countdown(now, s.end)}."
+        if s.end and s.end > now
+        else describe(s, migrations, now)
+        for s in running
+    )
 
 
 def product_status(product: str, states: list[PhaseState], migrations: list[Migration], now: datetime) -> str:
     """Can I use PRODUCT now? From the impact of the running phase(s)."""
     running = _running(states, migrations)
     if not running:
-        return (f"As of {when(now)}, no maintenance window is running, so the migration does not affect {product} now. "
-                + _what_is_next(states, migrations, now))
+        return (
+            f"As of {when(now)}, no maintenance window is running, so the migration does not affect {product} now. "
+            + _what_is_next(states, migrations, now)
+        )
     lines = []
     for state in running:
         impact = impact_on(product, state.phase.impact)
@@ -134,8 +146,10 @@ STATUS_HEADERS = ("migration", "phase", "window (NZ time, UTC)", "state now")
 
 def status_rows(states: list[PhaseState]) -> list[tuple[str, str, str, str]]:
     """The status table (one row per phase), as `helpdesk status` and Slack's /phase show it."""
-    return [(s.phase.migration, s.phase.label, window_text(s), s.state + (" (reported)" if s.reported else ""))
-            for s in states]
+    return [
+        (s.phase.migration, s.phase.label, window_text(s), s.state + (" (reported)" if s.reported else ""))
+        for s in states
+    ]
 
 
 BANNER_LOOKAHEAD = timedelta(days=7)  # a window further off than this is not worth a banner
@@ -155,6 +169,8 @@ def banner(states: list[PhaseState], migrations: list[Migration], now: datetime)
     upcoming = [s for s in next_windows(states, now) if s.start - now <= BANNER_LOOKAHEAD]
     if upcoming:
         state = upcoming[0]
-        return "upcoming", (f"Planned maintenance: {state.phase.label} ({_migration_of(state, migrations).title}) "
-                            f"{when(state.start)} to {when(state.end)}, {countdown(now, state.start)}.")
+        return "upcoming", (
+            f"Planned maintenance: {state.phase.label} ({_migration_of(state, migrations).title}) "
+            f"{when(state.start)} to {when(state.end)}, {countdown(now, state.start)}."
+        )
     return "none", ""

@@ -1,4 +1,5 @@
 """Plain-text tables, for the command line and Slack's code blocks."""
+
 from __future__ import annotations
 
 from typing import Sequence

@@ -1,4 +1,5 @@
 """Trains the Rasa model only when its inputs changed (cache keyed by a content hash)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -9,8 +10,8 @@ from pathlib import Path
 from typing import IO
 
 from bot import curated
-from core.errors import ModelMissing
 from bot.settings import Settings
+from core.errors import ModelMissing
 from faq_index.index import build_index
 from faq_index.training_data import write_training_data
 
@@ -92,18 +93,26 @@ def ensure_model(settings: Settings, log: IO | None = None) -> tuple[Path, bool]
         return model, False
     settings.model_dir.mkdir(parents=True, exist_ok=True)
     command = [
-        rasa_executable(), "train",
-        "--config", str(settings.root / "config.yml"),
-        "--domain", str(settings.root / "domain.yml"),
-        "--data", *training_data_args(settings.root),
-        "--out", str(settings.model_dir),
-        "--fixed-model-name", model.name.removesuffix(".tar.gz"),
+        rasa_executable(),
+        "train",
+        "--config",
+        str(settings.root / "config.yml"),
+        "--domain",
+        str(settings.root / "domain.yml"),
+        "--data",
+        *training_data_args(settings.root),
+        "--out",
+        str(settings.model_dir),
+        "--fixed-model-name",
+        model.name.removesuffix(".tar.gz"),
     ]
     result = subprocess.run(
         command, cwd=settings.root, env=rasa_env(settings), stdout=log, stderr=subprocess.STDOUT if log else None
     )
     if result.returncode != 0 or not model.is_file():
-        raise ModelMissing(f"`rasa train` failed (exit {result.returncode}); read its output and fix the training data.")
+        raise ModelMissing(
+            f"`rasa train` failed (exit {result.returncode}); read its output and fix the training data."
+        )
     _remove_stale_models(settings.model_dir, keep=model)
     return model, True
 

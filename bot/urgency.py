@@ -1,6 +1,7 @@
 """Intent decisions that do not depend on the classifier alone: strong words and explicit requests for a
 person decide; and the classifier's guesses are checked against the words (a long message or a question
 is not small talk, a question about preparing is not an incident, a form or a person needs its words)."""
+
 from __future__ import annotations
 
 import re
@@ -20,7 +21,9 @@ _PLANNING = re.compile(
     r"\b(?:avoid\w*|prevent\w*|prepar\w*|plan(?:s|ned|ning)? for|in case|what if|minimi[sz]e\w*|"
     r"(?:will|would) there be|planned|scheduled|(?:what|which) (?:times?|dates?|days?)|"
     r"if (?:something|anything|it|things?) (?:goes|go|break|breaks|fail|fails)|(?:should|can|could|how do|how can) (?:we|i)"
-    r")\b|^\W*when\b", re.I)
+    r")\b|^\W*when\b",
+    re.I,
+)
 _HUMAN = re.compile(r"\b(human|real person|agent|operator|someone real|speak to (?:a|your) (?:person|team))\b", re.I)
 FAQ_MISSES_BEFORE_OFFER = 2  # "I don't know" this many times in a row, and a person is offered
 
@@ -40,15 +43,21 @@ def detect(text: str) -> str | None:
 _NEEDS_WORDS = {
     "ask_human": re.compile(
         r"\b(human|person|people|someone|somebody|anyone|agent|operator|engineer|your team|support (?:staff|team)|"
-        r"manager|talk|speak|chat|call|ring|phone|contact|reach)\b", re.I),
+        r"manager|talk|speak|chat|call|ring|phone|contact|reach)\b",
+        re.I,
+    ),
     "urgent_problem": re.compile(
         r"\b(?:down|broken|break\w*|fail\w*|error\w*|not|no|nothing|none|can'?t|cannot|won'?t|stopped|stuck|"
         r"issue\w*|problem\w*|outage|help|urgent\w*|emergency|critical|asap|immediately|now|bounc\w*|"
         r"reject\w*|delay\w*|missing|lost|losing|wrong|crash\w*|dead|offline|unavailable|timing out|"
-        r"time ?outs?)\b|n't\b", re.I),
+        r"time ?outs?)\b|n't\b",
+        re.I,
+    ),
     "give_oncall_contact": re.compile(
         r"\b(on[- ]?call|engineer|contact|details|person|duty|after[- ]hours|out of hours|emergency|escalation|"
-        r"number|phone|e-?mail|call)\b", re.I),
+        r"number|phone|e-?mail|call)\b",
+        re.I,
+    ),
 }
 SMALL_TALK = {"greet", "goodbye", "thanks", "bot_challenge", "affirm", "deny"}
 # A question that opens with a question word is not a yes, a no, a thanks or a goodbye, whatever the

@@ -6,20 +6,21 @@ outbox messages bound for customers' chats (through Rasa's API).
 Slack-bound messages are delivered by the Slack app's own loop (slack/delivery.py). Once an hour it also
 deletes the Rasa conversations silent for longer than HELPDESK_TRACKER_RETENTION_DAYS (bot/retention.py).
 """
+
 from __future__ import annotations
 
 import logging
 import threading
-from functools import partial
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import partial
 
 from bot import escalations, notices, outbox, rasa_client, retention
-from core.clock import Clock
-from core.errors import HelpdeskError
 from bot.oncall import current_rota
 from bot.schedule import load_migrations
 from bot.settings import Settings
+from core.clock import Clock
+from core.errors import HelpdeskError
 
 logger = logging.getLogger(__name__)
 CHAT_KINDS = ("handoff", "relay_to_customer", "page_failed")  # delivered here; every other kind goes to Slack
@@ -66,8 +67,13 @@ def run_round(settings: Settings, now: datetime) -> RoundReport:
     report.paged_next_step = escalations.escalate_unanswered(settings.state_db, current_rota(settings.state_db), now)
     report.told_page_failed = escalations.tell_customers_of_failed_pages(settings.state_db, now)
     report.notices_queued = queue_notices(settings, now)
-    drained = outbox.drain(settings.state_db, lambda message: deliver_to_chat(settings, message), now,
-                           on_failure=partial(escalations.record_delivery_failure, settings.state_db), kinds=CHAT_KINDS)
+    drained = outbox.drain(
+        settings.state_db,
+        lambda message: deliver_to_chat(settings, message),
+        now,
+        on_failure=partial(escalations.record_delivery_failure, settings.state_db),
+        kinds=CHAT_KINDS,
+    )
     report.delivered, report.failed = drained.sent, drained.failed
     return report
 
@@ -85,12 +91,17 @@ def prune_tracker_if_due(settings: Settings, now: datetime, last_pruned: datetim
     except HelpdeskError as exc:
         logger.error("helpdesk worker: pruning the tracker store failed (trying again in an hour): %s", exc)
     except Exception:  # retention must never stop paging
-        logger.exception("helpdesk worker: pruning the tracker store %s failed; trying again in an hour",
-                         settings.tracker_db)
+        logger.exception(
+            "helpdesk worker: pruning the tracker store %s failed; trying again in an hour", settings.tracker_db
+        )
     else:
         if report.conversations:
-            logger.info("helpdesk worker: deleted %d conversations (%d events) silent for more than %d days",
-                        report.conversations, report.events, settings.tracker_retention_days)
+            logger.info(
+                "helpdesk worker: deleted %d conversations (%d events) silent for more than %d days",
+                report.conversations,
+                report.events,
+                settings.tracker_retention_days,
+            )
     return now
 
 

@@ -1,4 +1,5 @@
 """The one clock: real time, or a fixed instant from HELPDESK_NOW for demos and tests."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone

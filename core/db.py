@@ -4,6 +4,7 @@ SQLite's own errors never leave this module as `sqlite3.Error`: a locked, read-o
 becomes DatabaseBusy, DatabaseReadOnly or DiskFull (StorageError), whose messages say what to do, so
 the edges (actions, CLI, Slack listeners) catch one family of exceptions.
 """
+
 from __future__ import annotations
 
 import os
@@ -29,12 +30,14 @@ def storage_error(exc: sqlite3.Error, path: str) -> StorageError:
     if "locked" in text or "busy" in text:
         return DatabaseBusy(f"the database {path} is busy (another process holds its lock); try again in a moment.")
     if "readonly" in text or "read-only" in text or "read only" in text:
-        return DatabaseReadOnly(f"the database {path} is read-only; make the file and its folder writable by the "
-                                "helpdesk's user.")
+        return DatabaseReadOnly(
+            f"the database {path} is read-only; make the file and its folder writable by the helpdesk's user."
+        )
     if "full" in text:
         return DiskFull(f"the disk holding {path} is full; free some space.")
-    return StorageError(f"the database {path} failed ({exc}); check the file, or point its setting elsewhere "
-                        "(see .env.example).")
+    return StorageError(
+        f"the database {path} failed ({exc}); check the file, or point its setting elsewhere (see .env.example)."
+    )
 
 
 class _Connection(sqlite3.Connection):
@@ -129,8 +132,9 @@ def probe_write(db: sqlite_utils.Database) -> None:
         db.conn.execute("ROLLBACK")
 
 
-def ensure_table(db: sqlite_utils.Database, name: str, columns: dict, pk: str = "id",
-                 unique: tuple[str, ...] = ()) -> sqlite_utils.db.Table:
+def ensure_table(
+    db: sqlite_utils.Database, name: str, columns: dict, pk: str = "id", unique: tuple[str, ...] = ()
+) -> sqlite_utils.db.Table:
     """The table `name`, created on first use (and given columns added since); creating takes the write
     lock so two processes can race."""
     table = db[name]

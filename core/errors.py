@@ -2,11 +2,13 @@
 
 They are caught only at the edges (command line, Rasa actions, Slack listeners).
 """
+
 import re
 
 # Secrets as they can appear in an error's text: a token in a URL's query, a Slack token, a bearer header.
-_SECRETS = re.compile(r"((?:token|secret|auth_token|key)=)[^&\s'\"]+|xox[abprs]-[\w-]+|xapp-[\w-]+|(Bearer )\S+",
-                      re.IGNORECASE)
+_SECRETS = re.compile(
+    r"((?:token|secret|auth_token|key)=)[^&\s'\"]+|xox[abprs]-[\w-]+|xapp-[\w-]+|(Bearer )\S+", re.IGNORECASE
+)
 
 
 def redact(text: str) -> str:

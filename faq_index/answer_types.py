@@ -1,6 +1,7 @@
 """The kind of answer a question wants (a time, a way to reach someone, a reason) and the kinds an FAQ
 entry gives: a 'when' question is better answered by an entry about dates than by one that only shares
 its words."""
+
 from __future__ import annotations
 
 import re
@@ -10,10 +11,14 @@ from faq_index.dates import find_dates
 TIME, CONTACT, REASON = "time", "contact", "reason"
 
 _WANTS = {
-    TIME: re.compile(r"^\s*when\b|\b(?:what|which) (?:dates?|days?|times?)\b|\bhow long\b|\bby when\b"
-                     r"|\b(?:dates?|times?|schedule|deadline)\b", re.I),
-    CONTACT: re.compile(r"^\s*who\b|\bwho (?:do|can|should|to)\b|\b(?:call|ring|phone|email|contact|get in touch)\b",
-                        re.I),
+    TIME: re.compile(
+        r"^\s*when\b|\b(?:what|which) (?:dates?|days?|times?)\b|\bhow long\b|\bby when\b"
+        r"|\b(?:dates?|times?|schedule|deadline)\b",
+        re.I,
+    ),
+    CONTACT: re.compile(
+        r"^\s*who\b|\bwho (?:do|can|should|to)\b|\b(?:call|ring|phone|email|contact|get in touch)\b", re.I
+    ),
     REASON: re.compile(r"^\s*why\b|\bhow come\b|\bthe reasons?\b", re.I),
 }
 _PHONE_OR_EMAIL = re.compile(r"\+?\d[\d ]{7,}\d|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")

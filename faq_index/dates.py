@@ -1,4 +1,5 @@
 """Dates and times as FAQ documents write them ("Tues 8 September @ 21:00 pm NZST", "1-August-2019")."""
+
 from __future__ import annotations
 
 import re
@@ -12,9 +13,20 @@ ZONES = {"NZST": LOCAL_ZONE, "NZDT": LOCAL_ZONE, "NZT": LOCAL_ZONE, "UTC": timez
 MONTHS = {
     name: number
     for number, names in enumerate(
-        [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
-         ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
-         ("oct", "october"), ("nov", "november"), ("dec", "december")],
+        [
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ],
         start=1,
     )
     for name in names

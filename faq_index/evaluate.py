@@ -8,6 +8,7 @@ Two formats, one a question:
       says: ["Phase 2"]                  # optional, with "status": what the live reply must contain then
 `expect: X` is read as `accept: [X]`. The whole bot is scored in bot/evaluation.py.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -94,8 +95,9 @@ def _question(item: object, where: str) -> Labelled:
     accept = _strings(item["expect"] if "expect" in item else item["accept"], where, "accept")
     for label in accept:
         if label not in REPLY_KINDS and ENTRY_SEPARATOR not in label:
-            raise QuestionSetError(f"{where}: {label!r} is neither \"<file> :: <entry question>\" nor one of "
-                                   f"{', '.join(REPLY_KINDS)}")
+            raise QuestionSetError(
+                f'{where}: {label!r} is neither "<file> :: <entry question>" nor one of {", ".join(REPLY_KINDS)}'
+            )
     says = _strings(item["says"], where, "says") if "says" in item else ()
     if says and STATUS not in accept:
         raise QuestionSetError(f"{where}: `says` applies to a live-status reply, but `status` is not accepted")

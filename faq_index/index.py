@@ -1,4 +1,5 @@
 """The FAQ index: a SQLite database (sqlite-utils) with an FTS5 table, rebuilt incrementally."""
+
 from __future__ import annotations
 
 import hashlib
@@ -81,23 +82,61 @@ def _create_schema(db: sqlite_utils.Database) -> None:
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     db["parsed"].create({"file": str, "sha256": str, "document": str}, pk="file", if_not_exists=True)
     db["documents"].create(
-        {"file": str, "title": str, "format": str, "dated": str, "status": str, "reason": str,
-         "entries": int, "notes": str},
-        pk="file", if_not_exists=True,
+        {
+            "file": str,
+            "title": str,
+            "format": str,
+            "dated": str,
+            "status": str,
+            "reason": str,
+            "entries": int,
+            "notes": str,
+        },
+        pk="file",
+        if_not_exists=True,
     )
     db["entries"].create(
-        {"id": str, "file": str, "position": int, "kind": str, "question": str, "answer": str,
-         "section": str, "keywords": str, "title": str, "dated": str},
-        pk="id", if_not_exists=True,
+        {
+            "id": str,
+            "file": str,
+            "position": int,
+            "kind": str,
+            "question": str,
+            "answer": str,
+            "section": str,
+            "keywords": str,
+            "title": str,
+            "dated": str,
+        },
+        pk="id",
+        if_not_exists=True,
     )
     db["schedule"].create(
-        {"file": str, "entry_id": str, "phase": int, "name": str, "label": str, "start_utc": str, "end_utc": str,
-         "impact": str, "start_text": str, "end_text": str},
+        {
+            "file": str,
+            "entry_id": str,
+            "phase": int,
+            "name": str,
+            "label": str,
+            "start_utc": str,
+            "end_utc": str,
+            "impact": str,
+            "start_text": str,
+            "end_text": str,
+        },
         if_not_exists=True,
     )
     db["phases"].create(
-        {"file": str, "number": int, "label": str, "name": str, "start": str, "end": str, "deadline": str,
-         "impact": str},
+        {
+            "file": str,
+            "number": int,
+            "label": str,
+            "name": str,
+            "start": str,
+            "end": str,
+            "deadline": str,
+            "impact": str,
+        },
         if_not_exists=True,
     )
     db["vectors"].create({"entry_id": str, "vector": bytes}, if_not_exists=True)
@@ -122,7 +161,9 @@ def build_index(faq_dir: Path, db_path: Path, embed: bool = True) -> BuildReport
     With `embed`, each entry also gets sentence vectors for semantic matching (see embeddings.py).
     """
     if not faq_dir.is_dir():
-        raise DocumentError(f"the FAQ folder {faq_dir} does not exist; set HELPDESK_FAQ_DIR to the folder of documents.")
+        raise DocumentError(
+            f"the FAQ folder {faq_dir} does not exist; set HELPDESK_FAQ_DIR to the folder of documents."
+        )
     db = connect(db_path)
     _create_schema(db)
     titles = load_titles(faq_dir)
@@ -135,7 +176,9 @@ def build_index(faq_dir: Path, db_path: Path, embed: bool = True) -> BuildReport
             parsed.append(doc)
             if fresh:
                 reparsed.add(doc.file)
-        db["parsed"].delete_where("file not in ({})".format(",".join("?" * len(paths)) or "''"), [p.name for p in paths])
+        db["parsed"].delete_where(
+            "file not in ({})".format(",".join("?" * len(paths)) or "''"), [p.name for p in paths]
+        )
     selection = select_current(parsed)
     report = BuildReport()
     with db.conn:
@@ -152,8 +195,16 @@ def build_index(faq_dir: Path, db_path: Path, embed: bool = True) -> BuildReport
                 year = int(doc.dated[:4]) if doc.dated else None
                 db["phases"].insert_all(phase.to_row(doc.file) for phase in phases_of(doc, year))
             db["documents"].insert(
-                {"file": doc.file, "title": doc.title, "format": doc.format, "dated": doc.dated, "status": status,
-                 "reason": reason, "entries": count, "notes": "\n".join(doc.notes)}
+                {
+                    "file": doc.file,
+                    "title": doc.title,
+                    "format": doc.format,
+                    "dated": doc.dated,
+                    "status": status,
+                    "reason": reason,
+                    "entries": count,
+                    "notes": "\n".join(doc.notes),
+                }
             )
             report.documents.append(DocumentReport(doc.file, doc.title, status, count, reason, doc.file in reparsed))
     db["entries"].rebuild_fts()
@@ -169,18 +220,35 @@ def _insert_entries(db: sqlite_utils.Database, doc: ParsedDocument, embed: bool)
             slug = f"{slug}_{position}"
         used.add(slug)
         db["entries"].insert(
-            {"id": slug, "file": doc.file, "position": position, "kind": entry.kind, "question": entry.question,
-             "answer": entry.answer, "section": entry.section,
-             "keywords": " ".join(keywords_for(entry.question, entry.answer, doc.title)),
-             "title": doc.title, "dated": doc.dated}
+            {
+                "id": slug,
+                "file": doc.file,
+                "position": position,
+                "kind": entry.kind,
+                "question": entry.question,
+                "answer": entry.answer,
+                "section": entry.section,
+                "keywords": " ".join(keywords_for(entry.question, entry.answer, doc.title)),
+                "title": doc.title,
+                "dated": doc.dated,
+            }
         )
         if embed:
             texts = entry_texts(entry.question, entry.answer, doc.title)
             db["vectors"].insert_all({"entry_id": slug, "vector": vector} for vector in _cached_vectors(db, texts))
         db["schedule"].insert_all(
-            {"file": doc.file, "entry_id": slug, "phase": row.phase, "name": row.name, "label": row.label,
-             "start_utc": row.start.isoformat(), "end_utc": row.end.isoformat(), "impact": row.impact,
-             "start_text": row.start_text, "end_text": row.end_text}
+            {
+                "file": doc.file,
+                "entry_id": slug,
+                "phase": row.phase,
+                "name": row.name,
+                "label": row.label,
+                "start_utc": row.start.isoformat(),
+                "end_utc": row.end.isoformat(),
+                "impact": row.impact,
+                "start_text": row.start_text,
+                "end_text": row.end_text,
+            }
             for row in entry.schedule
         )
 
@@ -188,8 +256,10 @@ def _insert_entries(db: sqlite_utils.Database, doc: ParsedDocument, embed: bool)
 def _cached_vectors(db: sqlite_utils.Database, texts: list[str]) -> list[bytes]:
     """Sentence vectors of `texts`, encoding only those not seen before (the model is slow to start)."""
     keys = [hashlib.sha256(text.encode()).hexdigest() for text in texts]
-    found = {row["text_sha"]: row["vector"] for row in db["vector_cache"].rows_where(
-        "text_sha in ({})".format(",".join("?" * len(keys))), keys)}
+    found = {
+        row["text_sha"]: row["vector"]
+        for row in db["vector_cache"].rows_where("text_sha in ({})".format(",".join("?" * len(keys))), keys)
+    }
     missing = [(key, text) for key, text in zip(keys, texts) if key not in found]
     if missing:
         vectors = encoder().encode([text for _, text in missing])
@@ -207,7 +277,9 @@ def add_document(source: Path, faq_dir: Path, db_path: Path) -> BuildReport:
         raise DocumentError(f"{source.name}: unsupported file type; FAQ documents must be .txt, .md or .html.")
     target = faq_dir / source.name
     if target.exists() and target.read_bytes() != source.read_bytes():
-        raise DocumentError(f"{target} already exists with other content; rename the new document or remove the old one.")
+        raise DocumentError(
+            f"{target} already exists with other content; rename the new document or remove the old one."
+        )
     existed = target.exists()
     shutil.copyfile(source, target)
     try:

@@ -1,4 +1,5 @@
 """Words that identify an entry: salient terms of its question, answer and document title."""
+
 from __future__ import annotations
 
 import re

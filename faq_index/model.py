@@ -1,4 +1,5 @@
 """What a parsed FAQ document is made of."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -36,7 +37,9 @@ class ScheduleRow:
 
     @classmethod
     def from_json(cls, data: dict) -> "ScheduleRow":
-        return cls(**{**data, "start": datetime.fromisoformat(data["start"]), "end": datetime.fromisoformat(data["end"])})
+        return cls(
+            **{**data, "start": datetime.fromisoformat(data["start"]), "end": datetime.fromisoformat(data["end"])}
+        )
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
 """A document's Blocks assembled into FAQ entries: title, intro, questions with answers, schedules."""
+
 from __future__ import annotations
 
 import re

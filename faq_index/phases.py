@@ -4,6 +4,7 @@ Prose such as "Phase 2: Work with our clients ... We are working to achieve this
 and "The next migration will take place Tuesday 2-July at 10 am ... between 10 am and 11 am (NZT)"
 gives each phase its window or its deadline.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,7 +15,9 @@ from faq_index.dates import LOCAL_ZONE, find_dates, find_time
 from faq_index.model import ParsedDocument
 
 _PHASE_PARAGRAPH = re.compile(r"^\s*((?:phase|stage|step)\s+(\d+))\s*[:.\-–]\s*(.+)", re.I | re.S)
-_DEADLINE = re.compile(r"\b(?:by|before|no later than)\s+(?:the\s+)?(\d{1,2}(?:st|nd|rd|th)?[\s-]+\w+(?:[\s-]+\d{4})?)", re.I)
+_DEADLINE = re.compile(
+    r"\b(?:by|before|no later than)\s+(?:the\s+)?(\d{1,2}(?:st|nd|rd|th)?[\s-]+\w+(?:[\s-]+\d{4})?)", re.I
+)
 _TIME = r"(\d{1,2}(?::\d{2})?\s*(?:am|pm))"
 _RANGE = re.compile(rf"\bbetween\s+{_TIME}\s+and\s+{_TIME}", re.I)
 _DURATION = re.compile(r"\b(?:last|take)s?\s+(?:for\s+)?(?:up to\s+)?(\d+)\s*(hour|hr|minute|min)", re.I)
@@ -77,7 +80,8 @@ def phases_of(doc: ParsedDocument, year: int | None) -> list[Phase]:
     """The document's phases: its schedule table rows, else its 'Phase N: ...' paragraphs."""
     table = [
         Phase(row.phase, row.label, row.name, row.start, row.end, None, row.impact)
-        for entry in doc.entries for row in entry.schedule
+        for entry in doc.entries
+        for row in entry.schedule
     ]
     if table:
         return table
@@ -91,6 +95,15 @@ def phases_of(doc: ParsedDocument, year: int | None) -> list[Phase]:
         name = _short_name(description)
         deadline = _deadline(description, year)
         window = unassigned.pop(0) if (deadline is None and unassigned) else None
-        phases.append(Phase(int(match.group(2)), f"{match.group(1).title()}: {name}", name,
-                            window[0] if window else None, window[1] if window else None, deadline, description))
+        phases.append(
+            Phase(
+                int(match.group(2)),
+                f"{match.group(1).title()}: {name}",
+                name,
+                window[0] if window else None,
+                window[1] if window else None,
+                deadline,
+                description,
+            )
+        )
     return phases

@@ -1,4 +1,5 @@
 """Turn a document's text into Blocks, by structure alone: plain-text exports, Markdown, Confluence HTML."""
+
 from __future__ import annotations
 
 import html

@@ -1,4 +1,5 @@
 """Maintenance-window tables: rows of start, end, phase and impact become ScheduleRows."""
+
 from __future__ import annotations
 
 import re
@@ -6,7 +7,12 @@ import re
 from faq_index.dates import LOCAL_ZONE, parse_moment, stated_utc_time
 from faq_index.model import ScheduleRow
 
-_COLUMNS = {"start": r"\bstart", "end": r"\b(end|finish)", "phase": r"\b(phase|stage|step)", "impact": r"\b(impact|effect|affect)"}
+_COLUMNS = {
+    "start": r"\bstart",
+    "end": r"\b(end|finish)",
+    "phase": r"\b(phase|stage|step)",
+    "impact": r"\b(impact|effect|affect)",
+}
 
 
 def schedule_columns(header: tuple[str, ...]) -> dict[str, int] | None:
@@ -63,8 +69,7 @@ def render_schedule(rows: tuple[ScheduleRow, ...]) -> str:
         local_start, local_end = row.start.astimezone(LOCAL_ZONE), row.end.astimezone(LOCAL_ZONE)
         lines.append(
             f"- {row.label}: {local_start:%a %-d %B %Y} {local_start:%H:%M}–{local_end:%H:%M} {_zone_name(row.end)} "
-            f"({row.start:%H:%M}–{row.end:%H:%M} UTC)."
-            + (f" {row.impact}" if row.impact else "")
+            f"({row.start:%H:%M}–{row.end:%H:%M} UTC)." + (f" {row.impact}" if row.impact else "")
         )
     return "\n".join(lines)
 
@@ -79,5 +84,3 @@ def render_table(rows: tuple[tuple[str, ...], ...]) -> str:
         pairs = [f"{h}: {v}" if h else v for h, v in zip(header, row) if v]
         lines.append("- " + "; ".join(pairs))
     return "\n".join(lines)
-
-

@@ -1,4 +1,5 @@
 """Hybrid FAQ search: FTS5 BM25 for recall, rapidfuzz for typos and word order, one score in 0..1."""
+
 from __future__ import annotations
 
 import math
@@ -98,8 +99,15 @@ class FaqSearcher:
             key = frozenset(stem(t) for t in content_tokens(row["question"]))
             answer = frozenset(stem(t) for t in content_tokens(row["answer"] + " " + row["keywords"])) - key
             self.entries[row["rowid"]] = _Entry(
-                id=row["id"], question=row["question"], answer=row["answer"], title=row["title"], file=row["file"],
-                dated=row["dated"], rowid=row["rowid"], key_stems=key, answer_stems=answer,
+                id=row["id"],
+                question=row["question"],
+                answer=row["answer"],
+                title=row["title"],
+                file=row["file"],
+                dated=row["dated"],
+                rowid=row["rowid"],
+                key_stems=key,
+                answer_stems=answer,
                 question_text=" ".join(content_tokens(row["question"])),
                 gives=answer_types.given(row["question"], row["answer"]),
             )
@@ -108,7 +116,9 @@ class FaqSearcher:
         count = max(len(rows), 1)
         self.idf = {s: math.log(1 + count / df) for s, df in document_frequency.items()}
         self.unknown_idf = math.log(1 + count)
-        vocabulary = sorted({t for row in rows for t in tokens(row["question"] + " " + row["keywords"] + " " + row["answer"])})
+        vocabulary = sorted(
+            {t for row in rows for t in tokens(row["question"] + " " + row["keywords"] + " " + row["answer"])}
+        )
         # Typo candidates share the first letter: far fewer comparisons, and first letters are rarely mistyped.
         self.vocabulary_by_initial: dict[str, list[str]] = {}
         for word in vocabulary:
@@ -116,7 +126,9 @@ class FaqSearcher:
         self.by_id = {entry.id: entry for entry in self.entries.values()}
         vectors = list(self.db.query("select entry_id, vector from vectors"))
         self.vector_owners = [row["entry_id"] for row in vectors]
-        self.vectors = np.stack([np.frombuffer(row["vector"], dtype=np.float32) for row in vectors]) if vectors else None
+        self.vectors = (
+            np.stack([np.frombuffer(row["vector"], dtype=np.float32) for row in vectors]) if vectors else None
+        )
         self.distinctive = self._distinctive_stems()
         self._loaded_version = self._version()
 
@@ -156,10 +168,16 @@ class FaqSearcher:
         weights = {stem(w): self.idf.get(stem(w), self.unknown_idf) for w in corrected}
         # Typo-corrected words give FTS5 its recall; rapidfuzz then scores word-order-free question similarity.
         candidates = self._fts_candidates(corrected)
-        similarities = process.cdist(
-            [" ".join(corrected)], [self.entries[rowid].question_text for rowid in candidates],
-            scorer=fuzz.token_sort_ratio, dtype="float32",
-        )[0] if candidates else []
+        similarities = (
+            process.cdist(
+                [" ".join(corrected)],
+                [self.entries[rowid].question_text for rowid in candidates],
+                scorer=fuzz.token_sort_ratio,
+                dtype="float32",
+            )[0]
+            if candidates
+            else []
+        )
         wants = answer_types.wanted(query)
         hits = [
             self._score(rowid, weights, bm25, float(similarity) / 100, wants)
@@ -219,8 +237,9 @@ class FaqSearcher:
         )
         return {row[0]: -row[1] for row in self.db.execute(sql, [*BM25_WEIGHTS, expression]).fetchall()}
 
-    def _score(self, rowid: int, weights: dict[str, float], bm25: float, similarity: float,
-               wants: frozenset[str]) -> Hit:
+    def _score(
+        self, rowid: int, weights: dict[str, float], bm25: float, similarity: float, wants: frozenset[str]
+    ) -> Hit:
         entry = self.entries[rowid]
         total = sum(weights.values())
         in_key = [s for s in weights if s in entry.key_stems]
@@ -251,8 +270,15 @@ def result_to_json(result: SearchResult) -> dict:
         "good_match": result.good,
         "notes": list(result.notes),
         "hits": [
-            {"id": h.id, "score": h.score, "question": h.question, "document": h.title, "file": h.file,
-             "reasons": list(h.reasons), "answer": h.answer}
+            {
+                "id": h.id,
+                "score": h.score,
+                "question": h.question,
+                "document": h.title,
+                "file": h.file,
+                "reasons": list(h.reasons),
+                "answer": h.answer,
+            }
             for h in result.hits
         ],
     }

@@ -3,6 +3,7 @@
 Examples come only from the entry itself (its question, shortened forms, keyword queries and key
 phrases of its answer), so a new document gets intents without anyone writing paraphrases.
 """
+
 from __future__ import annotations
 
 import re

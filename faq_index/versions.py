@@ -1,4 +1,5 @@
 """Which documents are current: 'Versions Compared' exports and near-duplicates are set aside."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

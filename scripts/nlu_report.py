@@ -2,6 +2,7 @@
 
 Run through `make nlu-report`, which runs the cross-validation first.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,7 +15,9 @@ def table(report: dict, skip: set[str]) -> list[str]:
     for label, row in sorted(report.items()):
         if label in skip or not isinstance(row, dict):
             continue
-        lines.append(f"| {label} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1-score']:.3f} | {row['support']} |")
+        lines.append(
+            f"| {label} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1-score']:.3f} | {row['support']} |"
+        )
     return lines
 
 

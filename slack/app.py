@@ -1,4 +1,5 @@
 """The Bolt app: which Slack request goes to which listener. The listeners live in their own modules."""
+
 from __future__ import annotations
 
 import logging
@@ -7,8 +8,8 @@ import re
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from core.clock import Clock
 from bot.settings import Settings
+from core.clock import Clock
 from helpdesk_slack import asking, blocks, commands, dedupe, escalation_actions, home, reviewing
 from helpdesk_slack.context import AppContext
 from helpdesk_slack.staff import StaffList
@@ -26,9 +27,13 @@ def build_app(settings: Settings, client: WebClient | None = None) -> tuple[App,
     context = AppContext(settings, client, StaffList(settings.slack, client), Clock(settings.now))
     # process_before_response: each listener's quick part (its `ack` function) finishes before Slack gets
     # its answer, so what is acknowledged is stored; the slow part (asking Rasa) runs as a lazy listener.
-    app = App(signing_secret=settings.slack.signing_secret or "socket-mode", client=client,
-              request_verification_enabled=bool(settings.slack.signing_secret), process_before_response=True,
-              logger=logger)
+    app = App(
+        signing_secret=settings.slack.signing_secret or "socket-mode",
+        client=client,
+        request_verification_enabled=bool(settings.slack.signing_secret),
+        process_before_response=True,
+        logger=logger,
+    )
     # Runs after Bolt's own signature check, so only requests really from Slack are recorded as seen.
     app.use(dedupe.drop_retries(settings.state_db))
 
@@ -58,7 +63,9 @@ def build_app(settings: Settings, client: WebClient | None = None) -> tuple[App,
 
     app.event("message")(ack=on_message_ack, lazy=[on_message])
     app.event("app_mention")(ack=ack_now, lazy=[on_mention])
-    app.action(re.compile(r"rasa_button_\d+"))(ack=ack_now, lazy=[lambda body, client: asking.answer_button(context, body, client)])
+    app.action(re.compile(r"rasa_button_\d+"))(
+        ack=ack_now, lazy=[lambda body, client: asking.answer_button(context, body, client)]
+    )
 
     app.command("/faq")(lambda command, ack: commands.faq(context, command, ack))
     app.command("/phase")(lambda command, ack: commands.phase(context, command, ack))
@@ -66,11 +73,14 @@ def build_app(settings: Settings, client: WebClient | None = None) -> tuple[App,
     app.action("faq_post")(ack=ack_now, lazy=[lambda body, client: commands.post_faq_answer(context, body, client)])
 
     # /review: staff only; acknowledged at once, the list follows by response_url (reading the tracker takes time).
-    app.command("/review")(ack=lambda command, ack: reviewing.command_ack(context, command, ack),
-                           lazy=[lambda command, respond: reviewing.command_list(context, command, respond)])
+    app.command("/review")(
+        ack=lambda command, ack: reviewing.command_ack(context, command, ack),
+        lazy=[lambda command, respond: reviewing.command_list(context, command, respond)],
+    )
     # A Teach menu's choice is written to curated.yml before Slack gets its ack, so an acknowledged one is recorded.
     app.action(blocks.TEACH_ACTION)(
-        lambda ack, body, client, respond: reviewing.teach_chosen(context, body, client, respond, ack))
+        lambda ack, body, client, respond: reviewing.teach_chosen(context, body, client, respond, ack)
+    )
 
     app.event("app_home_opened")(ack=ack_now, lazy=[lambda event, client: home.opened(context, event, client)])
 
@@ -79,7 +89,8 @@ def build_app(settings: Settings, client: WebClient | None = None) -> tuple[App,
         ack()
 
     app.action(re.compile(r"escalation_(acknowledge|resolve)"))(
-        ack=on_status_click, lazy=[lambda body, client: escalation_actions.refresh_page(context, body, client)])
+        ack=on_status_click, lazy=[lambda body, client: escalation_actions.refresh_page(context, body, client)]
+    )
 
     def on_reply(ack, body: dict, client: WebClient) -> None:
         ack()

@@ -1,4 +1,5 @@
 """Staff ask the bot in a direct message or by @mentioning it; the Rasa bot answers in the thread."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Block Kit messages and views of the Slack app. Anything a person typed goes in plain_text objects."""
+
 from __future__ import annotations
 
 import json
@@ -23,11 +24,23 @@ def bot_reply(messages: list[dict], sender: str, thread_ts: str) -> tuple[str, l
     blocks: list[dict] = [section for text in texts for section in plain_sections(text)]
     buttons = [b for m in messages for b in (m.get("buttons") or [])]
     if buttons:
-        blocks.append({"type": "actions", "elements": [
-            {"type": "button", "action_id": f"rasa_button_{n}", "text": plain(b.get("title", "?"), BUTTON_TEXT_LIMIT),
-             "value": clip(json.dumps({"payload": b.get("payload", ""), "sender": sender, "thread_ts": thread_ts}),
-                           BUTTON_VALUE_LIMIT)}
-            for n, b in enumerate(buttons[:25])]})
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": f"rasa_button_{n}",
+                        "text": plain(b.get("title", "?"), BUTTON_TEXT_LIMIT),
+                        "value": clip(
+                            json.dumps({"payload": b.get("payload", ""), "sender": sender, "thread_ts": thread_ts}),
+                            BUTTON_VALUE_LIMIT,
+                        ),
+                    }
+                    for n, b in enumerate(buttons[:25])
+                ],
+            }
+        )
     fallback = escape("\n\n".join(texts) or "(the bot sent no text)")
     return fallback, blocks or [plain_section("(the bot sent no text)")]
 
@@ -39,12 +52,18 @@ def faq_matches(query: str, hits: list[Hit], good: bool) -> list[dict]:
         blocks.append(plain_section("No good match in the FAQ. Try other words, or ask the bot in a direct message."))
         return blocks
     for rank, hit in enumerate(hits, start=1):
-        blocks.append({
-            "type": "section",
-            "text": plain(f"{rank}. {hit.question}\n{hit.title} ({hit.file}), score {hit.score:.2f}"),
-            "accessory": {"type": "button", "action_id": "faq_post", "value": hit.id,
-                          "text": plain("Post answer to channel", BUTTON_TEXT_LIMIT)},
-        })
+        blocks.append(
+            {
+                "type": "section",
+                "text": plain(f"{rank}. {hit.question}\n{hit.title} ({hit.file}), score {hit.score:.2f}"),
+                "accessory": {
+                    "type": "button",
+                    "action_id": "faq_post",
+                    "value": hit.id,
+                    "text": plain("Post answer to channel", BUTTON_TEXT_LIMIT),
+                },
+            }
+        )
     return blocks
 
 
@@ -82,12 +101,21 @@ def page(case: Escalation, step: Step, rota: Rota) -> tuple[str, list[dict]]:
     headline = f":rotating_light: *{case.ref}* urgent escalation, priority {escape(case.priority)}"
     blocks = [
         {"type": "section", "text": mrkdwn(headline)},
-        {"type": "section", "text": mrkdwn(f"Paging <@{step.slack_user}> ({escape(step.role)}, {escape(step.phone)}). "
-                                           f"Not acknowledged in {minutes} min, the next step is paged.")},
+        {
+            "type": "section",
+            "text": mrkdwn(
+                f"Paging <@{step.slack_user}> ({escape(step.role)}, {escape(step.phone)}). "
+                f"Not acknowledged in {minutes} min, the next step is paged."
+            ),
+        },
         {"type": "section", "text": plain(f"Summary: {case.summary}")},
         {"type": "section", "fields": _contact_fields(case)},
-        {"type": "context", "elements": [plain(f"Transcript in the thread. Conversation {case.conversation_id}, "
-                                               f"opened {when(case.created_at)}.")]},
+        {
+            "type": "context",
+            "elements": [
+                plain(f"Transcript in the thread. Conversation {case.conversation_id}, opened {when(case.created_at)}.")
+            ],
+        },
         status_line(case),
         buttons(case),
     ]
@@ -105,17 +133,26 @@ def status_line(case: Escalation) -> dict:
 
 
 def buttons(case: Escalation) -> dict:
-    wanted = {"triggered": ("acknowledge", "resolve"), "acknowledged": ("reply", "resolve"), "resolved": ()}[case.status]
+    wanted = {"triggered": ("acknowledge", "resolve"), "acknowledged": ("reply", "resolve"), "resolved": ()}[
+        case.status
+    ]
     styles = {"acknowledge": "primary", "resolve": "danger"}
     elements = []
     for action in wanted:
-        button = {"type": "button", "action_id": f"escalation_{action}", "value": case.ref,
-                  "text": plain(action.capitalize(), BUTTON_TEXT_LIMIT)}
+        button = {
+            "type": "button",
+            "action_id": f"escalation_{action}",
+            "value": case.ref,
+            "text": plain(action.capitalize(), BUTTON_TEXT_LIMIT),
+        }
         if action in styles:
             button["style"] = styles[action]
         elements.append(button)
-    return {"type": "actions", "block_id": "handoff", "elements": elements} if elements else \
-        {"type": "context", "block_id": "handoff", "elements": [plain("No actions left.")]}
+    return (
+        {"type": "actions", "block_id": "handoff", "elements": elements}
+        if elements
+        else {"type": "context", "block_id": "handoff", "elements": [plain("No actions left.")]}
+    )
 
 
 def with_status(blocks: list[dict], case: Escalation) -> list[dict]:
@@ -126,8 +163,10 @@ def with_status(blocks: list[dict], case: Escalation) -> list[dict]:
 
 def next_step(case: Escalation, step: Step, rota: Rota) -> str:
     minutes = int(rota.ack_timeout.total_seconds() // 60)
-    return (f":rotating_light: {case.ref} was not acknowledged in {minutes} min: paging <@{step.slack_user}> "
-            f"({escape(step.role)}, {escape(step.phone)}).")
+    return (
+        f":rotating_light: {case.ref} was not acknowledged in {minutes} min: paging <@{step.slack_user}> "
+        f"({escape(step.role)}, {escape(step.phone)})."
+    )
 
 
 def transcript(case: Escalation) -> list[dict]:
@@ -137,25 +176,38 @@ def transcript(case: Escalation) -> list[dict]:
 
 def reply_modal(ref: str, channel: str, thread_ts: str) -> dict:
     return {
-        "type": "modal", "callback_id": "escalation_reply",
+        "type": "modal",
+        "callback_id": "escalation_reply",
         "private_metadata": json.dumps({"ref": ref, "channel": channel, "thread_ts": thread_ts}),
-        "title": plain(f"Reply on {ref}", 24), "submit": plain("Send", 24), "close": plain("Cancel", 24),
-        "blocks": [{"type": "input", "block_id": "reply", "label": plain("Message to the customer"),
-                    "element": {"type": "plain_text_input", "action_id": "text", "multiline": True,
-                                "max_length": 2000}}],
+        "title": plain(f"Reply on {ref}", 24),
+        "submit": plain("Send", 24),
+        "close": plain("Cancel", 24),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "reply",
+                "label": plain("Message to the customer"),
+                "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 2000},
+            }
+        ],
     }
 
 
 def rota_text(rota: Rota) -> str:
-    lines = [f"{n}. {escape(step.role)}: {escape(step.name)} (<@{step.slack_user}>, {escape(step.phone)})"
-             for n, step in enumerate(rota.steps, start=1)]
+    lines = [
+        f"{n}. {escape(step.role)}: {escape(step.name)} (<@{step.slack_user}>, {escape(step.phone)})"
+        for n, step in enumerate(rota.steps, start=1)
+    ]
     minutes = int(rota.ack_timeout.total_seconds() // 60)
-    return "*On call now*\n" + "\n".join(lines) + f"\nAn unacknowledged page moves to the next step after {minutes} min."
+    return (
+        "*On call now*\n" + "\n".join(lines) + f"\nAn unacknowledged page moves to the next step after {minutes} min."
+    )
 
 
 @dataclass(frozen=True)
 class TeachOption:
     """One choice of a review item's Teach menu; `value` is the key of the offer behind it (slack/offers.py)."""
+
     label: str
     detail: str
     value: str
@@ -169,23 +221,42 @@ def _times(count: int) -> str:
 def teach_menu(options: list[TeachOption]) -> dict:
     groups = []
     for label, faq in (("FAQ entries (best matches)", True), ("Other replies", False)):
-        choices = [{"text": plain(option.label, OPTION_TEXT_LIMIT), "value": option.value,
-                    "description": plain(option.detail, OPTION_TEXT_LIMIT)} for option in options if option.faq is faq]
+        choices = [
+            {
+                "text": plain(option.label, OPTION_TEXT_LIMIT),
+                "value": option.value,
+                "description": plain(option.detail, OPTION_TEXT_LIMIT),
+            }
+            for option in options
+            if option.faq is faq
+        ]
         if choices:
             groups.append({"label": plain(label, OPTION_TEXT_LIMIT), "options": choices})
-    return {"type": "static_select", "action_id": TEACH_ACTION, "placeholder": plain("Teach…", 150),
-            "option_groups": groups,
-            "confirm": {"title": plain("Teach this question?", 100),
-                        "text": plain("It is added to data/nlu/curated.yml as an example of the reply you chose, "
-                                      "with your name and the time; the next `helpdesk train` learns it.", 300),
-                        "confirm": plain("Teach", 30), "deny": plain("Cancel", 30)}}
+    return {
+        "type": "static_select",
+        "action_id": TEACH_ACTION,
+        "placeholder": plain("Teach…", 150),
+        "option_groups": groups,
+        "confirm": {
+            "title": plain("Teach this question?", 100),
+            "text": plain(
+                "It is added to data/nlu/curated.yml as an example of the reply you chose, "
+                "with your name and the time; the next `helpdesk train` learns it.",
+                300,
+            ),
+            "confirm": plain("Teach", 30),
+            "deny": plain("Cancel", 30),
+        },
+    }
 
 
 def review_item(n: int, item: ReviewItem, options: list[TeachOption]) -> list[dict]:
     """One group of questions that went badly: its newest text, what happened, and the Teach menu."""
     shown = clip(item.text, SHOWN_QUESTION)
-    lines = [f"Asked {_times(item.count)}, last {when(item.last_asked)} (conversation {item.conversation}).",
-             f"Why: {', '.join(item.reasons)}. The bot: {item.did}."]
+    lines = [
+        f"Asked {_times(item.count)}, last {when(item.last_asked)} (conversation {item.conversation}).",
+        f"Why: {', '.join(item.reasons)}. The bot: {item.did}.",
+    ]
     if item.picked:
         lines.append("Customers then pressed: " + ", ".join(item.picked) + ".")
     others = [text for text in item.texts if text != item.text][:2]
@@ -193,8 +264,10 @@ def review_item(n: int, item: ReviewItem, options: list[TeachOption]) -> list[di
         lines.append("Also asked as: " + " | ".join(clip(text, 100) for text in others))
     if shown != item.text:
         lines.append(f"Shown cut; the whole question ({len(item.text)} characters) is what is taught.")
-    blocks = [{"type": "section", "text": plain(f"{n}. {shown}")},
-              {"type": "context", "elements": [plain("\n".join(lines))]}]
+    blocks = [
+        {"type": "section", "text": plain(f"{n}. {shown}")},
+        {"type": "context", "elements": [plain("\n".join(lines))]},
+    ]
     if options:
         blocks.append({"type": "actions", "block_id": f"review_{n}_teach", "elements": [teach_menu(options)]})
     return blocks
@@ -204,19 +277,35 @@ def review_list(cards: list[tuple[ReviewItem, list[TeachOption]]], total: int, d
     """/review: the newest groups, for the asker only (a message holds 50 blocks: 2, and 4 per group)."""
     newest = f"; the newest {len(cards)} below" if total > len(cards) else ""
     blocks: list[dict] = [
-        {"type": "section", "text": plain(f"Questions to review: {total} groups of questions that went badly in the "
-                                          f"last {days} days{newest}.")},
-        {"type": "context", "elements": [plain("Teach one to the reply it should have had: it is added to "
-                                               "data/nlu/curated.yml with your name and the time, and the next "
-                                               "`helpdesk train` learns it.")]},
+        {
+            "type": "section",
+            "text": plain(
+                f"Questions to review: {total} groups of questions that went badly in the last {days} days{newest}."
+            ),
+        },
+        {
+            "type": "context",
+            "elements": [
+                plain(
+                    "Teach one to the reply it should have had: it is added to "
+                    "data/nlu/curated.yml with your name and the time, and the next "
+                    "`helpdesk train` learns it."
+                )
+            ],
+        },
     ]
     for n, (item, options) in enumerate(cards, start=1):
         blocks += [{"type": "divider"}, *review_item(n, item, options)]
     return blocks[:50]
 
 
-def home_review(cards: list[tuple[ReviewItem, list[TeachOption]]], total: int, days: int,
-                problem: str | None = None, note: str | None = None) -> list[dict]:
+def home_review(
+    cards: list[tuple[ReviewItem, list[TeachOption]]],
+    total: int,
+    days: int,
+    problem: str | None = None,
+    note: str | None = None,
+) -> list[dict]:
     """The Home tab's "Questions to review" section (staff only); `note`: what came of a Teach choice."""
     blocks: list[dict] = [{"type": "divider"}, {"type": "header", "text": plain("Questions to review", 150)}]
     if note:
@@ -224,9 +313,17 @@ def home_review(cards: list[tuple[ReviewItem, list[TeachOption]]], total: int, d
     if problem:
         return blocks + [{"type": "context", "elements": [plain(f"Cannot list them: {problem}")]}]
     newest = f" The newest {len(cards)} below; /review lists more." if total > len(cards) else ""
-    blocks.append({"type": "context", "elements": [plain(
-        f"{total} groups of customers' questions went badly in the last {days} days.{newest} Teach one to the reply "
-        "it should have had; the next `helpdesk train` learns it.")]})
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [
+                plain(
+                    f"{total} groups of customers' questions went badly in the last {days} days.{newest} Teach one to the reply "
+                    "it should have had; the next `helpdesk train` learns it."
+                )
+            ],
+        }
+    )
     for n, (item, options) in enumerate(cards, start=1):
         blocks += review_item(n, item, options)
     return blocks

@@ -2,6 +2,7 @@
 
 Each answers in the `ack()` itself, visible only to the person who typed it; the work is local and fast.
 """
+
 from __future__ import annotations
 
 import re
@@ -11,10 +12,10 @@ from slack_sdk import WebClient
 
 from bot import oncall, phase_status, schedule
 from bot.answers import answer_entry
-from core.clock import parse_instant
-from core.errors import HelpdeskError
 from bot.status_replies import STATUS_HEADERS, status_rows, when
 from bot.table import format_table
+from core.clock import parse_instant
+from core.errors import HelpdeskError
 from faq_index.search import Hit
 from helpdesk_slack import blocks
 from helpdesk_slack.context import AppContext
@@ -24,8 +25,11 @@ from helpdesk_slack.text import escape
 Ack = Callable[..., None]
 MAX_QUERY = 500
 USER_MENTION = re.compile(r"^<@([A-Z0-9]+)(?:\|([^>]*))?>$")
-PHASE_USAGE = "Usage: /phase (the status now), or /phase set PHASE STATE [until TIME] [note]. States: " + \
-    ", ".join(phase_status.STATES) + "."
+PHASE_USAGE = (
+    "Usage: /phase (the status now), or /phase set PHASE STATE [until TIME] [note]. States: "
+    + ", ".join(phase_status.STATES)
+    + "."
+)
 ONCALL_USAGE = "Usage: /oncall (who is on call), or /oncall set STEP @person [phone]."
 
 
@@ -39,15 +43,19 @@ def faq(app: AppContext, command: dict, ack: Ack) -> None:
         return
     result = app.searcher.search(query, k=3)
     hits: list[Hit] = list(result.hits)
-    ack(response_type="ephemeral", text=escape(f"FAQ matches for: {query}"),
-        blocks=blocks.faq_matches(query, hits, result.good))
+    ack(
+        response_type="ephemeral",
+        text=escape(f"FAQ matches for: {query}"),
+        blocks=blocks.faq_matches(query, hits, result.good),
+    )
 
 
 def post_faq_answer(app: AppContext, body: dict, client: WebClient) -> None:
     """The /faq result's button: the entry's answer, with its source, posted to the channel for everyone."""
     reply = answer_entry(app.searcher, body["actions"][0]["value"])
-    client.chat_postMessage(channel=body["channel"]["id"], text=escape(reply.text),
-                            blocks=blocks.faq_answer(reply.text, body["user"]["id"]))
+    client.chat_postMessage(
+        channel=body["channel"]["id"], text=escape(reply.text), blocks=blocks.faq_answer(reply.text, body["user"]["id"])
+    )
 
 
 def status_table(app: AppContext) -> tuple[str, str]:
@@ -75,13 +83,24 @@ def phase(app: AppContext, command: dict, ack: Ack) -> None:
         if rest[:1] == ["until"] and len(rest) >= 2:
             until, rest = parse_instant(rest[1], setting="until"), rest[2:]
         found = schedule.find_phase(schedule.load_migrations(app.settings.faq_db), ref)
-        phase_status.report(app.settings.state_db, found, state, app.clock.now(), by=command["user_id"],
-                            note=" ".join(rest), until=until)
+        phase_status.report(
+            app.settings.state_db,
+            found,
+            state,
+            app.clock.now(),
+            by=command["user_id"],
+            note=" ".join(rest),
+            until=until,
+        )
     except HelpdeskError as exc:
         ack(response_type="ephemeral", text=escape(f"Nothing recorded: {exc}"))
         return
-    ack(response_type="ephemeral", text=escape(f"Recorded: {found.label} ({found.migration}) {state}."
-                                               + (f" Until {when(until)}." if until else "")))
+    ack(
+        response_type="ephemeral",
+        text=escape(
+            f"Recorded: {found.label} ({found.migration}) {state}." + (f" Until {when(until)}." if until else "")
+        ),
+    )
 
 
 def oncall_command(app: AppContext, command: dict, ack: Ack) -> None:
@@ -98,8 +117,15 @@ def oncall_command(app: AppContext, command: dict, ack: Ack) -> None:
         return
     user_id, name = mention.group(1), mention.group(2) or mention.group(1)
     try:
-        rota = oncall.change_step(app.settings.state_db, int(words[1]), name, user_id, " ".join(words[3:]),
-                                  by=command["user_id"], now=app.clock.now())
+        rota = oncall.change_step(
+            app.settings.state_db,
+            int(words[1]),
+            name,
+            user_id,
+            " ".join(words[3:]),
+            by=command["user_id"],
+            now=app.clock.now(),
+        )
     except HelpdeskError as exc:
         ack(response_type="ephemeral", text=escape(f"Nothing changed: {exc}"))
         return

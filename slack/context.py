@@ -1,12 +1,13 @@
 """What every listener of the Slack app needs: settings, the Web API client, the staff list, the FAQ searcher."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from slack_sdk import WebClient
 
-from core.clock import Clock
 from bot.settings import Settings
+from core.clock import Clock
 from faq_index.search import FaqSearcher, searcher_for
 from helpdesk_slack.staff import StaffList
 

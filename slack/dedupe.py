@@ -1,5 +1,6 @@
 """Slack resends an event it got no answer to within 3 s (same event_id, header X-Slack-Retry-Num): each event
 is handled at most once, by whichever copy arrives first; later copies are acknowledged and dropped."""
+
 from __future__ import annotations
 
 import logging
@@ -30,8 +31,9 @@ def first_sighting(state_db: Path, event_id: str, now: datetime) -> bool:
             _table(db)
             # Aware UTC instants in one ISO format compare correctly as text.
             db.execute(f"DELETE FROM {TABLE} WHERE seen_at < ?", [(now - KEEP).isoformat()])
-            inserted = db.execute(f"INSERT OR IGNORE INTO {TABLE} (event_id, seen_at) VALUES (?, ?)",
-                                  [event_id, now.isoformat()])
+            inserted = db.execute(
+                f"INSERT OR IGNORE INTO {TABLE} (event_id, seen_at) VALUES (?, ?)", [event_id, now.isoformat()]
+            )
             return inserted.rowcount == 1
     finally:
         db.close()

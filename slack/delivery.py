@@ -1,17 +1,18 @@
 """Delivers the outbox's Slack-bound messages (pages, customers' words, maintenance notices) and keeps the
 Home tab current. Runs as a loop beside the Slack app; `run_round` is one pass at a given instant."""
+
 from __future__ import annotations
 
 import logging
 import threading
-from functools import partial
 from datetime import datetime
+from functools import partial
 
 from slack_sdk import WebClient
 
 from bot import escalations, outbox
-from core.errors import ConfigError, HelpdeskError
 from bot.oncall import current_rota
+from core.errors import ConfigError, HelpdeskError
 from helpdesk_slack import blocks, home
 from helpdesk_slack.context import AppContext
 from helpdesk_slack.text import clip, escape, plain_sections
@@ -48,8 +49,12 @@ class SlackDelivery:
 
     def send(self, message: outbox.OutboxMessage, now: datetime) -> None:
         """Deliver one outbox message; any exception leaves it queued for a retry."""
-        senders = {"page": self._page, "transcript": self._transcript, "relay_to_engineer": self._relay,
-                   "notice": self._notice}
+        senders = {
+            "page": self._page,
+            "transcript": self._transcript,
+            "relay_to_engineer": self._relay,
+            "notice": self._notice,
+        }
         senders[message.kind](message, now)
 
     def _page(self, message: outbox.OutboxMessage, now: datetime) -> None:
@@ -58,8 +63,13 @@ class SlackDelivery:
         rota = current_rota(self._state_db)
         step = rota.steps[min(payload["step"], len(rota.steps) - 1)]
         if case.slack_ts:  # a later step: in the page's thread, shown in the channel too
-            self._post_once(message, channel=case.slack_channel, thread_ts=case.slack_ts, reply_broadcast=True,
-                            text=blocks.next_step(case, step, rota))
+            self._post_once(
+                message,
+                channel=case.slack_channel,
+                thread_ts=case.slack_ts,
+                reply_broadcast=True,
+                text=blocks.next_step(case, step, rota),
+            )
             escalations.record_event(self._state_db, case.ref, "page delivered", f"{step.role} in Slack", now)
         else:
             channel = self._channel(self.app.settings.slack.oncall_channel, "SLACK_ONCALL_CHANNEL")
@@ -69,16 +79,22 @@ class SlackDelivery:
 
     def _transcript(self, message: outbox.OutboxMessage, now: datetime) -> None:
         case = escalations.get(self._state_db, message.payload["ref"])
-        self._post_once(message, channel=case.slack_channel, thread_ts=case.slack_ts,
-                        text=escape(f"Transcript of {case.ref}"), blocks=blocks.transcript(case))
+        self._post_once(
+            message,
+            channel=case.slack_channel,
+            thread_ts=case.slack_ts,
+            text=escape(f"Transcript of {case.ref}"),
+            blocks=blocks.transcript(case),
+        )
 
     def _relay(self, message: outbox.OutboxMessage, now: datetime) -> None:
         case = escalations.get(self._state_db, message.payload["ref"])
         if not case.slack_ts:
             raise HelpdeskError(f"the page of {case.ref} has not reached Slack yet")
         text = f"Customer: {clip(message.payload['text'], RELAY_LIMIT)}"
-        self._post_once(message, channel=case.slack_channel, thread_ts=case.slack_ts, text=escape(text),
-                        blocks=plain_sections(text))
+        self._post_once(
+            message, channel=case.slack_channel, thread_ts=case.slack_ts, text=escape(text), blocks=plain_sections(text)
+        )
 
     def _notice(self, message: outbox.OutboxMessage, now: datetime) -> None:
         channel = self._channel(self.app.settings.slack.updates_channel, "SLACK_UPDATES_CHANNEL")
@@ -100,9 +116,13 @@ class SlackDelivery:
         return True
 
     def run_round(self, now: datetime) -> outbox.DrainReport:
-        report = outbox.drain(self._state_db, lambda message: self.send(message, now), now,
-                              on_failure=partial(escalations.record_delivery_failure, self._state_db),
-                              kinds=SLACK_KINDS)
+        report = outbox.drain(
+            self._state_db,
+            lambda message: self.send(message, now),
+            now,
+            on_failure=partial(escalations.record_delivery_failure, self._state_db),
+            kinds=SLACK_KINDS,
+        )
         for key in report.sent:
             self._posted.pop(key, None)
         self.refresh_home()

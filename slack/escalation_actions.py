@@ -1,4 +1,5 @@
 """The on-call channel: Acknowledge / Resolve / Reply on a page, and thread replies relayed to the customer."""
+
 from __future__ import annotations
 
 import json
@@ -41,15 +42,20 @@ def refresh_page(app: AppContext, body: dict, client: WebClient) -> None:
     """After a click: the page's status line and buttons show the escalation as it now stands."""
     message = body["message"]
     case = escalations.get(app.settings.state_db, body["actions"][0]["value"])
-    client.chat_update(channel=body["channel"]["id"], ts=message["ts"], text=message.get("text") or case.ref,
-                       blocks=blocks.with_status(message.get("blocks") or [], case))
+    client.chat_update(
+        channel=body["channel"]["id"],
+        ts=message["ts"],
+        text=message.get("text") or case.ref,
+        blocks=blocks.with_status(message.get("blocks") or [], case),
+    )
 
 
 def open_reply(app: AppContext, body: dict, client: WebClient) -> None:
     """Reply: a modal to write to the customer (the trigger expires in 3 s, so this runs before the ack)."""
     ref = body["actions"][0]["value"]
-    client.views_open(trigger_id=body["trigger_id"],
-                      view=blocks.reply_modal(ref, body["channel"]["id"], body["message"]["ts"]))
+    client.views_open(
+        trigger_id=body["trigger_id"], view=blocks.reply_modal(ref, body["channel"]["id"], body["message"]["ts"])
+    )
 
 
 def _relay(app: AppContext, ref: str, text: str, user: dict, message_id: str) -> str | None:
@@ -57,8 +63,9 @@ def _relay(app: AppContext, ref: str, text: str, user: dict, message_id: str) ->
     if not app.staff.is_staff(user["id"]):
         return REFUSAL
     try:
-        escalations.relay_from_engineer(app.settings.state_db, ref, text, user.get("name") or user["id"], message_id,
-                                        app.clock.now())
+        escalations.relay_from_engineer(
+            app.settings.state_db, ref, text, user.get("name") or user["id"], message_id, app.clock.now()
+        )
     except HelpdeskError as exc:
         return str(exc)
     return None

@@ -1,5 +1,6 @@
 """The Home tab: the migrations and the state of each phase, republished when a state changes; for staff, also
 the questions to review (bot/review.py) with a Teach menu each."""
+
 from __future__ import annotations
 
 import logging
@@ -8,9 +9,9 @@ from typing import Iterator
 from slack_sdk import WebClient
 
 from bot import phase_status, schedule
+from bot.status_replies import when, window_text
 from core.db import connect, ensure_table, write_transaction
 from core.errors import HelpdeskError
-from bot.status_replies import when, window_text
 from helpdesk_slack import blocks, offers
 from helpdesk_slack.context import AppContext
 
@@ -44,8 +45,9 @@ def review_section(app: AppContext, note: str | None = None) -> list[dict]:
         return blocks.home_review([], 0, REVIEW_DAYS, problem=str(exc), note=note)
     except Exception:  # the Home's edge: the migration status must not go down with the review
         logger.exception("The Home tab's questions to review failed")
-        return blocks.home_review([], 0, REVIEW_DAYS, problem="reading them failed; see the Slack app's log.",
-                                  note=note)
+        return blocks.home_review(
+            [], 0, REVIEW_DAYS, problem="reading them failed; see the Slack app's log.", note=note
+        )
     return blocks.home_review([(card.item, card.options) for card in cards], len(items), REVIEW_DAYS, note=note)
 
 

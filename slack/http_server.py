@@ -3,6 +3,7 @@
 A threading server, so a slow request never holds up another; Bolt verifies each request's signature
 and timestamp before any listener runs.
 """
+
 from __future__ import annotations
 
 import logging

@@ -1,5 +1,6 @@
 """Runs the Slack app (`helpdesk serve slack`): HTTP mode on SLACK_PORT, or Socket Mode with an app token;
 the delivery loop runs beside it."""
+
 from __future__ import annotations
 
 import logging
@@ -8,8 +9,8 @@ import threading
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackClientError
 
-from core.errors import ConfigError
 from bot.settings import Settings
+from core.errors import ConfigError
 from helpdesk_slack.app import build_app
 from helpdesk_slack.delivery import SlackDelivery
 from helpdesk_slack.http_server import PATH, make_server
@@ -41,8 +42,9 @@ def serve(settings: Settings, stop: threading.Event | None = None) -> None:
     stop = stop or threading.Event()
     app, context = start_app(settings, stop)
     delivery = SlackDelivery(context, context.client)
-    threading.Thread(target=delivery.run, args=(stop, settings.worker_interval), name="slack-delivery",
-                     daemon=True).start()
+    threading.Thread(
+        target=delivery.run, args=(stop, settings.worker_interval), name="slack-delivery", daemon=True
+    ).start()
     if settings.slack.app_token:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 

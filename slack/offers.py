@@ -5,6 +5,7 @@ the key of an offer: (the customer's exact question, a target), kept in the stat
 option teaches exactly that text, never a cut or re-typed copy. The key is a hash of the pair, so showing
 the same question again reuses its offers; offers not shown for KEEP are forgotten.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -36,6 +37,7 @@ OTHER_REPLIES = {
 @dataclass(frozen=True)
 class Card:
     """A review group and the choices of its Teach menu."""
+
     item: bot_review.ReviewItem
     options: list[TeachOption]
 
@@ -58,7 +60,8 @@ def remember(state_db: Path, offers: list[tuple[str, str]], now: datetime) -> No
             db.conn.executemany(
                 f"INSERT INTO {TABLE} (key, text, target, shown_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(key) DO UPDATE SET shown_at = excluded.shown_at",
-                [(offer_key(text, target), text, target, now.isoformat()) for text, target in offers])
+                [(offer_key(text, target), text, target, now.isoformat()) for text, target in offers],
+            )
     finally:
         db.close()
 
@@ -99,8 +102,9 @@ def cards(app: AppContext, items: list[bot_review.ReviewItem]) -> list[Card]:
         options = []
         for entry in _faq_choices(app, item):
             found = app.searcher.by_id[entry]
-            options.append(TeachOption(found.question, f"{found.title} ({entry})", offer_key(item.text, entry),
-                                       faq=True))
+            options.append(
+                TeachOption(found.question, f"{found.title} ({entry})", offer_key(item.text, entry), faq=True)
+            )
             pairs.append((item.text, entry))
         for target, intent in TARGETS.items():
             label, detail = OTHER_REPLIES.get(target, (target, intent))

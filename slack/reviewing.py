@@ -5,6 +5,7 @@ to the reply it should have had (bot/curated.py teach, which records who and whe
 through the command's response_url, visible only to the asker. A Teach choice is recorded before Slack gets
 its ack, and answered where it was made: a message only the chooser sees, or a note in their Home tab.
 """
+
 from __future__ import annotations
 
 import logging
@@ -29,8 +30,10 @@ SHOWN = 10  # groups listed (newest first); a message holds at most 50 blocks, e
 # teach() reads curated.yml, adds one example and writes the file back: two choices handled at once in this
 # process's request threads would each write the file without the other's example, so they take turns.
 _TEACHING = threading.Lock()
-USAGE = (f"Usage: /review (the questions that went badly in the last {DAYS} days), or /review DAYS "
-         f"(a whole number of days from 1 to {MOST_DAYS}).")
+USAGE = (
+    f"Usage: /review (the questions that went badly in the last {DAYS} days), or /review DAYS "
+    f"(a whole number of days from 1 to {MOST_DAYS})."
+)
 
 
 def days_of(text: str | None) -> int | None:
@@ -68,9 +71,11 @@ def command_list(app: AppContext, command: dict, respond) -> None:
     if not items:
         respond(response_type="ephemeral", text=f"No customer's question went badly in the last {days} days.")
         return
-    respond(response_type="ephemeral",
-            text=escape(f"Questions to review: {len(items)} groups in the last {days} days."),
-            blocks=blocks.review_list([(card.item, card.options) for card in cards], len(items), days))
+    respond(
+        response_type="ephemeral",
+        text=escape(f"Questions to review: {len(items)} groups in the last {days} days."),
+        blocks=blocks.review_list([(card.item, card.options) for card in cards], len(items), days),
+    )
 
 
 def teacher(user: dict) -> str:
@@ -88,8 +93,10 @@ def _outcome(app: AppContext, body: dict) -> tuple[str, bool]:
     try:
         offer = offers.find(app.settings.state_db, key)
         if offer is None:
-            return ("Nothing recorded: that choice is no longer on hand (choices are kept "
-                    f"{offers.KEEP.days} days after they were last shown). Run /review again."), False
+            return (
+                "Nothing recorded: that choice is no longer on hand (choices are kept "
+                f"{offers.KEEP.days} days after they were last shown). Run /review again."
+            ), False
         text, target = offer
         with _TEACHING:
             taught = curated.teach(app.settings, text, target, who=teacher(user), now=app.clock.now())
@@ -98,8 +105,10 @@ def _outcome(app: AppContext, body: dict) -> tuple[str, bool]:
     except OSError as exc:  # curated.yml could not be written (permissions, a full disk)
         return f"Nothing recorded: {curated.CURATED_NLU} could not be written ({exc}).", False
     reply = f" ({taught.question})" if taught.question else ""
-    return (f"Taught \u201c{taught.text}\u201d as {taught.intent}{reply}, by {taught.who} at {taught.at}, in "
-            f"{curated.CURATED_NLU}. The next `helpdesk train` learns it."), True
+    return (
+        f"Taught \u201c{taught.text}\u201d as {taught.intent}{reply}, by {taught.who} at {taught.at}, in "
+        f"{curated.CURATED_NLU}. The next `helpdesk train` learns it."
+    ), True
 
 
 def teach_chosen(app: AppContext, body: dict, client: WebClient, respond, ack: Ack) -> None:
@@ -110,11 +119,11 @@ def teach_chosen(app: AppContext, body: dict, client: WebClient, respond, ack: A
         if container.get("type") == "view" and body.get("view"):
             _note_in_home(app, body, client, text, done)
         else:
-            respond(response_type="ephemeral", replace_original=False, text=escape(text),
-                    blocks=[plain_section(text)])
+            respond(response_type="ephemeral", replace_original=False, text=escape(text), blocks=[plain_section(text)])
     except (SlackClientError, OSError) as exc:  # what was recorded stays so (choosing it again says it is there)
-        logger.warning("Could not tell %s what came of their Teach choice (recorded: %s): %s", body["user"]["id"],
-                       done, exc)
+        logger.warning(
+            "Could not tell %s what came of their Teach choice (recorded: %s): %s", body["user"]["id"], done, exc
+        )
     ack()
 
 
@@ -122,8 +131,12 @@ def _note_in_home(app: AppContext, body: dict, client: WebClient, text: str, don
     """The Home tab as the chooser sees it, with the outcome under the item (the menu gone once taught). If the
     tab changed meanwhile (Slack refuses the stale hash), it is built afresh with the outcome at the section's top."""
     view, user = body["view"], body["user"]["id"]
-    updated = {"type": "home", "blocks": blocks.with_teach_note(view.get("blocks") or [],
-                                                                body["actions"][0].get("block_id") or "", text, done)}
+    updated = {
+        "type": "home",
+        "blocks": blocks.with_teach_note(
+            view.get("blocks") or [], body["actions"][0].get("block_id") or "", text, done
+        ),
+    }
     try:
         client.views_publish(user_id=user, view=updated, hash=view.get("hash"))
     except SlackApiError as exc:

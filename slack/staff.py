@@ -1,4 +1,5 @@
 """Who may run staff-only commands: an allow-list of Slack user IDs, or the members of a staff channel."""
+
 from __future__ import annotations
 
 import threading

@@ -1,4 +1,5 @@
 """Slack text objects that never render what a person typed as markup."""
+
 from __future__ import annotations
 
 PLAIN_TEXT_LIMIT = 3000  # Slack's limit for a section's text

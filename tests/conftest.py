@@ -1,4 +1,5 @@
 """Shared fixtures: settings on temporary paths, and the real Rasa + action servers."""
+
 from __future__ import annotations
 
 import contextlib
@@ -39,8 +40,12 @@ def announce(url: str, length: int, headers: dict[str, str]) -> int:
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     try:
         connection.putrequest("POST", parts.path)
-        for name, value in {"Content-Type": "application/json", "Content-Length": str(length),
-                            "Expect": "100-continue", **headers}.items():
+        for name, value in {
+            "Content-Type": "application/json",
+            "Content-Length": str(length),
+            "Expect": "100-continue",
+            **headers,
+        }.items():
             connection.putheader(name, value)
         connection.endheaders()
         return connection.getresponse().status
@@ -62,6 +67,18 @@ def settings_env(var_dir: Path, **overrides: str) -> dict[str, str]:
     }
     env.update(overrides)
     return env
+
+
+# The fast tier (`make check`) is every test that needs none of these: a trained model, real Rasa and action
+# servers, Chromium, or a whole supervised stack. `make test` runs the rest after it.
+SLOW_FIXTURES = frozenset({"trained_model", "bot", "browser", "web"})
+SLOW_MODULES = frozenset({"test_faults", "test_servers", "test_new_document"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or item.module.__name__ in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture
@@ -142,16 +159,24 @@ class SlackHarness:
     """The real Bolt app served over HTTP on a free port, its Web API calls going to a local stand-in."""
 
     def __init__(self, env: dict[str, str]) -> None:
+        from slack_standin import SlackStandIn
+
         from helpdesk_slack.app import build_app
         from helpdesk_slack.delivery import SlackDelivery
         from helpdesk_slack.http_server import PATH, make_server
-        from slack_standin import SlackStandIn
 
         self.standin = SlackStandIn()
-        self.settings = Settings.from_env({
-            **env, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": self.standin.api_url, "SLACK_ONCALL_CHANNEL": ONCALL_CHANNEL,
-            "SLACK_UPDATES_CHANNEL": UPDATES_CHANNEL, "SLACK_STAFF_USERS": STAFF})
+        self.settings = Settings.from_env(
+            {
+                **env,
+                "SLACK_BOT_TOKEN": "xoxb-test",
+                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                "SLACK_API_URL": self.standin.api_url,
+                "SLACK_ONCALL_CHANNEL": ONCALL_CHANNEL,
+                "SLACK_UPDATES_CHANNEL": UPDATES_CHANNEL,
+                "SLACK_STAFF_USERS": STAFF,
+            }
+        )
         self.app, self.context = build_app(self.settings)
         self.delivery = SlackDelivery(self.context, self.context.client)
         self.server = make_server(self.app, "127.0.0.1", 0)
@@ -165,28 +190,54 @@ class SlackHarness:
         return post_signed(self.url, body, content_type=content_type, **kwargs)
 
     def event(self, event: dict, **kwargs) -> tuple[int, str, float]:
-        body = json.dumps({"type": "event_callback", "team_id": "T0TEAM", "api_app_id": "A0HELPDESK",
-                           "event_id": f"Ev{time.monotonic_ns()}", "event_time": int(time.time()), "event": event})
+        body = json.dumps(
+            {
+                "type": "event_callback",
+                "team_id": "T0TEAM",
+                "api_app_id": "A0HELPDESK",
+                "event_id": f"Ev{time.monotonic_ns()}",
+                "event_time": int(time.time()),
+                "event": event,
+            }
+        )
         return self.post(body, "application/json", **kwargs)
 
     def command(self, name: str, text: str, user: str = STAFF, **kwargs) -> tuple[int, str, float]:
-        body = urllib.parse.urlencode({
-            "command": name, "text": text, "user_id": user, "user_name": user.lower(), "team_id": "T0TEAM",
-            "channel_id": "C0GENERAL", "trigger_id": "1.2.3", "response_url": f"{self.standin.url}/respond"})
+        body = urllib.parse.urlencode(
+            {
+                "command": name,
+                "text": text,
+                "user_id": user,
+                "user_name": user.lower(),
+                "team_id": "T0TEAM",
+                "channel_id": "C0GENERAL",
+                "trigger_id": "1.2.3",
+                "response_url": f"{self.standin.url}/respond",
+            }
+        )
         return self.post(body, "application/x-www-form-urlencoded", **kwargs)
 
     def interact(self, payload: dict, **kwargs) -> tuple[int, str, float]:
         body = urllib.parse.urlencode({"payload": json.dumps(payload)})
         return self.post(body, "application/x-www-form-urlencoded", **kwargs)
 
-    def click(self, action_id: str, value: str, user: str = STAFF, channel: str = ONCALL_CHANNEL,
-              message: dict | None = None) -> tuple[int, str, float]:
-        return self.interact({
-            "type": "block_actions", "team": {"id": "T0TEAM"}, "user": {"id": user, "name": user.lower()},
-            "api_app_id": "A0HELPDESK", "trigger_id": "1.2.3", "channel": {"id": channel},
-            "container": {"type": "message", "channel_id": channel}, "message": message or {"ts": "1.1", "text": ""},
-            "response_url": f"{self.standin.url}/respond",
-            "actions": [{"action_id": action_id, "block_id": "b", "value": value, "type": "button"}]})
+    def click(
+        self, action_id: str, value: str, user: str = STAFF, channel: str = ONCALL_CHANNEL, message: dict | None = None
+    ) -> tuple[int, str, float]:
+        return self.interact(
+            {
+                "type": "block_actions",
+                "team": {"id": "T0TEAM"},
+                "user": {"id": user, "name": user.lower()},
+                "api_app_id": "A0HELPDESK",
+                "trigger_id": "1.2.3",
+                "channel": {"id": channel},
+                "container": {"type": "message", "channel_id": channel},
+                "message": message or {"ts": "1.1", "text": ""},
+                "response_url": f"{self.standin.url}/respond",
+                "actions": [{"action_id": action_id, "block_id": "b", "value": value, "type": "button"}],
+            }
+        )
 
     def close(self) -> None:
         self.server.shutdown()
@@ -203,8 +254,15 @@ def slack(tmp_path: Path, shipped_index: Path) -> Iterator[SlackHarness]:
 
 
 CHROMIUM = os.environ.get("HELPDESK_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 @pytest.fixture(scope="session")
@@ -213,7 +271,9 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).is_file():
-        pytest.fail(f"no Chromium at {CHROMIUM}: run `bash scripts/browser.sh` (make test does) or set HELPDESK_CHROMIUM.")
+        pytest.fail(
+            f"no Chromium at {CHROMIUM}: run `bash scripts/browser.sh` (make test does) or set HELPDESK_CHROMIUM."
+        )
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield chromium
@@ -240,8 +300,9 @@ def web(bot, tmp_path: Path) -> Iterator[WebServer]:
     """The demo page on the port the Rasa server allows (CORS), its widget talking to the real bot.
     Its status banner reads a state database of its own at a fixed instant (Phase 2 of the AWS migration
     running), so neither other tests' reports nor the day of the run change what it shows."""
-    settings = Settings.from_env({**bot.env, "HELPDESK_DB": str(tmp_path / "web-status.db"),
-                                  "HELPDESK_NOW": "2020-09-08T10:30:00Z"})
+    settings = Settings.from_env(
+        {**bot.env, "HELPDESK_DB": str(tmp_path / "web-status.db"), "HELPDESK_NOW": "2020-09-08T10:30:00Z"}
+    )
     server = WebServer(settings, bot.settings.web_port)
     yield server
     server.stop()

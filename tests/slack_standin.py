@@ -1,5 +1,6 @@
 """Local HTTP servers standing in for what the Slack app talks to: Slack's Web API (the WebClient's base_url
 points here, and slash commands' response_url) and a Rasa bot that holds every question until released."""
+
 from __future__ import annotations
 
 import hashlib
@@ -73,8 +74,15 @@ class SlackStandIn:
             self.calls.append(Call(method, args))
             self._changed.notify_all()
         if method == "auth.test":
-            return 200, {"ok": True, "user_id": "UHELPDESK", "bot_id": "BHELPDESK", "team_id": "T0TEAM",
-                         "user": "helpdesk", "team": "Modica", "url": self.url}
+            return 200, {
+                "ok": True,
+                "user_id": "UHELPDESK",
+                "bot_id": "BHELPDESK",
+                "team_id": "T0TEAM",
+                "user": "helpdesk",
+                "team": "Modica",
+                "url": self.url,
+            }
         if method == "chat.postMessage":
             return 200, {"ok": True, "channel": args.get("channel"), "ts": f"1700000000.{next(self._ts):06d}"}
         if method == "conversations.members":
@@ -93,8 +101,9 @@ class SlackStandIn:
             while len(self.called(method)) < count:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise AssertionError(f"Slack's {method} was called {len(self.called(method))} times, "
-                                         f"not {count}, in {timeout:.0f}s")
+                    raise AssertionError(
+                        f"Slack's {method} was called {len(self.called(method))} times, not {count}, in {timeout:.0f}s"
+                    )
                 self._changed.wait(left)
             return self.called(method)
 
@@ -138,8 +147,9 @@ def signature(secret: str, timestamp: str, body: str) -> str:
     return f"v0={digest}"
 
 
-def post_signed(url: str, body: str, secret: str | None, content_type: str, timestamp: float | None = None,
-                timeout: float = 30.0) -> tuple[int, str, float]:
+def post_signed(
+    url: str, body: str, secret: str | None, content_type: str, timestamp: float | None = None, timeout: float = 30.0
+) -> tuple[int, str, float]:
     """POST `body` signed as Slack signs it (secret None: no signature); returns status, body and seconds taken."""
     stamp = str(int(time.time() if timestamp is None else timestamp))
     headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": stamp}

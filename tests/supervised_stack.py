@@ -1,6 +1,7 @@
 """`make run`'s stack as `helpdesk start` runs it (supervisord), for the tests and benchmarks that break it:
 start it, find its processes, and walk a customer through an urgent case the way a person would,
 re-sending a message the bot could not take."""
+
 from __future__ import annotations
 
 import re
@@ -11,9 +12,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, TypeVar
 
-from core.errors import BotUnavailable
+from conftest import (
+    ARTIFACTS,
+    HELPDESK,
+    ONCALL_CHANNEL,
+    SIGNING_SECRET,
+    STAFF,
+    UPDATES_CHANNEL,
+    RunningBot,
+    settings_env,
+)
+
 from bot.settings import Settings
-from conftest import ARTIFACTS, HELPDESK, ONCALL_CHANNEL, SIGNING_SECRET, STAFF, UPDATES_CHANNEL, RunningBot, settings_env
+from core.errors import BotUnavailable
 
 SUPERVISORCTL = str(Path(HELPDESK).with_name("supervisorctl"))
 T = TypeVar("T")
@@ -36,9 +47,14 @@ def text_of(replies: list[dict]) -> str:
 
 def slack_env(api_url: str) -> dict[str, str]:
     """Settings that turn the Slack app on, its Web API calls going to `api_url` (a stand-in)."""
-    return {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": api_url,
-            "SLACK_ONCALL_CHANNEL": ONCALL_CHANNEL, "SLACK_UPDATES_CHANNEL": UPDATES_CHANNEL,
-            "SLACK_STAFF_USERS": STAFF}
+    return {
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": api_url,
+        "SLACK_ONCALL_CHANNEL": ONCALL_CHANNEL,
+        "SLACK_UPDATES_CHANNEL": UPDATES_CHANNEL,
+        "SLACK_STAFF_USERS": STAFF,
+    }
 
 
 class SupervisedBot(RunningBot):
@@ -46,7 +62,9 @@ class SupervisedBot(RunningBot):
     Slack is off unless `extra_env` turns it on (slack_env)."""
 
     def __init__(self, var_dir: Path, **extra_env: str) -> None:
-        env = settings_env(var_dir, **{"RASA_API_TOKEN": "", "ACTION_SERVER_TOKEN": "", "SLACK_BOT_TOKEN": "", **extra_env})
+        env = settings_env(
+            var_dir, **{"RASA_API_TOKEN": "", "ACTION_SERVER_TOKEN": "", "SLACK_BOT_TOKEN": "", **extra_env}
+        )
         super().__init__(env, ARTIFACTS)
         self.config = var_dir / "supervisord.conf"
         self.supervisor: subprocess.Popen | None = None
@@ -63,21 +81,27 @@ class SupervisedBot(RunningBot):
     def _alive(self) -> bool:
         assert self.supervisor is not None
         if self.supervisor.poll() is not None:
-            raise AssertionError(f"`helpdesk start` exited ({self.supervisor.returncode}); see {self.log_dir}/supervised.log")
+            raise AssertionError(
+                f"`helpdesk start` exited ({self.supervisor.returncode}); see {self.log_dir}/supervised.log"
+            )
         return True
 
     def pid(self, component: str) -> int:
         """The component's process id as supervisord tells it (0: not running)."""
         if not self.config.is_file():
             return 0
-        result = subprocess.run([SUPERVISORCTL, "-c", str(self.config), "pid", component],
-                                capture_output=True, text=True, timeout=30)
+        result = subprocess.run(
+            [SUPERVISORCTL, "-c", str(self.config), "pid", component], capture_output=True, text=True, timeout=30
+        )
         return int(result.stdout.strip()) if result.stdout.strip().isdigit() else 0
 
     def restarted(self, component: str, old_pid: int, timeout: float = 120) -> int:
         """Wait for supervisord to run `component` again under a new pid; returns it."""
-        return wait_for(lambda: self.pid(component) not in (0, old_pid) and self.pid(component), timeout,
-                        f"supervisord restarting {component}")
+        return wait_for(
+            lambda: self.pid(component) not in (0, old_pid) and self.pid(component),
+            timeout,
+            f"supervisord restarting {component}",
+        )
 
     @staticmethod
     def tokens(pid: int) -> dict[str, str]:
@@ -98,8 +122,13 @@ class SupervisedBot(RunningBot):
 
 
 URGENT = "urgent: our messages are not being delivered"
-ANSWERS = {"contact_name": "Ana Smith", "company": "Kiwi Texts", "callback": "021 555 0199", "product": "API",
-           "description": "Every send returns HTTP 500"}
+ANSWERS = {
+    "contact_name": "Ana Smith",
+    "company": "Kiwi Texts",
+    "callback": "021 555 0199",
+    "product": "API",
+    "description": "Every send returns HTTP 500",
+}
 PHONE = "0800 77 66 22"
 REF = re.compile(r"\b(ESC-\d{4,})\b")
 
@@ -107,6 +136,7 @@ REF = re.compile(r"\b(ESC-\d{4,})\b")
 @dataclass
 class UrgentCase:
     """How one customer's urgent case went: what was sent, every reply, and how many sends got no answer."""
+
     sender: str
     sent: list[str] = field(default_factory=list)
     replies: list[list[dict]] = field(default_factory=list)
@@ -168,8 +198,9 @@ def offers_yes(replies: list[dict]) -> bool:
     return any(button.get("payload") == "/affirm" for reply in replies for button in reply.get("buttons") or [])
 
 
-def report_urgent_case(bot: RunningBot, sender: str, before: Callable[[int], None] = lambda step: None,
-                       max_messages: int = 20) -> UrgentCase:
+def report_urgent_case(
+    bot: RunningBot, sender: str, before: Callable[[int], None] = lambda step: None, max_messages: int = 20
+) -> UrgentCase:
     """A customer reporting an urgent problem and going along with the bot until it stops asking.
 
     The form's current question is read from the tracker, so an answer the bot could not take (an action
@@ -182,7 +213,7 @@ def report_urgent_case(bot: RunningBot, sender: str, before: Callable[[int], Non
         before(step)
         if step == 0:
             message = URGENT
-        elif (asked := form_question(conversation(bot, sender))):
+        elif asked := form_question(conversation(bot, sender)):
             if asked == asked_before:  # not taken: wait for the servers, as a person would, and answer again
                 bot.wait_until_answering()
             message, asked_before = ANSWERS[asked], asked

@@ -1,4 +1,5 @@
 """The actions' one edge (actions/edge.py): every action stands behind it, and nothing escapes it."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """The answer policy (bot.answers) on the shipped FAQ, without any server."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -44,7 +45,9 @@ def test_a_question_asked_in_both_migrations_is_answered_for_the_latest_and_offe
     reply = answer_question(searcher, "what will happen to my messages?")
     assert reply.entry.file == AWS and reply.entry.question == "What will happen to messages?"
     assert [(hit.file, hit.question) for hit in reply.alternatives][0] == (
-        RTR, "What will happen to messages during this downtime period?")
+        RTR,
+        "What will happen to messages during this downtime period?",
+    )
     assert reply.buttons()[0][0] == "Run The Red to Omni migration FAQ (2019): " + reply.alternatives[0].question
     assert "Run The Red" not in reply.text  # never mixed
 

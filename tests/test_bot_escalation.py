@@ -1,4 +1,5 @@
 """Urgent cases through the real Rasa server and action server: numbers first, then a tracked handoff."""
+
 from __future__ import annotations
 
 import contextlib
@@ -7,12 +8,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from conftest import read_only
 
 from actions.escalation import FORM_SLOTS
 from bot import escalations, worker
-from core.clock import Clock
 from bot.oncall import current_rota
-from conftest import read_only
+from core.clock import Clock
 
 
 def texts(replies: list[dict]) -> str:
@@ -42,8 +43,12 @@ def test_the_form_runs_to_a_stored_escalation_with_the_transcript(bot):
     assert "Your reference is ESC-" in done and "+64215550199" in done
     ref = done.split("Your reference is ")[1][:8]
     case = escalations.get(bot.settings.state_db, ref)
-    assert case.contact == {"contact_name": "Ana Smith", "company": "Kiwi Texts", "callback": "+64215550199",
-                            "product": "API"}
+    assert case.contact == {
+        "contact_name": "Ana Smith",
+        "company": "Kiwi Texts",
+        "callback": "+64215550199",
+        "product": "API",
+    }
     assert case.summary == "Every send returns HTTP 500 since 9pm" and case.status == "triggered"
     said = [line["text"] for line in case.transcript]
     assert "our messages are not being delivered, this is urgent" in said and "call me maybe" in said
@@ -111,8 +116,12 @@ def test_a_database_fault_keeps_the_answers_and_yes_records_them_once(bot, fault
     done = texts(bot.ask("/affirm", sender=sender))
     assert "Your reference is ESC-" in done
     [case] = cases_of(bot, sender)
-    assert case.contact == {"contact_name": "Ana Smith", "company": "Kiwi Texts", "callback": "+64215550199",
-                            "product": "API"}
+    assert case.contact == {
+        "contact_name": "Ana Smith",
+        "company": "Kiwi Texts",
+        "callback": "+64215550199",
+        "product": "API",
+    }
     assert case.summary == "Every send returns HTTP 500 since 9pm"
     assert all(bot.slots(sender)[slot] is None for slot in FORM_SLOTS)
     bot.ask("/affirm", sender=sender)  # a yes out of context files nothing more
@@ -169,13 +178,22 @@ def promised_a_page(bot, sender: str) -> escalations.Escalation:
     """A case whose reply promised a page (as with Slack on and healthy); its page never goes out (Slack is off)."""
     assert not bot.settings.slack.enabled
     db = bot.settings.state_db
-    return escalations.create(db, sender, {"contact_name": "Ana Smith", "callback": "+64215550199"},
-                              "Every send returns HTTP 500", [], current_rota(db), Clock().now()).case
+    return escalations.create(
+        db,
+        sender,
+        {"contact_name": "Ana Smith", "callback": "+64215550199"},
+        "Every send returns HTTP 500",
+        [],
+        current_rota(db),
+        Clock().now(),
+    ).case
 
 
 def paging_failed_text(ref: str) -> str:
-    return (f"I'm sorry: I could not reach the on-call engineer automatically about {ref}. "
-            f"Please ring 0800 77 66 22 (+64 4 498 6000) now and quote {ref}.")
+    return (
+        f"I'm sorry: I could not reach the on-call engineer automatically about {ref}. "
+        f"Please ring 0800 77 66 22 (+64 4 498 6000) now and quote {ref}."
+    )
 
 
 def test_a_customer_whose_page_has_not_gone_out_in_time_is_told_to_ring_once(bot):

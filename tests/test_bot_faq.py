@@ -1,4 +1,5 @@
 """FAQ answers through the real Rasa server and action server."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -59,7 +60,18 @@ def test_an_empty_message_gets_a_short_prompt(bot):
         assert reply_text(replies) == EMPTY_PROMPT
 
 
-SUPERSEDED = ["17 August", "18 August", "19 August", "20 August", "21 August", "22:00 pm", "02:00am", "2221", "0201", "17th"]
+SUPERSEDED = [
+    "17 August",
+    "18 August",
+    "19 August",
+    "20 August",
+    "21 August",
+    "22:00 pm",
+    "02:00am",
+    "2221",
+    "0201",
+    "17th",
+]
 WINDOWS = {  # the start as both the FAQ list and the live status write it: "Tue 8 September 2020 21:00"
     1: ("Carrier Connection Migrations", "Mon 7 September 2020 21:00"),
     2: ("Messaging Core Migration", "Tue 8 September 2020 21:00"),
@@ -90,7 +102,9 @@ def test_caps_one_word_and_typos_are_understood(bot, message: str, expected: str
 
 
 def test_a_long_message_within_the_limit_is_answered_by_its_question(bot):
-    message = "Hello, I manage messaging for a large retailer and I have a question. " * 27 + "What is the rollback plan?"
+    message = (
+        "Hello, I manage messaging for a large retailer and I have a question. " * 27 + "What is the rollback plan?"
+    )
     assert len(message) <= bot.settings.max_message_chars
     assert "Each maintenance window has a different rollback plan" in reply_text(bot.ask(message, sender="faq-long"))
 

@@ -1,5 +1,6 @@
 """The live handoff through the real Rasa and action servers: an engineer joins, talks with the customer
 through the bot, and hands the conversation back."""
+
 from __future__ import annotations
 
 import json
@@ -71,8 +72,9 @@ def test_a_customer_gives_their_own_oncall_engineers_details(bot):
 
 
 def test_a_contact_that_cannot_be_saved_is_not_kept_and_the_customer_is_told_where_to_send_it(bot):
-    from bot import customer_contacts
     from conftest import read_only
+
+    from bot import customer_contacts
 
     sender, db = "contact-form-read-only", bot.settings.state_db
     customer_contacts.listing(db)  # the database and its table exist before the fault
@@ -82,8 +84,9 @@ def test_a_contact_that_cannot_be_saved_is_not_kept_and_the_customer_is_told_whe
         failed = " ".join(m.get("text", "") for m in bot.ask("ops@readonly.example.com", sender=sender))
     assert "couldn't save those details" in failed and "nothing was recorded" in failed
     assert "support@modicagroup.com" in failed and "0800 77 66 22 (+64 4 498 6000)" in failed
-    assert all(bot.slots(sender)[slot] is None for slot in ("oncall_company", "oncall_name", "oncall_phone",
-                                                             "oncall_email"))
+    assert all(
+        bot.slots(sender)[slot] is None for slot in ("oncall_company", "oncall_name", "oncall_phone", "oncall_email")
+    )
     assert not [c for c in customer_contacts.listing(db) if c.company == "Read Only Ltd"]
     assert "Which company" in bot.ask("here are our on-call engineer's details", sender=sender)[0]["text"]
 
@@ -99,8 +102,11 @@ def in_handoff(bot, sender: str) -> str:
 
 
 def relayed_to_engineer(bot, ref: str) -> list[str]:
-    return [json.loads(m["payload"])["text"] for m in outbox.pending(bot.settings.state_db, kinds=["relay_to_engineer"])
-            if json.loads(m["payload"])["ref"] == ref]
+    return [
+        json.loads(m["payload"])["text"]
+        for m in outbox.pending(bot.settings.state_db, kinds=["relay_to_engineer"])
+        if json.loads(m["payload"])["ref"] == ref
+    ]
 
 
 def answered_by_the_bot(bot, sender: str, ref: str) -> None:
@@ -148,8 +154,9 @@ def test_a_new_session_does_not_carry_the_handoff_over(bot):
     ref = in_handoff(bot, sender)
     query = urllib.parse.urlencode({"token": bot.settings.rasa_token})
     url = f"{bot.settings.rasa_url}/conversations/{sender}/execute?{query}"
-    request = urllib.request.Request(url, data=json.dumps({"name": "action_session_start"}).encode(),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=json.dumps({"name": "action_session_start"}).encode(), headers={"Content-Type": "application/json"}
+    )
     urllib.request.urlopen(request, timeout=30).close()  # its answer holds the tracker from before the action
     assert bot.slots(sender)["handoff_ref"] is None
     answered_by_the_bot(bot, sender, ref)

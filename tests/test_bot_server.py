@@ -1,13 +1,15 @@
 """The real Rasa server and action server, over HTTP."""
+
 from __future__ import annotations
 
 import os
 import stat
 import subprocess
 
+from conftest import HELPDESK
+
 from bot.settings import PROJECT_ROOT
 from bot.training import rasa_executable
-from conftest import HELPDESK
 
 
 def test_the_bot_greets_back(bot):
@@ -27,9 +29,15 @@ def test_doctor_is_all_ok_when_the_servers_run(bot, web, tmp_path):
 
     standin = SlackStandIn()  # Slack on: without it the on-call engineer cannot be paged, and doctor says so
     # A state database of its own: the session's other tests leave pages that no Slack app delivers.
-    env = {**bot.env, "HELPDESK_DB": str(tmp_path / "helpdesk.db"), "SLACK_BOT_TOKEN": "xoxb-test",
-           "SLACK_SIGNING_SECRET": "test-signing-secret", "SLACK_API_URL": standin.api_url,
-           "SLACK_ONCALL_CHANNEL": "C0ONCALL", "SLACK_UPDATES_CHANNEL": "C0UPDATES"}
+    env = {
+        **bot.env,
+        "HELPDESK_DB": str(tmp_path / "helpdesk.db"),
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": "test-signing-secret",
+        "SLACK_API_URL": standin.api_url,
+        "SLACK_ONCALL_CHANNEL": "C0ONCALL",
+        "SLACK_UPDATES_CHANNEL": "C0UPDATES",
+    }
     try:
         result = subprocess.run([HELPDESK, "doctor"], env=env, capture_output=True, text=True, timeout=60)
     finally:

@@ -1,11 +1,11 @@
 """Live status through the real Rasa server and action server, with the clock fixed by HELPDESK_NOW."""
+
 from __future__ import annotations
 
 import os
 import subprocess
 
 import pytest
-
 from conftest import HELPDESK
 
 
@@ -24,9 +24,18 @@ def test_at_2230_nzst_phase_two_is_in_progress_and_api_and_omni_are_down(bot):
 @pytest.mark.parametrize(
     "instant, expected",
     [
-        ("2020-09-01T00:00:00Z", "The next maintenance window: Phase 1: Carrier Connection Migrations"),  # before the migration
-        ("2020-09-08T09:00:00Z", "Phase 2: Messaging Core Migration (Prepare AWS Migration - More information) is in progress"),  # exact start
-        ("2020-09-08T13:00:00Z", "The next maintenance window: Phase 3: Omni Web Interface Migration"),  # exact end: between windows
+        (
+            "2020-09-01T00:00:00Z",
+            "The next maintenance window: Phase 1: Carrier Connection Migrations",
+        ),  # before the migration
+        (
+            "2020-09-08T09:00:00Z",
+            "Phase 2: Messaging Core Migration (Prepare AWS Migration - More information) is in progress",
+        ),  # exact start
+        (
+            "2020-09-08T13:00:00Z",
+            "The next maintenance window: Phase 3: Omni Web Interface Migration",
+        ),  # exact end: between windows
         ("2020-12-01T00:00:00Z", "No further maintenance window is planned"),  # after the last window
     ],
 )
@@ -53,15 +62,23 @@ def test_when_the_running_window_ends(bot):
 
 def test_a_named_phase(bot):
     text = ask(bot, "is phase 1 done?", "2020-09-08T10:30:00Z", "status-phase")
-    assert "Phase 1: Carrier Connection Migrations" in text and "its window ran from Mon 7 September 2020 21:00 NZST" in text
+    assert (
+        "Phase 1: Carrier Connection Migrations" in text
+        and "its window ran from Mon 7 September 2020 21:00 NZST" in text
+    )
 
 
 def test_a_reported_state_changes_the_next_answer_without_a_restart(bot):
     instant = "2020-09-08T11:00:00Z"
     assert "is in progress" in ask(bot, "is phase 2 done?", instant, "status-report")
     env = {**os.environ, **bot.env, "HELPDESK_NOW": "2020-09-08T10:45:00Z"}
-    done = subprocess.run([HELPDESK, "status", "set", "2", "completed", "--note", "Core moved early", "--by", "ops"],
-                          env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [HELPDESK, "status", "set", "2", "completed", "--note", "Core moved early", "--by", "ops"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     text = ask(bot, "is phase 2 done?", instant, "status-report")
     assert "is completed (reported by the support team)" in text and "Core moved early" in text

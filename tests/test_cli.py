@@ -1,4 +1,5 @@
 """The `helpdesk` command line as a user runs it: one clear line for every problem, never a traceback."""
+
 from __future__ import annotations
 
 import os
@@ -6,14 +7,11 @@ import socket
 import subprocess
 from pathlib import Path
 
-
 from conftest import HELPDESK, read_only, settings_env
 
 
 def helpdesk(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [HELPDESK, *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=120
-    )
+    return subprocess.run([HELPDESK, *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
 
 
 def assert_one_clear_line(result: subprocess.CompletedProcess, *words: str) -> None:

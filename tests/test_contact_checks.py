@@ -3,10 +3,17 @@ import pytest
 from bot.contact_checks import InvalidAnswer, callback, normalise_phone, optional, plain_text
 
 
-@pytest.mark.parametrize("typed, number", [
-    ("021 555 0199", "+64215550199"), ("(04) 498 6000", "+6444986000"), ("+64 4 498 6000", "+6444986000"),
-    ("0800 77 66 22", "0800776622"), ("+44 20 7946 0958", "+442079460958"), ("0064 21 844 538", "+6421844538"),
-])
+@pytest.mark.parametrize(
+    "typed, number",
+    [
+        ("021 555 0199", "+64215550199"),
+        ("(04) 498 6000", "+6444986000"),
+        ("+64 4 498 6000", "+6444986000"),
+        ("0800 77 66 22", "0800776622"),
+        ("+44 20 7946 0958", "+442079460958"),
+        ("0064 21 844 538", "+6421844538"),
+    ],
+)
 def test_nz_and_international_numbers_are_accepted(typed: str, number: str):
     assert normalise_phone(typed) == number
 

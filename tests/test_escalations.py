@@ -1,4 +1,5 @@
 """Escalation records, the paging policy and the outbox, without Rasa or Slack."""
+
 from __future__ import annotations
 
 import json
@@ -8,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot import escalations, outbox
-from core.clock import parse_instant
 from bot.escalations import EscalationError
 from bot.oncall import load_rota
+from core.clock import parse_instant
 
 T0 = parse_instant("2020-09-08T10:30:00Z")
 
@@ -27,8 +28,14 @@ def rota():
 
 def new_case(state_db: Path, rota, now=T0, conversation: str = "web-123") -> escalations.Escalation:
     return escalations.create(
-        state_db, conversation, {"name": "Ana", "company": "Kiwi Texts", "callback": "+64 21 555 0199", "product": "API"},
-        "API returns 500 for every send", [{"from": "customer", "text": "our messages are not delivered"}], rota, now).case
+        state_db,
+        conversation,
+        {"name": "Ana", "company": "Kiwi Texts", "callback": "+64 21 555 0199", "product": "API"},
+        "API returns 500 for every send",
+        [{"from": "customer", "text": "our messages are not delivered"}],
+        rota,
+        now,
+    ).case
 
 
 def test_the_rota_has_the_head_of_service_delivery_as_the_last_step(rota):
@@ -43,7 +50,9 @@ def test_a_new_escalation_gets_a_reference_its_transcript_and_a_page_to_the_prim
     assert new_case(state_db, rota, conversation="web-456").ref == "ESC-0002"
     pages = outbox.pending(state_db)
     assert [(p["key"], json.loads(p["payload"])["role"]) for p in pages] == [
-        ("page:ESC-0001:0", "Primary on-call engineer"), ("page:ESC-0002:0", "Primary on-call engineer")]
+        ("page:ESC-0001:0", "Primary on-call engineer"),
+        ("page:ESC-0002:0", "Primary on-call engineer"),
+    ]
 
 
 def test_an_unanswered_page_moves_to_the_next_step_when_the_clock_passes_the_timeout(state_db: Path, rota):
@@ -63,7 +72,12 @@ def test_acknowledging_stops_the_escalation_and_resolving_closes_it(state_db: Pa
     assert escalations.escalate_unanswered(state_db, rota, T0 + timedelta(hours=1)) == []
     escalations.resolve(state_db, case.ref.lower(), "tama", T0 + timedelta(minutes=40))
     assert escalations.listing(state_db, open_only=True) == []
-    assert [e["what"] for e in escalations.history(state_db, case.ref)] == ["triggered", "paged", "acknowledged", "resolved"]
+    assert [e["what"] for e in escalations.history(state_db, case.ref)] == [
+        "triggered",
+        "paged",
+        "acknowledged",
+        "resolved",
+    ]
 
 
 def test_an_unknown_reference_is_refused(state_db: Path, rota):
@@ -108,7 +122,10 @@ def test_escalations_from_the_command_line(tmp_path: Path, rota):
     assert case.ref in helpdesk("escalations", "--open", env=env).stdout
     shown = helpdesk("escalations", "show", case.ref, env=env).stdout
     assert "callback: +64 21 555 0199" in shown and "customer: our messages are not delivered" in shown
-    assert helpdesk("escalations", "ack", case.ref, "--by", "tama", env=env).stdout.strip() == f"{case.ref} is acknowledged"
+    assert (
+        helpdesk("escalations", "ack", case.ref, "--by", "tama", env=env).stdout.strip()
+        == f"{case.ref} is acknowledged"
+    )
     again = helpdesk("escalations", "ack", case.ref, "--by", "tama", env=env)
     assert again.returncode == 1 and "ESC-0001 is acknowledged; it cannot be acknowledged now" in again.stderr
     assert helpdesk("escalations", "resolve", case.ref, "--by", "tama", env=env).returncode == 0
@@ -117,8 +134,9 @@ def test_escalations_from_the_command_line(tmp_path: Path, rota):
 
 
 def test_doctor_reports_pages_undelivered_for_over_ten_minutes(tmp_path: Path, rota):
-    from bot.doctor import check_outbox
     from conftest import settings_env
+
+    from bot.doctor import check_outbox
     from bot.settings import Settings
 
     settings = Settings.from_env(settings_env(tmp_path))
@@ -167,11 +185,13 @@ def test_a_failed_delivery_of_something_other_than_a_page_leaves_paging_healthy(
     assert escalations.paging_healthy(state_db, True, T0 + timedelta(seconds=1))
 
 
-def test_a_second_request_from_the_conversation_adds_to_its_open_case_and_the_limit_records_nothing(state_db: Path,
-                                                                                                    rota):
+def test_a_second_request_from_the_conversation_adds_to_its_open_case_and_the_limit_records_nothing(
+    state_db: Path, rota
+):
     first = new_case(state_db, rota)
-    again = escalations.create(state_db, "web-123", {"contact_name": "Ana"}, "still failing", [], rota,
-                               T0 + timedelta(minutes=1))
+    again = escalations.create(
+        state_db, "web-123", {"contact_name": "Ana"}, "still failing", [], rota, T0 + timedelta(minutes=1)
+    )
     assert (again.case.ref, again.new) == (first.ref, False)
     escalations.create(state_db, "web-123", {"contact_name": "Ana"}, "and again", [], rota, T0 + timedelta(minutes=2))
     with pytest.raises(escalations.EscalationLimit):
@@ -196,13 +216,15 @@ def test_a_customer_whose_first_page_has_not_gone_out_within_the_grace_is_told_o
         escalations.escalate_unanswered(state_db, rota, T0 + timedelta(minutes=minutes))
         assert escalations.tell_customers_of_failed_pages(state_db, T0 + timedelta(minutes=minutes)) == []
     assert page_failed_messages(state_db) == [
-        (f"page_failed:{case.ref}", {"ref": case.ref, "conversation_id": "web-123"})]
+        (f"page_failed:{case.ref}", {"ref": case.ref, "conversation_id": "web-123"})
+    ]
     [told] = told_page_failed(state_db, case.ref)
     assert told["at"] == (T0 + timedelta(minutes=2)).isoformat()
 
 
 def test_only_open_unacknowledged_cases_whose_page_is_stuck_and_whose_customer_was_not_told_are_told(
-        state_db: Path, rota):
+    state_db: Path, rota
+):
     delivered = new_case(state_db, rota, conversation="web-delivered")
     outbox.drain(state_db, lambda message: None, T0 + timedelta(seconds=30), kinds=["page"])  # reached Slack
     # Every page from here on stays undelivered.
@@ -210,8 +232,9 @@ def test_only_open_unacknowledged_cases_whose_page_is_stuck_and_whose_customer_w
     escalations.acknowledge(state_db, acknowledged.ref, "tama", T0 + timedelta(minutes=1))
     resolved = new_case(state_db, rota, conversation="web-resolved")
     escalations.resolve(state_db, resolved.ref, "tama", T0 + timedelta(minutes=1))
-    told_at_once = escalations.create(state_db, "web-told", {"contact_name": "Ana"}, "down", [], rota, T0,
-                                      customer_told_not_paged=True).case  # the reply said nobody could be paged
+    told_at_once = escalations.create(
+        state_db, "web-told", {"contact_name": "Ana"}, "down", [], rota, T0, customer_told_not_paged=True
+    ).case  # the reply said nobody could be paged
     stuck = new_case(state_db, rota, conversation="web-stuck")
     assert escalations.tell_customers_of_failed_pages(state_db, T0 + timedelta(minutes=5)) == [stuck.ref]
     assert [ref for ref in (acknowledged.ref, resolved.ref, delivered.ref) if told_page_failed(state_db, ref)] == []
@@ -221,14 +244,23 @@ def test_only_open_unacknowledged_cases_whose_page_is_stuck_and_whose_customer_w
 
 def test_a_request_added_to_an_open_case_with_paging_down_counts_as_telling_its_customer(state_db: Path, rota):
     case = new_case(state_db, rota)
-    escalations.create(state_db, "web-123", {"contact_name": "Ana"}, "still failing", [], rota,
-                       T0 + timedelta(minutes=1), customer_told_not_paged=True)
+    escalations.create(
+        state_db,
+        "web-123",
+        {"contact_name": "Ana"},
+        "still failing",
+        [],
+        rota,
+        T0 + timedelta(minutes=1),
+        customer_told_not_paged=True,
+    )
     assert escalations.tell_customers_of_failed_pages(state_db, T0 + timedelta(minutes=5)) == []
     assert len(told_page_failed(state_db, case.ref)) == 1 and page_failed_messages(state_db) == []
 
 
 def test_the_history_event_and_the_message_to_the_customer_are_recorded_together_or_not_at_all(
-        state_db: Path, rota, monkeypatch):
+    state_db: Path, rota, monkeypatch
+):
     case = new_case(state_db, rota)
     queue = outbox.add
 

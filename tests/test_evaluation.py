@@ -1,5 +1,6 @@
 """`helpdesk eval`: the question sets' two formats, what the bot did read from real trackers, and a small
 hand-written set through the real bot, one question asked at a fixed instant."""
+
 from __future__ import annotations
 
 import re
@@ -10,11 +11,26 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from bot.evaluation import (
-    CHOICES, ENTRY, Entries, Outcome, copy_training_inputs, evaluate_questions, score, set_seed, what_the_bot_did,
+    CHOICES,
+    ENTRY,
+    Entries,
+    Outcome,
+    copy_training_inputs,
+    evaluate_questions,
+    score,
+    set_seed,
+    what_the_bot_did,
 )
 from bot.settings import PROJECT_ROOT
 from faq_index.evaluate import (
-    CONTACT, ESCALATION, NONE, STATUS, Labelled, QuestionSetError, evaluate, load_questions,
+    CONTACT,
+    ESCALATION,
+    NONE,
+    STATUS,
+    Labelled,
+    QuestionSetError,
+    evaluate,
+    load_questions,
 )
 from faq_index.search import searcher_for
 
@@ -32,17 +48,25 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_the_old_format_is_one_accepted_reply(tmp_path: Path):
-    questions = load_questions(write(tmp_path, f"""
+    questions = load_questions(
+        write(
+            tmp_path,
+            f"""
 questions:
   - {{text: "what is the rollback plan?", expect: "{ROLLBACK}"}}
   - {{text: "who won the rugby", expect: "none"}}
-"""))
+""",
+        )
+    )
     assert questions == [Labelled("what is the rollback plan?", (ROLLBACK,)), Labelled("who won the rugby", (NONE,))]
     assert questions[0].entries == (ROLLBACK,) and questions[1].entries == ()
 
 
 def test_the_new_format_accepts_several_replies_at_an_instant(tmp_path: Path):
-    questions = load_questions(write(tmp_path, f"""
+    questions = load_questions(
+        write(
+            tmp_path,
+            f"""
 questions:
   - text: "is anything down right now?"
     accept: ["status", "{ROLLBACK}"]
@@ -52,7 +76,9 @@ questions:
     accept: ["escalation"]
   - text: "here is our on-call engineer: Ana, 021 555 0100"
     accept: [contact]
-"""))
+""",
+        )
+    )
     status, urgent, contact = questions
     assert status.accept == (STATUS, ROLLBACK) and status.entries == (ROLLBACK,)
     assert status.at == "2020-09-08T10:30:00Z" and status.says == ("Phase 2",)  # the instant in UTC
@@ -61,14 +87,17 @@ questions:
     assert contact.accept == (CONTACT,)
 
 
-@pytest.mark.parametrize("item, complaint", [
-    ('{text: "a", accept: ["maybe"]}', "neither"),
-    ('{text: "a", accept: ["none"], says: ["Phase 2"]}', "`status` is not accepted"),
-    ('{text: "a", expect: "none", accept: ["none"]}', "either `expect`"),
-    ('{text: "a", accept: []}', "non-empty list"),
-    ('{text: "a", accept: ["status"], at: "next tuesday"}', "ISO 8601"),
-    ('{accept: ["none"]}', "needs a `text`"),
-])
+@pytest.mark.parametrize(
+    "item, complaint",
+    [
+        ('{text: "a", accept: ["maybe"]}', "neither"),
+        ('{text: "a", accept: ["none"], says: ["Phase 2"]}', "`status` is not accepted"),
+        ('{text: "a", expect: "none", accept: ["none"]}', "either `expect`"),
+        ('{text: "a", accept: []}', "non-empty list"),
+        ('{text: "a", accept: ["status"], at: "next tuesday"}', "ISO 8601"),
+        ('{accept: ["none"]}', "needs a `text`"),
+    ],
+)
 def test_a_malformed_question_is_named(tmp_path: Path, item: str, complaint: str):
     with pytest.raises(QuestionSetError, match="question 2") as raised:
         load_questions(write(tmp_path, f'questions:\n  - {{text: "fine", accept: ["none"]}}\n  - {item}\n'))
@@ -87,13 +116,16 @@ def test_the_shipped_sets_load_and_every_accepted_entry_exists(shipped_index: Pa
 
 
 def test_the_search_alone_skips_what_only_the_bot_answers_and_counts_none_as_refusal(shipped_index: Path):
-    report = evaluate(searcher_for(shipped_index), [
-        Labelled("what is the rollback plan?", (ROLLBACK,)),
-        Labelled("is anything down now?", (STATUS,), "2020-09-08T10:30:00Z", ("Phase 2",)),
-        Labelled("urgent: nothing is delivered", (ESCALATION,)),
-        Labelled("zxqv plorb wuggle", (NONE,)),
-        Labelled("what is the rollback plan?", (STATUS, REMINDER)),  # in scope: it accepts an entry
-    ])
+    report = evaluate(
+        searcher_for(shipped_index),
+        [
+            Labelled("what is the rollback plan?", (ROLLBACK,)),
+            Labelled("is anything down now?", (STATUS,), "2020-09-08T10:30:00Z", ("Phase 2",)),
+            Labelled("urgent: nothing is delivered", (ESCALATION,)),
+            Labelled("zxqv plorb wuggle", (NONE,)),
+            Labelled("what is the rollback plan?", (STATUS, REMINDER)),  # in scope: it accepts an entry
+        ],
+    )
     assert (report.in_scope, report.top1, report.out_of_scope, report.refused, report.skipped) == (2, 1, 1, 1, 2)
     assert report.confusions == [("what is the rollback plan?", f"status | {REMINDER}", ROLLBACK)]
 
@@ -149,8 +181,12 @@ def test_a_small_set_through_the_real_bot_with_one_question_at_an_instant(bot):
         Labelled("what is the rollback plan?", (ROLLBACK,)),
         Labelled("what is the rollback plan?", (REMINDER,)),  # labelled wrongly on purpose: confidently wrong
         Labelled("what will happen to my messages?", (RTR_MESSAGES,)),  # answered for AWS, the twin is a button
-        Labelled("is anything under maintenance now?", (STATUS,), "2020-09-08T10:30:00Z",
-                 ("Phase 2: Messaging Core Migration", "is in progress")),
+        Labelled(
+            "is anything under maintenance now?",
+            (STATUS,),
+            "2020-09-08T10:30:00Z",
+            ("Phase 2: Messaging Core Migration", "is in progress"),
+        ),
         Labelled("urgent: our messages are not being delivered", (ESCALATION,)),
         Labelled("zxqv plorb wuggle", (NONE,)),
     ]
@@ -166,7 +202,9 @@ def test_a_small_set_through_the_real_bot_with_one_question_at_an_instant(bot):
         ("what will happen to my messages?", AWS_MESSAGES),
     ]
     lines = "\n".join(report.lines())
-    assert "right: 66.7% (4/6)" in lines and "2020-09-08T10:30:00Z  right  'is anything under maintenance now?'" in lines
+    assert (
+        "right: 66.7% (4/6)" in lines and "2020-09-08T10:30:00Z  right  'is anything under maintenance now?'" in lines
+    )
     assert report.to_json()["figures"]["confidently_wrong"] == {"count": 2, "of": 6}
     assert report.search is not None and report.search.skipped == 2  # status and escalation: the bot's alone
 
@@ -188,8 +226,11 @@ def _plain(text: str) -> str:
 
 
 def test_no_hand_written_training_example_is_a_near_copy_of_an_evaluation_question():
-    questions = [_plain(q.text) for path in sorted((PROJECT_ROOT / "tests" / "data").glob("eval_*.yml"))
-                 for q in load_questions(path)]
+    questions = [
+        _plain(q.text)
+        for path in sorted((PROJECT_ROOT / "tests" / "data").glob("eval_*.yml"))
+        for q in load_questions(path)
+    ]
     copies = []
     for relative in HAND_WRITTEN_TRAINING:
         for block in yaml.safe_load((PROJECT_ROOT / relative).read_text(encoding="utf-8"))["nlu"]:

@@ -1,4 +1,5 @@
 """Parsing FAQ documents into entries and schedules, for the shipped documents and for new ones."""
+
 from __future__ import annotations
 
 import shutil
@@ -7,8 +8,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-
 from conftest import SHIPPED_FAQ, TEST_DOCS
+
 from faq_index.index import DocumentError, add_document, build_index
 from faq_index.parse import parse_file
 
@@ -43,7 +44,18 @@ RTR_QUESTIONS = [
     "How will I know the work has been completed?",
     "How can I start preparing for Phase 2 of the migration?",
 ]
-SUPERSEDED = ["17 August", "18 August", "19 August", "20 August", "21 August", "22:00 pm", "02:00am", "2221", "0201", "17th"]
+SUPERSEDED = [
+    "17 August",
+    "18 August",
+    "19 August",
+    "20 August",
+    "21 August",
+    "22:00 pm",
+    "02:00am",
+    "2221",
+    "0201",
+    "17th",
+]
 
 
 def utc(*parts: int) -> datetime:
@@ -89,19 +101,25 @@ def test_the_four_aws_windows_are_parsed_as_utc_instants():
 
 def test_the_window_table_is_a_chat_list_with_nz_and_utc_times():
     entry = next(e for e in parse_file(SHIPPED_FAQ / AWS).entries if e.schedule)
-    assert "- Phase 2: Messaging Core Migration: Tue 8 September 2020 21:00–01:00 NZST (09:00–13:00 UTC)." in entry.answer
+    assert (
+        "- Phase 2: Messaging Core Migration: Tue 8 September 2020 21:00–01:00 NZST (09:00–13:00 UTC)." in entry.answer
+    )
     assert "\t" not in entry.answer
 
 
 def test_the_versions_compared_export_is_set_aside_by_name(shipped_index: Path):
-    documents = dict(((f, (s, r)) for f, s, r in index_rows(shipped_index, "select file, status, reason from documents")))
+    documents = dict(
+        ((f, (s, r)) for f, s, r in index_rows(shipped_index, "select file, status, reason from documents"))
+    )
     assert documents[DIFF][0] == "set aside"
     assert AWS in documents[DIFF][1] and "Versions Compared" in documents[DIFF][1]
     assert documents[AWS][0] == documents[RTR][0] == "indexed"
 
 
 def test_no_superseded_fragment_reaches_the_index(shipped_index: Path):
-    texts = [" ".join(map(str, row)) for row in index_rows(shipped_index, "select question, answer, keywords from entries")]
+    texts = [
+        " ".join(map(str, row)) for row in index_rows(shipped_index, "select question, answer, keywords from entries")
+    ]
     assert len(texts) == 25
     assert [(fragment, text[:60]) for text in texts for fragment in SUPERSEDED if fragment in text] == []
 
@@ -126,7 +144,10 @@ def test_of_two_near_identical_documents_the_newer_one_wins(faq_dir: Path, tmp_p
     report = build_index(faq_dir, tmp_path / "index.db")
     status = {d.file: (d.status, d.reason) for d in report.documents}
     assert status["pricing_2023.txt"][0] == "indexed"
-    assert status["pricing_2022.txt"][0] == "set aside" and "older version of pricing_2023.txt" in status["pricing_2022.txt"][1]
+    assert (
+        status["pricing_2022.txt"][0] == "set aside"
+        and "older version of pricing_2023.txt" in status["pricing_2022.txt"][1]
+    )
 
 
 def test_a_rebuild_reparses_only_the_changed_documents(faq_dir: Path, tmp_path: Path):
@@ -134,9 +155,13 @@ def test_a_rebuild_reparses_only_the_changed_documents(faq_dir: Path, tmp_path: 
         shutil.copy(TEST_DOCS / name, faq_dir)
     db_path = tmp_path / "index.db"
     assert {d.file: d.reparsed for d in build_index(faq_dir, db_path).documents} == {
-        "billing_move.md": True, "shortcode_pricing.txt": True}
+        "billing_move.md": True,
+        "shortcode_pricing.txt": True,
+    }
     assert not any(d.reparsed for d in build_index(faq_dir, db_path).documents)
-    (faq_dir / "billing_move.md").write_text((TEST_DOCS / "billing_move.md").read_text() + "\n**Is VAT included?**\n\nNo, GST is shown separately.\n")
+    (faq_dir / "billing_move.md").write_text(
+        (TEST_DOCS / "billing_move.md").read_text() + "\n**Is VAT included?**\n\nNo, GST is shown separately.\n"
+    )
     report = build_index(faq_dir, db_path)
     assert {d.file: d.reparsed for d in report.documents} == {"billing_move.md": True, "shortcode_pricing.txt": False}
     assert report.entries == 3 + 5
@@ -193,7 +218,9 @@ def test_adding_a_document_copies_it_in_and_indexes_it(faq_dir: Path, tmp_path: 
 
 
 @pytest.mark.parametrize("name, message", [("notes.pdf", "unsupported file type"), ("missing.txt", "is not a file")])
-def test_adding_something_that_is_not_a_document_says_what_is_wrong(faq_dir: Path, tmp_path: Path, name: str, message: str):
+def test_adding_something_that_is_not_a_document_says_what_is_wrong(
+    faq_dir: Path, tmp_path: Path, name: str, message: str
+):
     source = tmp_path / name
     if name.endswith(".pdf"):
         source.write_bytes(b"%PDF-1.4")

@@ -1,4 +1,5 @@
 """Hybrid FAQ search: right entries for messy questions, 'no good match' for the rest, never an error."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import HELPDESK, PROJECT_ROOT, settings_env
+
 from faq_index.evaluate import evaluate, load_dev_set
 from faq_index.search import FaqSearcher, IndexMissing
 
@@ -53,8 +54,18 @@ def test_questions_the_faq_cannot_answer_get_no_good_match(searcher: FaqSearcher
 @pytest.mark.parametrize(
     "query",
     [
-        '"', '""rollback', "rollback*", "*", "NEAR(rollback plan)", "rollback AND plan OR NOT", "^rollback",
-        "'; DROP TABLE entries; --", "rollback) OR 1=1 --", "column:question", "\x00\x01", "🙂 rollback 🙂",
+        '"',
+        '""rollback',
+        "rollback*",
+        "*",
+        "NEAR(rollback plan)",
+        "rollback AND plan OR NOT",
+        "^rollback",
+        "'; DROP TABLE entries; --",
+        "rollback) OR 1=1 --",
+        "column:question",
+        "\x00\x01",
+        "🙂 rollback 🙂",
         "rollback plan " * 8000,
     ],
 )
@@ -126,7 +137,8 @@ def test_faq_add_from_the_command_line(tmp_path: Path):
     assert result.returncode == 0, result.stderr
     assert (faq / "new.md").is_file()
     assert json.loads(helpdesk("faq", "search", "porting time", "--json", env=env).stdout)["hits"][0]["question"] == (
-        "How long does porting take?")
+        "How long does porting take?"
+    )
 
 
 def test_a_question_is_matched_with_the_kind_of_answer_it_wants():
@@ -136,5 +148,7 @@ def test_a_question_is_matched_with_the_kind_of_answer_it_wants():
     assert answer_types.wanted("who do I call about problems") == {"contact"}
     assert answer_types.wanted("why change hosting provider") == {"reason"}
     assert answer_types.wanted("what is the rollback plan") == frozenset()
-    assert "time" in answer_types.given("What can I expect?", "Phase 1 runs on 7 September 2020, phase 2 on 8 September.")
+    assert "time" in answer_types.given(
+        "What can I expect?", "Phase 1 runs on 7 September 2020, phase 2 on 8 September."
+    )
     assert "contact" in answer_types.given("How do I get in touch?", "Ring +64 21 844 538 or email help@example.com.")

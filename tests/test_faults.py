@@ -4,6 +4,7 @@ or as a clear message with the phone number; none lost, none doubled.
 
 (A locked or read-only state database and an action server that hangs are in test_bot_escalation.py and
 test_servers.py.)"""
+
 from __future__ import annotations
 
 import http.client
@@ -14,11 +15,11 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-
-from bot import escalations, outbox
 from conftest import ONCALL_CHANNEL
 from slack_standin import SlackStandIn
 from supervised_stack import PHONE, SupervisedBot, report_urgent_case, slack_env, text_of, wait_for
+
+from bot import escalations, outbox
 
 BREAK_AT = 3  # the customer has said what is wrong, accepted the engineer and given their name
 
@@ -31,7 +32,9 @@ def standin() -> Iterator[SlackStandIn]:
 
 
 @pytest.fixture(scope="module")
-def stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory, standin: SlackStandIn) -> Iterator[SupervisedBot]:
+def stack(
+    trained_model: Path, tmp_path_factory: pytest.TempPathFactory, standin: SlackStandIn
+) -> Iterator[SupervisedBot]:
     running = SupervisedBot(tmp_path_factory.mktemp("faults") / "var", **slack_env(standin.api_url))
     try:
         running.start()
@@ -43,8 +46,11 @@ def stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory, standin
 
 def first_pages(standin: SlackStandIn, ref: str) -> list[dict]:
     """The pages that opened a thread for `ref` in the on-call channel (later steps go in the thread)."""
-    return [args for args in standin.called("chat.postMessage")
-            if args.get("channel") == ONCALL_CHANNEL and not args.get("thread_ts") and ref in json.dumps(args)]
+    return [
+        args
+        for args in standin.called("chat.postMessage")
+        if args.get("channel") == ONCALL_CHANNEL and not args.get("thread_ts") and ref in json.dumps(args)
+    ]
 
 
 def cases_of(stack: SupervisedBot, sender: str) -> list[escalations.Escalation]:
@@ -98,8 +104,12 @@ def test_a_message_sent_while_rasa_is_stopped_is_answered_when_it_resumes(stack)
     os.kill(rasa, signal.SIGSTOP)
     try:
         # The kernel accepts and buffers the request while the process is stopped.
-        connection.request("POST", "/webhooks/rest/webhook", json.dumps({"sender": "stopped-rasa", "message": "hello"}),
-                           {"Content-Type": "application/json"})
+        connection.request(
+            "POST",
+            "/webhooks/rest/webhook",
+            json.dumps({"sender": "stopped-rasa", "message": "hello"}),
+            {"Content-Type": "application/json"},
+        )
     finally:
         os.kill(rasa, signal.SIGCONT)
     response = connection.getresponse()
@@ -110,8 +120,11 @@ def test_with_slack_failing_the_customer_is_told_the_truth_and_every_page_arrive
     standin.failures = 2  # the next two chat.* calls answer HTTP 500: the first page fails, then its retry
     first = report_urgent_case(stack, "slack-failing-1")
     assert first.ref
-    wait_for(lambda: any(row["attempts"] for row in outbox.pending(stack.settings.state_db, ["page"])), 120,
-             "a failed delivery of the first page")
+    wait_for(
+        lambda: any(row["attempts"] for row in outbox.pending(stack.settings.state_db, ["page"])),
+        120,
+        "a failed delivery of the first page",
+    )
     second = report_urgent_case(stack, "slack-failing-2")
     assert second.ref and "could not" in second.last and PHONE in second.last  # not "I've paged"
     for case in (first, second):

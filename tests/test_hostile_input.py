@@ -1,5 +1,6 @@
 """Hostile and careless input against the real Rasa server: nothing a customer sends takes it down,
 reaches a system intent, or opens someone else's conversation."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,17 +11,18 @@ import urllib.request
 
 import pytest
 import socketio
-
-from bot.chat_input import screen, too_long_payload
 from conftest import announce
 
-MEMORY_BOUND = 1.5 * 1024 ** 3  # bytes of peak RSS the Rasa server may reach, whatever arrives
+from bot.chat_input import screen, too_long_payload
+
+MEMORY_BOUND = 1.5 * 1024**3  # bytes of peak RSS the Rasa server may reach, whatever arrives
 FAQ_QUESTION = "what is the rollback plan?"
 
 
 def post(bot, body: bytes, content_type: str = "application/json") -> tuple[int, object]:
-    request = urllib.request.Request(f"{bot.settings.rasa_url}/webhooks/rest/webhook", data=body,
-                                     headers={"Content-Type": content_type})
+    request = urllib.request.Request(
+        f"{bot.settings.rasa_url}/webhooks/rest/webhook", data=body, headers={"Content-Type": content_type}
+    )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, json.loads(response.read() or b"null")
@@ -53,43 +55,57 @@ def assert_still_answers(bot, sender: str) -> None:
 
 # ---- the rules, without a server ------------------------------------------------------------------
 
+
 def test_a_long_message_becomes_the_too_long_intent_with_the_limit():
     assert screen("x" * 2001, limit=2000) == too_long_payload(2000) == '/message_too_long{"message_limit": "2000"}'
     assert screen("x" * 2000, limit=2000) == "x" * 2000
 
 
-@pytest.mark.parametrize("text", [
-    '/EXTERNAL_engineer_message{"engineer": "Mallory", "text": "send me your password"}',
-    '/EXTERNAL_handoff_started{"ref": "ESC-0001", "engineer": "Mallory"}',
-    '/EXTERNAL_paging_failed{"ref": "ESC-0001"}',
-    "/message_too_long",
-    '/faq_choice{"faq_entry": "x", "engineer": "Mallory"}',
-    "/greet",
-    # votes: only the two intents, with nothing or {"rated": "<1 to 999999>"} and no other key
-    "/feedback_neutral",
-    "/feedback_negatives",
-    "/feedback_negative hello",
-    "/feedback_negative@0.4",
-    "/feedback_negative{}",
-    '/feedback_negative{"rated": 3}',  # a number, not the text the widget sends
-    '/feedback_negative{"rated": "03"}',
-    '/feedback_negative{"rated": "0"}',
-    '/feedback_negative{"rated": "-1"}',
-    '/feedback_negative{"rated": "1234567"}',
-    '/feedback_negative{"rated": "\u0663"}',  # an Arabic-Indic three: a digit to str.isdigit, not to us
-    '/feedback_negative{"rated": "3", "engineer": "Mallory"}',
-    '/feedback_positive{"faq_entry": "x"}',
-    '/feedback_positive{"rated": "3"} and more',
-    '/feedback_positive["rated", "3"]',
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '/EXTERNAL_engineer_message{"engineer": "Mallory", "text": "send me your password"}',
+        '/EXTERNAL_handoff_started{"ref": "ESC-0001", "engineer": "Mallory"}',
+        '/EXTERNAL_paging_failed{"ref": "ESC-0001"}',
+        "/message_too_long",
+        '/faq_choice{"faq_entry": "x", "engineer": "Mallory"}',
+        "/greet",
+        # votes: only the two intents, with nothing or {"rated": "<1 to 999999>"} and no other key
+        "/feedback_neutral",
+        "/feedback_negatives",
+        "/feedback_negative hello",
+        "/feedback_negative@0.4",
+        "/feedback_negative{}",
+        '/feedback_negative{"rated": 3}',  # a number, not the text the widget sends
+        '/feedback_negative{"rated": "03"}',
+        '/feedback_negative{"rated": "0"}',
+        '/feedback_negative{"rated": "-1"}',
+        '/feedback_negative{"rated": "1234567"}',
+        '/feedback_negative{"rated": "\u0663"}',  # an Arabic-Indic three: a digit to str.isdigit, not to us
+        '/feedback_negative{"rated": "3", "engineer": "Mallory"}',
+        '/feedback_positive{"faq_entry": "x"}',
+        '/feedback_positive{"rated": "3"} and more',
+        '/feedback_positive["rated", "3"]',
+    ],
+)
 def test_a_customer_cannot_send_any_intent_but_the_bots_own_buttons(text):
     screened = screen(text, limit=2000)
     assert not screened.startswith("/") and screened  # plain words for the classifier
 
 
-@pytest.mark.parametrize("text", ["/affirm", "/deny", "/restart", '/faq_choice{"faq_entry": "a.txt :: Why?"}',
-                                  "/feedback_positive", "/feedback_negative", '/feedback_negative{"rated": "1"}',
-                                  '/feedback_positive{"rated": "999999"}'])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "/affirm",
+        "/deny",
+        "/restart",
+        '/faq_choice{"faq_entry": "a.txt :: Why?"}',
+        "/feedback_positive",
+        "/feedback_negative",
+        '/feedback_negative{"rated": "1"}',
+        '/feedback_positive{"rated": "999999"}',
+    ],
+)
 def test_the_bots_own_button_payloads_pass(text):
     assert screen(text, limit=2000) == text
 
@@ -100,17 +116,21 @@ def test_a_vote_is_rewritten_in_our_own_form():
 
 # ---- REST ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("body, problem", [
-    (b"[1, 2]", "JSON object"),
-    (b"{not json", "must be JSON"),
-    (b'{"message": "hello"}', "sender"),
-    (b'{"sender": "", "message": "hello"}', "sender"),
-    (b'{"sender": 42, "message": "hello"}', "sender"),
-    (b'{"sender": "rest-1"}', "message"),
-    (b'{"sender": "rest-1", "message": 42}', "string"),
-    (b'{"sender": "rest-1", "message": {"text": "hi"}}', "string"),
-    (b'{"sender": "web-0123", "message": "hello"}', "web chat"),
-])
+
+@pytest.mark.parametrize(
+    "body, problem",
+    [
+        (b"[1, 2]", "JSON object"),
+        (b"{not json", "must be JSON"),
+        (b'{"message": "hello"}', "sender"),
+        (b'{"sender": "", "message": "hello"}', "sender"),
+        (b'{"sender": 42, "message": "hello"}', "sender"),
+        (b'{"sender": "rest-1"}', "message"),
+        (b'{"sender": "rest-1", "message": 42}', "string"),
+        (b'{"sender": "rest-1", "message": {"text": "hi"}}', "string"),
+        (b'{"sender": "web-0123", "message": "hello"}', "web chat"),
+    ],
+)
 def test_a_malformed_rest_body_gets_400_saying_what_is_wrong(bot, body, problem):
     status, reply = post(bot, body)
     assert status == 400 and problem in reply
@@ -152,6 +172,7 @@ def test_a_customer_cannot_speak_as_an_engineer_or_start_a_handoff(bot):
 
 
 # ---- socket.io ----------------------------------------------------------------------------------
+
 
 class WebChat:
     """A socket.io client as the widget is: session_request, then user_uttered; collects bot_uttered."""
@@ -245,6 +266,7 @@ def test_a_message_over_the_limit_inside_the_escalation_form_is_not_taken_as_an_
 
 # ---- votes (the web chat's thumbs under an answer) ------------------------------------------------
 
+
 def user_events(bot, sender: str) -> list[dict]:
     return [e for e in tracker(bot, sender)["events"] if e["event"] == "user"]
 
@@ -297,7 +319,8 @@ def test_a_vote_during_a_live_handoff_is_not_relayed_to_the_engineer(bot):
     assert bot.slots(sender)["handoff_ref"] == ref
     assert bot.ask('/feedback_positive{"rated": "1"}', sender=sender) == []
     assert bot.ask("are you there?", sender=sender) == []  # the engineer's
-    relayed = [json.loads(m["payload"])["text"] for m in outbox.pending(db, kinds=["relay_to_engineer"])
-               if ref in m["payload"]]
+    relayed = [
+        json.loads(m["payload"])["text"] for m in outbox.pending(db, kinds=["relay_to_engineer"]) if ref in m["payload"]
+    ]
     assert relayed == ["are you there?"]  # the words, not the vote
     assert bot.slots(sender)["handoff_ref"] == ref

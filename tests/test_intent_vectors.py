@@ -1,4 +1,5 @@
 """The sentence-vector classifier (bot/intent_vectors.py) and its place in the routing, without a server."""
+
 from __future__ import annotations
 
 import numpy as np

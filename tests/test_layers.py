@@ -1,6 +1,7 @@
 """The data flows one way: core <- faq_index <- bot <- actions, slack, web. No module of core or faq_index
 imports a layer above its own. (bot/ is not checked yet: bot/serve.py imports the Slack and web packages to
 run them; issue 18 moves that.)"""
+
 from __future__ import annotations
 
 import ast

@@ -1,4 +1,5 @@
 """A document the bot has never seen: `helpdesk faq add` then `helpdesk train`, and the bot answers it."""
+
 from __future__ import annotations
 
 import os
@@ -6,11 +7,20 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from bot.settings import PROJECT_ROOT
 from conftest import ARTIFACTS, HELPDESK, RunningBot, settings_env
 
-PROJECT_FILES = ["config.yml", "domain.yml", "endpoints.yml", "credentials.yml", "data/rules.yml", "data/stories.yml",
-                 "data/nlu/chitchat.yml", "data/faq"]
+from bot.settings import PROJECT_ROOT
+
+PROJECT_FILES = [
+    "config.yml",
+    "domain.yml",
+    "endpoints.yml",
+    "credentials.yml",
+    "data/rules.yml",
+    "data/stories.yml",
+    "data/nlu/chitchat.yml",
+    "data/faq",
+]
 
 PORTING_FAQ = """# Number Porting FAQ
 

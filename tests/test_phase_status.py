@@ -1,4 +1,5 @@
 """Live phase status without a server: the schedule from the documents, reports, the clock, products."""
+
 from __future__ import annotations
 
 import os
@@ -7,13 +8,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import HELPDESK, settings_env
 
-from core.clock import parse_instant
 from bot.phase_status import StatusError, history, report, states
 from bot.products import find_product, impact_on
 from bot.schedule import UnknownPhase, find_phase, load_migrations
 from bot.status_replies import product_status, status_now, window_end
-from conftest import HELPDESK, settings_env
+from core.clock import parse_instant
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +40,8 @@ def test_the_schedule_comes_from_the_documents(migrations):
     assert [m.key for m in migrations] == ["run-the-red", "prepare-aws-migration"]  # oldest first
     aws = migrations[-1]
     assert [(p.number, p.start, p.end) for p in aws.phases] == [
-        (n, at(f"2020-09-{6 + n:02d}T09:00:00Z"), at(f"2020-09-{6 + n:02d}T13:00:00Z")) for n in (1, 2, 3, 4)]
+        (n, at(f"2020-09-{6 + n:02d}T09:00:00Z"), at(f"2020-09-{6 + n:02d}T13:00:00Z")) for n in (1, 2, 3, 4)
+    ]
     rtr_1, rtr_2 = migrations[0].phases
     # Tuesday 2 July 2019 10-11 am NZST is 22:00-23:00 UTC on Monday 1 July.
     assert (rtr_1.start, rtr_1.end) == (at("2019-07-01T22:00:00Z"), at("2019-07-01T23:00:00Z"))
@@ -64,7 +66,10 @@ def test_phase_two_by_the_clock(migrations, state_db: Path, instant: str, expect
 def test_phase_two_is_running_at_2230_nzst(migrations, state_db: Path):
     now = at("2020-09-08T10:30:00Z")
     text = status_now(states(state_db, [p for m in migrations for p in m.phases], now), migrations, now)
-    assert "Phase 2: Messaging Core Migration" in text and "is in progress until Wed 9 September 2020 01:00 NZST (Tue 13:00 UTC)" in text
+    assert (
+        "Phase 2: Messaging Core Migration" in text
+        and "is in progress until Wed 9 September 2020 01:00 NZST (Tue 13:00 UTC)" in text
+    )
     assert "API and Omni will be unavailable" in text
 
 
@@ -80,8 +85,15 @@ def test_a_report_wins_over_the_clock_and_history_keeps_every_report(migrations,
 
 def test_a_delay_moves_the_window(migrations, state_db: Path):
     phase = find_phase(migrations, "3")
-    report(state_db, phase, "delayed", at("2020-09-09T05:00:00Z"), by="carol",
-           start=at("2020-09-11T09:00:00Z"), until=at("2020-09-11T13:00:00Z"))
+    report(
+        state_db,
+        phase,
+        "delayed",
+        at("2020-09-09T05:00:00Z"),
+        by="carol",
+        start=at("2020-09-11T09:00:00Z"),
+        until=at("2020-09-11T13:00:00Z"),
+    )
     assert state_at(migrations, state_db, "3", "2020-09-09T10:00:00Z") == "scheduled"
     assert state_at(migrations, state_db, "3", "2020-09-11T10:00:00Z") == "in progress"
 
@@ -92,11 +104,14 @@ def test_a_report_made_after_a_fixed_clock_is_not_seen_at_that_time(migrations, 
     assert state_at(migrations, state_db, "1", "2020-09-07T12:30:00Z") == "rolled back"
 
 
-@pytest.mark.parametrize("state, kwargs, message", [
-    ("paused", {}, "unknown state 'paused'"),
-    ("extended", {}, "needs its new end"),
-    ("delayed", {"until": "2020-09-11T13:00:00Z"}, "needs the new window"),
-])
+@pytest.mark.parametrize(
+    "state, kwargs, message",
+    [
+        ("paused", {}, "unknown state 'paused'"),
+        ("extended", {}, "needs its new end"),
+        ("delayed", {"until": "2020-09-11T13:00:00Z"}, "needs the new window"),
+    ],
+)
 def test_a_bad_report_is_refused_and_changes_nothing(migrations, state_db: Path, state, kwargs, message):
     parsed = {key: at(value) for key, value in kwargs.items()}
     with pytest.raises(StatusError, match=message):
@@ -104,11 +119,15 @@ def test_a_bad_report_is_refused_and_changes_nothing(migrations, state_db: Path,
     assert history(state_db) == []
 
 
-@pytest.mark.parametrize("ref, label", [
-    ("2", "Phase 2: Messaging Core Migration"), ("phase 4", "Phase 4: API End-Point Migration"),
-    ("run-the-red:1", "Phase 1: Re-routing traffic within the Modica platform"),
-    ("omni web interface", "Phase 3: Omni Web Interface Migration"),
-])
+@pytest.mark.parametrize(
+    "ref, label",
+    [
+        ("2", "Phase 2: Messaging Core Migration"),
+        ("phase 4", "Phase 4: API End-Point Migration"),
+        ("run-the-red:1", "Phase 1: Re-routing traffic within the Modica platform"),
+        ("omni web interface", "Phase 3: Omni Web Interface Migration"),
+    ],
+)
 def test_phases_are_found_by_number_key_or_name(migrations, ref: str, label: str):
     assert find_phase(migrations, ref).label == label
 
@@ -128,10 +147,15 @@ def test_during_phase_three_existing_api_applications_work_but_the_web_interface
     assert "Web2SMS is unavailable" in text and "ends Thu 10 September 2020 01:00 NZST" in text
 
 
-@pytest.mark.parametrize("message, product", [
-    ("can I use Web2SMS now?", "Web2SMS"), ("are API requests working?", "API"),
-    ("is the omni dashboard down", "Omni web interface"), ("will DLRs be late", "Messages and delivery receipts"),
-])
+@pytest.mark.parametrize(
+    "message, product",
+    [
+        ("can I use Web2SMS now?", "Web2SMS"),
+        ("are API requests working?", "API"),
+        ("is the omni dashboard down", "Omni web interface"),
+        ("will DLRs be late", "Messages and delivery receipts"),
+    ],
+)
 def test_products_are_recognised_in_questions(message: str, product: str):
     assert find_product(message) == product
 
@@ -139,7 +163,9 @@ def test_products_are_recognised_in_questions(message: str, product: str):
 def test_when_the_running_window_ends(migrations, state_db: Path):
     now = at("2020-09-10T11:00:00Z")
     text = window_end(states(state_db, [p for m in migrations for p in m.phases], now), migrations, now)
-    assert text.endswith("Phase 4: API End-Point Migration ends Fri 11 September 2020 01:00 NZST (Thu 13:00 UTC), in 2 hours.")
+    assert text.endswith(
+        "Phase 4: API End-Point Migration ends Fri 11 September 2020 01:00 NZST (Thu 13:00 UTC), in 2 hours."
+    )
 
 
 def helpdesk(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -160,11 +186,14 @@ def test_status_set_and_history_from_the_command_line(cli_env):
     assert "Finished early" in helpdesk("status", "history", env=cli_env).stdout
 
 
-@pytest.mark.parametrize("args, message", [
-    (["status", "set", "phase 9", "started"], "no phase matches 'phase 9'"),
-    (["status", "set", "2", "paused"], "unknown state 'paused'"),
-    (["status", "set", "2", "extended", "--until", "tomorrow"], "is not an ISO 8601 instant"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["status", "set", "phase 9", "started"], "no phase matches 'phase 9'"),
+        (["status", "set", "2", "paused"], "unknown state 'paused'"),
+        (["status", "set", "2", "extended", "--until", "tomorrow"], "is not an ISO 8601 instant"),
+    ],
+)
 def test_bad_status_input_is_one_clear_line_and_changes_nothing(cli_env, args, message):
     result = helpdesk(*args, env=cli_env)
     assert result.returncode == 1 and "Traceback" not in result.stderr
@@ -185,7 +214,9 @@ def test_two_processes_reporting_at_once_lose_nothing(cli_env, tmp_path: Path):
         "    report(s.state_db, phase, 'started', Clock(s.now).now(), by=sys.argv[1], note=str(n))\n"
     )
     env = {**os.environ, **cli_env}
-    workers = [subprocess.Popen([str(Path(HELPDESK).with_name("python")), "-c", script, name], env=env) for name in ("a", "b")]
+    workers = [
+        subprocess.Popen([str(Path(HELPDESK).with_name("python")), "-c", script, name], env=env) for name in ("a", "b")
+    ]
     assert [worker.wait(timeout=120) for worker in workers] == [0, 0]
     with sqlite3.connect(tmp_path / "helpdesk.db") as db:
         counts = dict(db.execute("select by, count(*) from status_events group by by").fetchall())
@@ -195,8 +226,11 @@ def test_two_processes_reporting_at_once_lose_nothing(cli_env, tmp_path: Path):
 def test_a_reminder_is_due_one_hour_before_each_window_and_names_the_phases_to_come(migrations, state_db: Path):
     from bot.notices import notices_due
 
-    assert [n.key for n in notices_due(state_db, migrations[-1:], at("2020-09-08T07:59:59Z"))
-            if "prepare-aws-migration:2" in n.key] == []
+    assert [
+        n.key
+        for n in notices_due(state_db, migrations[-1:], at("2020-09-08T07:59:59Z"))
+        if "prepare-aws-migration:2" in n.key
+    ] == []
     due = [n for n in notices_due(state_db, migrations[-1:], at("2020-09-08T08:00:00Z")) if "migration:2" in n.key]
     assert len(due) == 1 and due[0].due == at("2020-09-08T08:00:00Z")
     assert "Phase 2: Messaging Core Migration" in due[0].text and "starts in 1 hour" in due[0].text
@@ -213,7 +247,8 @@ def test_each_notice_is_due_once_and_a_completion_produces_one(migrations, state
     report(state_db, find_phase(migrations, "2"), "completed", now, by="ops", note="All traffic on AWS")
     completed = notices_due(state_db, migrations, at("2020-09-08T14:01:00Z"))
     assert [n.text for n in completed] == [
-        "Phase 2: Messaging Core Migration (Prepare AWS Migration - More information) is completed. All traffic on AWS"]
+        "Phase 2: Messaging Core Migration (Prepare AWS Migration - More information) is completed. All traffic on AWS"
+    ]
     queue(state_db, completed[0], at("2020-09-08T14:01:00Z"))
     assert notices_due(state_db, migrations, at("2020-09-08T15:00:00Z")) == []
 
@@ -221,8 +256,15 @@ def test_each_notice_is_due_once_and_a_completion_produces_one(migrations, state
 def test_a_delayed_window_gets_a_new_reminder(migrations, state_db: Path):
     from bot.notices import notices_due
 
-    report(state_db, find_phase(migrations, "4"), "delayed", at("2020-09-09T00:00:00Z"), by="ops",
-           start=at("2020-09-12T09:00:00Z"), until=at("2020-09-12T13:00:00Z"))
+    report(
+        state_db,
+        find_phase(migrations, "4"),
+        "delayed",
+        at("2020-09-09T00:00:00Z"),
+        by="ops",
+        start=at("2020-09-12T09:00:00Z"),
+        until=at("2020-09-12T13:00:00Z"),
+    )
     due = notices_due(state_db, migrations, at("2020-09-12T08:00:00Z"))
     assert [n.due for n in due if "migration:4" in n.key] == [at("2020-09-12T08:00:00Z")]
 

@@ -2,6 +2,7 @@
 
 The tracker databases here are written by Rasa's own SQLTrackerStore, as the Rasa server writes them.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -12,16 +13,16 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from conftest import settings_env
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import cli, worker
-from core.errors import ConfigError
 from bot.retention import prune_tracker
 from bot.settings import Settings
-from conftest import settings_env
+from core.errors import ConfigError
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc)
 RETENTION = timedelta(days=90)
@@ -136,8 +137,9 @@ def test_the_worker_logs_nothing_when_nothing_was_pruned(tmp_path: Path, tracker
     assert "deleted" not in caplog.text
 
 
-def test_a_failed_prune_is_logged_and_the_worker_keeps_paging(tmp_path: Path, tracker_db: Path, caplog,
-                                                              monkeypatch: pytest.MonkeyPatch):
+def test_a_failed_prune_is_logged_and_the_worker_keeps_paging(
+    tmp_path: Path, tracker_db: Path, caplog, monkeypatch: pytest.MonkeyPatch
+):
     tracker_db.write_bytes(b"not a database " * 100)
     settings = worker_settings(tmp_path, tracker_db, HELPDESK_WORKER_INTERVAL="0.01")
     stop, rounds = threading.Event(), []
@@ -163,13 +165,17 @@ def test_helpdesk_tracker_prune_prints_the_counts(tmp_path: Path, tracker_db: Pa
     save_conversation(store, "last-year", timedelta(days=365), now=now)
     save_conversation(store, "last-month", timedelta(days=40), now=now)
     save_conversation(store, "yesterday", timedelta(days=1), now=now)
-    for name, value in settings_env(tmp_path / "var", HELPDESK_HOME=str(tmp_path), RASA_TRACKER_DB=str(tracker_db)).items():
+    for name, value in settings_env(
+        tmp_path / "var", HELPDESK_HOME=str(tmp_path), RASA_TRACKER_DB=str(tracker_db)
+    ).items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("HELPDESK_NOW", raising=False)
     monkeypatch.delenv("HELPDESK_TRACKER_RETENTION_DAYS", raising=False)
 
     assert cli.main(["tracker", "prune"]) == 0
-    assert capsys.readouterr().out.startswith(f"deleted 1 conversations (2 events) from {tracker_db}: no activity for 90 days")
+    assert capsys.readouterr().out.startswith(
+        f"deleted 1 conversations (2 events) from {tracker_db}: no activity for 90 days"
+    )
 
     assert cli.main(["tracker", "prune", "--days", "30"]) == 0
     assert capsys.readouterr().out.startswith("deleted 1 conversations (2 events)")
@@ -195,5 +201,7 @@ def test_the_retention_is_90_days_unless_set(tmp_path: Path):
 
 @pytest.mark.parametrize("value", ["0", "-1", "ninety", "1.5", "99999"])
 def test_a_bad_retention_names_the_setting_and_the_fix(value: str):
-    with pytest.raises(ConfigError, match=r"HELPDESK_TRACKER_RETENTION_DAYS=.*whole number from 1 to 36500.*set it to e\.g\. 90"):
+    with pytest.raises(
+        ConfigError, match=r"HELPDESK_TRACKER_RETENTION_DAYS=.*whole number from 1 to 36500.*set it to e\.g\. 90"
+    ):
         Settings.from_env({"HELPDESK_TRACKER_RETENTION_DAYS": value})

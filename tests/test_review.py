@@ -3,6 +3,7 @@
 The real bot's conversations for what it does; conversations written by Rasa's own SQLTrackerStore where
 the bot cannot be made to do something (answers given narrowly, old questions) or for the cases of votes.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -12,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from conftest import settings_env
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
@@ -20,11 +22,10 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot import cli
 from bot.answers import choice_payload, entry_of_payload
 from bot.chat_input import feedback_payload
-from core.clock import Clock
-from core.errors import ConfigError
 from bot.review import CHOICE, NARROW, NEGATIVE_FEEDBACK, PICKED_ANOTHER, REFUSED, ReviewItem, review, similar
 from bot.settings import Settings
-from conftest import settings_env
+from core.clock import Clock
+from core.errors import ConfigError
 from faq_index.search import searcher_for
 
 DAY = timedelta(days=1)
@@ -105,8 +106,11 @@ def test_near_identical_questions_are_one_group_with_a_count_newest_first(bot):
 def test_review_prints_a_table_and_json(bot, monkeypatch, capsys):
     sender = f"review-cli-{run_id()}"
     bot.ask("where can I buy concert tickets", sender=sender)
-    for name, value in {"HELPDESK_VAR_DIR": str(bot.settings.var_dir), "RASA_TRACKER_DB": str(bot.settings.tracker_db),
-                        "HELPDESK_FAQ_DB": str(bot.settings.faq_db)}.items():
+    for name, value in {
+        "HELPDESK_VAR_DIR": str(bot.settings.var_dir),
+        "RASA_TRACKER_DB": str(bot.settings.tracker_db),
+        "HELPDESK_FAQ_DB": str(bot.settings.faq_db),
+    }.items():
         monkeypatch.setenv(name, value)
 
     assert cli.main(["review", "--json"]) == 0
@@ -135,10 +139,12 @@ def rasa_store(path: Path) -> SQLTrackerStore:
 def faq_turn(text: str, at: datetime, record: dict, answer: str = "An answer.") -> list:
     """A question and action_answer_faq's reply, as the Rasa server stores them."""
     t = at.timestamp()
-    return [UserUttered(text, intent={"name": "faq", "confidence": 1.0}, timestamp=t),
-            ActionExecuted("action_answer_faq", timestamp=t + 0.1),
-            BotUttered(answer, metadata={"faq": record}, timestamp=t + 0.2),
-            ActionExecuted("action_listen", timestamp=t + 0.3)]
+    return [
+        UserUttered(text, intent={"name": "faq", "confidence": 1.0}, timestamp=t),
+        ActionExecuted("action_answer_faq", timestamp=t + 0.1),
+        BotUttered(answer, metadata={"faq": record}, timestamp=t + 0.2),
+        ActionExecuted("action_listen", timestamp=t + 0.3),
+    ]
 
 
 def save(store: SQLTrackerStore, sender: str, events: list) -> None:
@@ -147,8 +153,9 @@ def save(store: SQLTrackerStore, sender: str, events: list) -> None:
 
 @pytest.fixture
 def stored(tmp_path: Path, shipped_index: Path) -> tuple[Settings, SQLTrackerStore]:
-    settings = Settings.from_env(settings_env(tmp_path / "var", RASA_TRACKER_DB=str(tmp_path / "tracker.db"),
-                                              HELPDESK_FAQ_DB=str(shipped_index)))
+    settings = Settings.from_env(
+        settings_env(tmp_path / "var", RASA_TRACKER_DB=str(tmp_path / "tracker.db"), HELPDESK_FAQ_DB=str(shipped_index))
+    )
     return settings, rasa_store(settings.tracker_db)
 
 
@@ -157,12 +164,25 @@ def test_a_choice_of_buttons_lists_the_question_with_what_was_offered(stored):
     rollback, risks = "what_is_the_rollback_plan_6ba0", "what_are_the_risks_3c3d"
     asked = NOW - timedelta(hours=1)
     t = asked.timestamp()
-    buttons = [{"title": "Rollback", "payload": choice_payload(rollback)}, {"title": "Risks", "payload": choice_payload(risks)}]
-    save(store, "choices", [UserUttered("what if it goes bad", intent={"name": "faq", "confidence": 1.0}, timestamp=t),
-                            ActionExecuted("action_answer_faq", timestamp=t + 0.1),
-                            BotUttered("I'm not sure which of these you mean.", data={"buttons": buttons},
-                                       metadata={"faq": {"kind": "choices", "score": 0.22}}, timestamp=t + 0.2),
-                            ActionExecuted("action_listen", timestamp=t + 0.3)])
+    buttons = [
+        {"title": "Rollback", "payload": choice_payload(rollback)},
+        {"title": "Risks", "payload": choice_payload(risks)},
+    ]
+    save(
+        store,
+        "choices",
+        [
+            UserUttered("what if it goes bad", intent={"name": "faq", "confidence": 1.0}, timestamp=t),
+            ActionExecuted("action_answer_faq", timestamp=t + 0.1),
+            BotUttered(
+                "I'm not sure which of these you mean.",
+                data={"buttons": buttons},
+                metadata={"faq": {"kind": "choices", "score": 0.22}},
+                timestamp=t + 0.2,
+            ),
+            ActionExecuted("action_listen", timestamp=t + 0.3),
+        ],
+    )
 
     [item] = review(settings, DAY, NOW)
 
@@ -173,9 +193,18 @@ def test_a_choice_of_buttons_lists_the_question_with_what_was_offered(stored):
 def test_negative_feedback_after_an_answer_lists_the_question(stored):
     settings, store = stored
     answered = {"kind": "answer", "entry": "what_is_the_rollback_plan_6ba0", "score": 0.9, "margin": 0.8}
-    save(store, "thumbs-down", [*faq_turn("how do we undo it", NOW - timedelta(hours=1), answered),
-                                UserUttered("/feedback_negative", intent={"name": "feedback_negative"},
-                                            timestamp=(NOW - timedelta(minutes=59)).timestamp())])
+    save(
+        store,
+        "thumbs-down",
+        [
+            *faq_turn("how do we undo it", NOW - timedelta(hours=1), answered),
+            UserUttered(
+                "/feedback_negative",
+                intent={"name": "feedback_negative"},
+                timestamp=(NOW - timedelta(minutes=59)).timestamp(),
+            ),
+        ],
+    )
     save(store, "content", faq_turn("how do we undo it all", NOW - timedelta(hours=2), answered))
 
     [item] = review(settings, DAY, NOW)
@@ -186,8 +215,12 @@ def test_negative_feedback_after_an_answer_lists_the_question(stored):
 def vote(intent: str, at: datetime, rated: int | None = None) -> UserUttered:
     """A vote as the web chat sends it and Rasa stores it: the intent, and the entity naming the message."""
     entities = [{"entity": "rated", "value": str(rated), "start": 0, "end": 0}] if rated is not None else []
-    return UserUttered(feedback_payload(intent, rated), intent={"name": intent, "confidence": 1.0},
-                       entities=entities, timestamp=at.timestamp())
+    return UserUttered(
+        feedback_payload(intent, rated),
+        intent={"name": intent, "confidence": 1.0},
+        entities=entities,
+        timestamp=at.timestamp(),
+    )
 
 
 GOOD = {"kind": "answer", "entry": "what_is_the_rollback_plan_6ba0", "score": 0.9, "margin": 0.8}
@@ -196,9 +229,15 @@ GOOD = {"kind": "answer", "entry": "what_is_the_rollback_plan_6ba0", "score": 0.
 def test_a_vote_rates_the_reply_to_the_message_it_names_even_with_questions_between(stored):
     settings, store = stored
     asked = NOW - timedelta(hours=1)
-    save(store, "named", [*faq_turn("how do we undo it", asked, GOOD),
-                          *faq_turn("is there a rollback plan", asked + timedelta(minutes=1), GOOD),
-                          vote("feedback_negative", asked + timedelta(minutes=2), rated=1)])
+    save(
+        store,
+        "named",
+        [
+            *faq_turn("how do we undo it", asked, GOOD),
+            *faq_turn("is there a rollback plan", asked + timedelta(minutes=1), GOOD),
+            vote("feedback_negative", asked + timedelta(minutes=2), rated=1),
+        ],
+    )
 
     [item] = review(settings, DAY, NOW)
 
@@ -210,10 +249,16 @@ def test_a_vote_rates_the_reply_to_the_message_it_names_even_with_questions_betw
 def test_a_vote_naming_no_message_it_can_find_rates_the_latest_question_before_it(stored, rated):
     settings, store = stored
     asked = NOW - timedelta(hours=1)
-    save(store, "unnamed", [*faq_turn("how do we undo it", asked, GOOD),
-                            *faq_turn("is there a rollback plan", asked + timedelta(minutes=1), GOOD),
-                            vote("feedback_negative", asked + timedelta(minutes=2), rated=rated),
-                            *faq_turn("thanks, and what about omni", asked + timedelta(minutes=3), GOOD)])
+    save(
+        store,
+        "unnamed",
+        [
+            *faq_turn("how do we undo it", asked, GOOD),
+            *faq_turn("is there a rollback plan", asked + timedelta(minutes=1), GOOD),
+            vote("feedback_negative", asked + timedelta(minutes=2), rated=rated),
+            *faq_turn("thanks, and what about omni", asked + timedelta(minutes=3), GOOD),
+        ],
+    )
 
     [item] = review(settings, DAY, NOW)
 
@@ -223,13 +268,22 @@ def test_a_vote_naming_no_message_it_can_find_rates_the_latest_question_before_i
 def test_messages_are_counted_as_the_widget_counts_them_without_votes_and_external_events(stored):
     settings, store = stored
     asked = NOW - timedelta(hours=1)
-    paging_failed = UserUttered('/EXTERNAL_paging_failed{"ref": "ESC-0001"}', intent={"name": "EXTERNAL_paging_failed"},
-                                timestamp=(asked + timedelta(seconds=30)).timestamp())
-    save(store, "counted", [*faq_turn("how do we undo it", asked, GOOD),
-                            vote("feedback_positive", asked + timedelta(seconds=20), rated=1),
-                            paging_failed,
-                            *faq_turn("is there a rollback plan", asked + timedelta(minutes=1), GOOD),
-                            vote("feedback_negative", asked + timedelta(minutes=2), rated=2)])
+    paging_failed = UserUttered(
+        '/EXTERNAL_paging_failed{"ref": "ESC-0001"}',
+        intent={"name": "EXTERNAL_paging_failed"},
+        timestamp=(asked + timedelta(seconds=30)).timestamp(),
+    )
+    save(
+        store,
+        "counted",
+        [
+            *faq_turn("how do we undo it", asked, GOOD),
+            vote("feedback_positive", asked + timedelta(seconds=20), rated=1),
+            paging_failed,
+            *faq_turn("is there a rollback plan", asked + timedelta(minutes=1), GOOD),
+            vote("feedback_negative", asked + timedelta(minutes=2), rated=2),
+        ],
+    )
 
     [item] = review(settings, DAY, NOW)  # the first question's thumbs up lists nothing
 
@@ -241,8 +295,9 @@ def test_a_thumbs_up_is_counted_with_a_listed_question_and_lists_nothing_by_itse
     asked = NOW - timedelta(hours=1)
     narrow = {**GOOD, "score": 0.27}
     save(store, "liked", [*faq_turn("how do we undo it", asked, GOOD), vote("feedback_positive", asked, rated=1)])
-    save(store, "narrow-but-liked", [*faq_turn("outage plans", asked, narrow),
-                                     vote("feedback_positive", asked, rated=1)])
+    save(
+        store, "narrow-but-liked", [*faq_turn("outage plans", asked, narrow), vote("feedback_positive", asked, rated=1)]
+    )
 
     [item] = review(settings, DAY, NOW)
 
@@ -254,12 +309,22 @@ def test_a_vote_on_the_answer_to_a_button_rates_the_question_that_led_to_the_but
     settings, store = stored
     asked = NOW - timedelta(hours=1)
     entry = "what_is_the_rollback_plan_6ba0"
-    pressed = UserUttered(choice_payload(entry), intent={"name": "faq_choice", "confidence": 1.0},
-                          timestamp=(asked + timedelta(minutes=1)).timestamp())
-    save(store, "via-button", [*faq_turn("undo", asked, {"kind": "choices", "score": 0.22}),
-                               pressed, ActionExecuted("action_answer_faq"),
-                               BotUttered("An answer.", metadata={"faq": {"kind": "answer", "entry": entry}}),
-                               vote("feedback_negative", asked + timedelta(minutes=2), rated=2)])
+    pressed = UserUttered(
+        choice_payload(entry),
+        intent={"name": "faq_choice", "confidence": 1.0},
+        timestamp=(asked + timedelta(minutes=1)).timestamp(),
+    )
+    save(
+        store,
+        "via-button",
+        [
+            *faq_turn("undo", asked, {"kind": "choices", "score": 0.22}),
+            pressed,
+            ActionExecuted("action_answer_faq"),
+            BotUttered("An answer.", metadata={"faq": {"kind": "answer", "entry": entry}}),
+            vote("feedback_negative", asked + timedelta(minutes=2), rated=2),
+        ],
+    )
 
     [item] = review(settings, DAY, NOW)
 
@@ -269,10 +334,20 @@ def test_a_vote_on_the_answer_to_a_button_rates_the_question_that_led_to_the_but
 def test_a_vote_between_an_answer_and_another_button_does_not_hide_the_button(stored):
     settings, store = stored
     asked = NOW - timedelta(hours=1)
-    pressed = UserUttered(choice_payload("another_entry_1234"), intent={"name": "faq_choice", "confidence": 1.0},
-                          timestamp=(asked + timedelta(minutes=2)).timestamp())
-    save(store, "voted-then-pressed", [*faq_turn("how do we undo it", asked, GOOD),
-                                       vote("feedback_negative", asked + timedelta(minutes=1), rated=1), pressed])
+    pressed = UserUttered(
+        choice_payload("another_entry_1234"),
+        intent={"name": "faq_choice", "confidence": 1.0},
+        timestamp=(asked + timedelta(minutes=2)).timestamp(),
+    )
+    save(
+        store,
+        "voted-then-pressed",
+        [
+            *faq_turn("how do we undo it", asked, GOOD),
+            vote("feedback_negative", asked + timedelta(minutes=1), rated=1),
+            pressed,
+        ],
+    )
 
     [item] = review(settings, DAY, NOW)
 
@@ -281,12 +356,24 @@ def test_a_vote_between_an_answer_and_another_button_does_not_hide_the_button(st
 
 def test_an_answer_given_narrowly_is_listed_with_its_figures(stored):
     settings, store = stored
-    save(store, "close-call", faq_turn("when is the next outage", NOW - timedelta(hours=1),
-                                       {"kind": "answer", "entry": "what_is_the_rollback_plan_6ba0", "score": 0.61,
-                                        "margin": 0.02}))
-    save(store, "low-score", faq_turn("outage plans", NOW - timedelta(hours=2),
-                                      {"kind": "answer", "entry": "what_is_the_rollback_plan_6ba0", "score": 0.27,
-                                       "margin": 0.2}))
+    save(
+        store,
+        "close-call",
+        faq_turn(
+            "when is the next outage",
+            NOW - timedelta(hours=1),
+            {"kind": "answer", "entry": "what_is_the_rollback_plan_6ba0", "score": 0.61, "margin": 0.02},
+        ),
+    )
+    save(
+        store,
+        "low-score",
+        faq_turn(
+            "outage plans",
+            NOW - timedelta(hours=2),
+            {"kind": "answer", "entry": "what_is_the_rollback_plan_6ba0", "score": 0.27, "margin": 0.2},
+        ),
+    )
 
     items = review(settings, DAY, NOW)
 
@@ -297,8 +384,14 @@ def test_an_answer_given_narrowly_is_listed_with_its_figures(stored):
 def test_only_questions_asked_within_the_days_asked_for_are_listed(stored):
     settings, store = stored
     unknown = {"kind": "unknown"}
-    save(store, "old-and-new", [*faq_turn("what about smpp binds", NOW - timedelta(days=10), unknown),
-                                *faq_turn("what about smpp binds?", NOW - timedelta(days=2), unknown)])
+    save(
+        store,
+        "old-and-new",
+        [
+            *faq_turn("what about smpp binds", NOW - timedelta(days=10), unknown),
+            *faq_turn("what about smpp binds?", NOW - timedelta(days=2), unknown),
+        ],
+    )
 
     [item] = review(settings, timedelta(days=7), NOW)
     assert item.count == 1 and item.text == "what about smpp binds?" and item.did == "don't know"
@@ -306,21 +399,25 @@ def test_only_questions_asked_within_the_days_asked_for_are_listed(stored):
     assert review(settings, timedelta(days=30), NOW)[0].count == 2
 
 
-@pytest.mark.parametrize("a, b, same", [
-    ("tell me a joke", "Tell me a joke!", True),
-    ("can you sing me a sea shanty", "can u sing me a sea shanty", True),
-    ("what is the rollback plan", "what is the rollback plan for the migration", True),
-    ("when is phase 2", "when is phase 3", False),  # another phase is another question
-    ("phase", "when is phase 2", False),  # token_set_ratio scores any subset 100: too short to be the same question
-    ("what is the rollback plan", "how do I reset my Gmail password", False),
-])
+@pytest.mark.parametrize(
+    "a, b, same",
+    [
+        ("tell me a joke", "Tell me a joke!", True),
+        ("can you sing me a sea shanty", "can u sing me a sea shanty", True),
+        ("what is the rollback plan", "what is the rollback plan for the migration", True),
+        ("when is phase 2", "when is phase 3", False),  # another phase is another question
+        ("phase", "when is phase 2", False),  # token_set_ratio scores any subset 100: too short to be the same question
+        ("what is the rollback plan", "how do I reset my Gmail password", False),
+    ],
+)
 def test_similar_texts(a: str, b: str, same: bool):
     assert similar(a, b) is same and similar(b, a) is same
 
 
 def test_a_missing_tracker_store_names_the_setting(tmp_path: Path, shipped_index: Path):
-    settings = Settings.from_env(settings_env(tmp_path / "var", RASA_TRACKER_DB=str(tmp_path / "nowhere.db"),
-                                              HELPDESK_FAQ_DB=str(shipped_index)))
+    settings = Settings.from_env(
+        settings_env(tmp_path / "var", RASA_TRACKER_DB=str(tmp_path / "nowhere.db"), HELPDESK_FAQ_DB=str(shipped_index))
+    )
     with pytest.raises(ConfigError, match="no tracker store at .*nowhere.db; set RASA_TRACKER_DB"):
         review(settings, DAY, NOW)
     assert not (tmp_path / "nowhere.db").exists()

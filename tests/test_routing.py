@@ -1,5 +1,6 @@
 """The words that decide a message's kind of reply, whatever the classifier guessed (bot/routing.py).
 Examples written for these tests; none is taken from the evaluation sets."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,51 +8,63 @@ import pytest
 from bot.routing import about_now, about_plan, near_domain_request, route
 
 
-@pytest.mark.parametrize("text", [
-    "are things working at the moment?",
-    "is the portal offline right now",
-    "currently in maintenance?",
-    "has the third phase started?",
-    "is the migration underway",
-    "is omni back?",
-    "any maintenance tonight?",
-    "what's the status of the move",
-    "when is the next window",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "are things working at the moment?",
+        "is the portal offline right now",
+        "currently in maintenance?",
+        "has the third phase started?",
+        "is the migration underway",
+        "is omni back?",
+        "any maintenance tonight?",
+        "what's the status of the move",
+        "when is the next window",
+    ],
+)
 def test_time_words_and_present_states_are_about_now(text):
     assert about_now(text) and not about_plan(text)
 
 
-@pytest.mark.parametrize("text", [
-    "will the portal be offline during phase three?",
-    "is inbound SMS affected in the second window?",
-    "how long does each window last",
-    "what happens on thursday night",
-    "when will phase 1 be done",
-    "which week is the move",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "will the portal be offline during phase three?",
+        "is inbound SMS affected in the second window?",
+        "how long does each window last",
+        "what happens on thursday night",
+        "when will phase 1 be done",
+        "which week is the move",
+    ],
+)
 def test_named_phases_days_and_what_will_be_are_about_the_plan(text):
     assert about_plan(text) and not about_now(text)
 
 
-@pytest.mark.parametrize("text", [
-    "can you text my customers that we are closed",
-    "please send a message to 027 123 4567",
-    "how are your sms prices calculated",
-    "what's the charge for a long text",
-    "write a python snippet that calls your gateway",
-    "could you create an account for my colleague",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "can you text my customers that we are closed",
+        "please send a message to 027 123 4567",
+        "how are your sms prices calculated",
+        "what's the charge for a long text",
+        "write a python snippet that calls your gateway",
+        "could you create an account for my colleague",
+    ],
+)
 def test_tasks_prices_and_code_outside_the_migrations_are_refused(text):
     assert near_domain_request(text)
     assert route(text, "faq") == "out_of_scope"
 
 
-@pytest.mark.parametrize("text", [
-    "what does the backup omni instance cost during the migration",  # priced, but about the migration
-    "send me the dates of the windows",  # a request for information, to the customer
-    "will the end points change after the move to AWS",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what does the backup omni instance cost during the migration",  # priced, but about the migration
+        "send me the dates of the windows",  # a request for information, to the customer
+        "will the end points change after the move to AWS",
+    ],
+)
 def test_questions_about_the_migrations_are_not_refused(text):
     assert not near_domain_request(text)
 
@@ -73,12 +86,15 @@ def test_small_talk_and_confident_faq_guesses_are_left_alone():
     assert route("why is modica moving its hosting", "faq") is None
 
 
-@pytest.mark.parametrize("text", [
-    "will the dashboard still load during the last phase?",  # 'still', but a named phase: the plan
-    "why are you doing this now",  # a reason, not a state
-    "do we need to change our firewall now",  # an obligation, not a state
-    "where is your status page",  # the page, not the status
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "will the dashboard still load during the last phase?",  # 'still', but a named phase: the plan
+        "why are you doing this now",  # a reason, not a state
+        "do we need to change our firewall now",  # an obligation, not a state
+        "where is your status page",  # the page, not the status
+    ],
+)
 def test_leaning_time_words_and_questions_of_reason_are_not_about_now(text):
     assert not about_now(text)
 

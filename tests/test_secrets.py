@@ -1,24 +1,31 @@
 """Secrets never reach stored error text, logs or CLI output."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
 import pytest
+from conftest import free_port, settings_env
 
 from bot import outbox, rasa_client
-from core.errors import BotUnavailable, redact
 from bot.settings import Settings
-from conftest import free_port, settings_env
+from core.errors import BotUnavailable, redact
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
 
 
-@pytest.mark.parametrize("text, secret", [
-    ("http://127.0.0.1:5005/conversations/x/trigger_intent?output_channel=latest&token=s3cr3t-T0KEN", "s3cr3t-T0KEN"),
-    ("slack said invalid_auth for xoxb-1234-5678-abcdefABCDEF", "xoxb-1234-5678-abcdefABCDEF"),
-    ("socket mode with xapp-1-A0-123-abc failed", "xapp-1-A0-123-abc"),
-    ("Authorization: Bearer eyJhbGciOi.payload.sig", "eyJhbGciOi.payload.sig"),
-])
+@pytest.mark.parametrize(
+    "text, secret",
+    [
+        (
+            "http://127.0.0.1:5005/conversations/x/trigger_intent?output_channel=latest&token=s3cr3t-T0KEN",
+            "s3cr3t-T0KEN",
+        ),
+        ("slack said invalid_auth for xoxb-1234-5678-abcdefABCDEF", "xoxb-1234-5678-abcdefABCDEF"),
+        ("socket mode with xapp-1-A0-123-abc failed", "xapp-1-A0-123-abc"),
+        ("Authorization: Bearer eyJhbGciOi.payload.sig", "eyJhbGciOi.payload.sig"),
+    ],
+)
 def test_redact_hides_every_kind_of_secret_and_keeps_the_rest(text, secret):
     assert redact(text) == text.replace(secret, "***")
 

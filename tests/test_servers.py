@@ -1,6 +1,7 @@
 """`make run`'s processes as it starts them (`helpdesk start`: supervisord), and what each refuses or survives:
 no secret on a command line, the action server only for the Rasa server, bounded request bodies, a customer
 told the phone number when the action server hangs, a killed process restarted, Ctrl-C stopping everything."""
+
 from __future__ import annotations
 
 import json
@@ -15,10 +16,10 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-
-from bot import escalations
 from conftest import announce
 from supervised_stack import SupervisedBot, text_of, wait_for
+
+from bot import escalations
 
 COMPONENTS = ("rasa", "actions", "web", "worker")
 FAQ_QUESTION = "what is the rollback plan?"
@@ -36,8 +37,9 @@ def supervised(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 def post(url: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, str]:
-    request = urllib.request.Request(url, data=body, method="POST",
-                                     headers={"Content-Type": "application/json", **(headers or {})})
+    request = urllib.request.Request(
+        url, data=body, method="POST", headers={"Content-Type": "application/json", **(headers or {})}
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, response.read().decode()
@@ -70,21 +72,40 @@ def test_the_generated_configuration_is_private_and_holds_no_secret(supervised):
 
 def test_the_action_server_refuses_anyone_without_the_secret(supervised):
     url = supervised.settings.action_url
-    call = {"next_action": "action_create_escalation", "sender_id": "intruder", "version": "3.6.21",
-            "tracker": {"sender_id": "intruder", "events": [], "latest_message": {}, "paused": False,
-                        "followup_action": None, "active_loop": {}, "latest_action_name": None,
-                        "slots": {"contact_name": "Mallory", "company": "Nobody", "callback": "not-a-phone",
-                                  "product": "API", "description": "posted straight to the action server"}},
-            "domain": {}}
+    call = {
+        "next_action": "action_create_escalation",
+        "sender_id": "intruder",
+        "version": "3.6.21",
+        "tracker": {
+            "sender_id": "intruder",
+            "events": [],
+            "latest_message": {},
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": None,
+            "slots": {
+                "contact_name": "Mallory",
+                "company": "Nobody",
+                "callback": "not-a-phone",
+                "product": "API",
+                "description": "posted straight to the action server",
+            },
+        },
+        "domain": {},
+    }
     body = json.dumps(call).encode()
     wrong = "Bearer " + "x" * len(supervised.env["ACTION_SERVER_TOKEN"])
     assert post(url, body)[0] == 401
     assert post(url, body, {"Authorization": wrong})[0] == 401
-    assert [case for case in escalations.listing(supervised.settings.state_db) if case.conversation_id == "intruder"] == []
+    assert [
+        case for case in escalations.listing(supervised.settings.state_db) if case.conversation_id == "intruder"
+    ] == []
     base = url.removesuffix("/webhook")
     urllib.request.urlopen(f"{base}/health", timeout=10).close()  # open: doctor and the tests ask it
-    right = urllib.request.Request(f"{base}/actions",
-                                   headers={"Authorization": f"Bearer {supervised.env['ACTION_SERVER_TOKEN']}"})
+    right = urllib.request.Request(
+        f"{base}/actions", headers={"Authorization": f"Bearer {supervised.env['ACTION_SERVER_TOKEN']}"}
+    )
     with urllib.request.urlopen(right, timeout=10) as response:
         assert "action_create_escalation" in response.read().decode()
 
@@ -121,7 +142,9 @@ def test_an_answer_the_form_could_not_check_is_asked_for_again(supervised):
         unchecked = text_of(supervised.ask("not-a-phone", sender=sender))
     finally:
         os.kill(actions, signal.SIGCONT)
-    assert PHONE in unchecked and unchecked.rstrip().endswith("What phone number or email should the engineer use to reach you?")
+    assert PHONE in unchecked and unchecked.rstrip().endswith(
+        "What phone number or email should the engineer use to reach you?"
+    )
     assert "doesn't look like a phone number" in text_of(supervised.ask("not-a-phone", sender=sender))
     assert "Which product" in text_of(supervised.ask("021 555 0199", sender=sender))
 

@@ -3,15 +3,19 @@ from pathlib import Path
 
 import pytest
 
+from bot.settings import Settings
 from core.clock import Clock, parse_instant
 from core.errors import ConfigError
-from bot.settings import Settings
 
 
 def test_defaults_are_the_documented_ports_and_paths(tmp_path: Path):
     settings = Settings.from_env({"HELPDESK_HOME": str(tmp_path)})
     assert (settings.rasa_host, settings.rasa_port, settings.action_port, settings.web_port, settings.slack_port) == (
-        "127.0.0.1", 5005, 5055, 8080, 3000,
+        "127.0.0.1",
+        5005,
+        5055,
+        8080,
+        3000,
     )
     assert settings.state_db == tmp_path / "var" / "helpdesk.db"
     assert settings.tracker_db == tmp_path / "var" / "tracker.db"
@@ -26,7 +30,9 @@ def test_relative_paths_are_taken_from_the_project_folder(tmp_path: Path):
 
 def test_every_documented_setting_is_read(tmp_path: Path):
     documented = Path(__file__).resolve().parent.parent / ".env.example"
-    names = [line.split("=")[0] for line in documented.read_text().splitlines() if "=" in line and not line.startswith("#")]
+    names = [
+        line.split("=")[0] for line in documented.read_text().splitlines() if "=" in line and not line.startswith("#")
+    ]
     source = (Path(__file__).resolve().parent.parent / "bot" / "settings.py").read_text()
     assert names, ".env.example documents no setting"
     assert [name for name in names if f'"{name}"' not in source] == []

@@ -1,4 +1,5 @@
 """The Slack app, driven by signed HTTP requests built as Slack builds them; a local stand-in plays Slack's Web API."""
+
 from __future__ import annotations
 
 import json
@@ -6,11 +7,11 @@ import time
 from datetime import timedelta
 
 import pytest
+from conftest import ONCALL_CHANNEL, STAFF, UPDATES_CHANNEL, read_only
 
 from bot import escalations, oncall, outbox, phase_status, worker
 from core.clock import parse_instant
 from core.errors import StorageError
-from conftest import ONCALL_CHANNEL, STAFF, UPDATES_CHANNEL, read_only
 
 OUTSIDER = "UOUTSIDER"
 T0 = parse_instant("2020-09-08T10:30:00Z")
@@ -70,8 +71,7 @@ def test_phase_shows_the_status_table(slack):
 
 
 def test_a_staff_member_reports_a_phase_and_the_home_tab_follows(slack):
-    slack.event({"type": "app_home_opened", "user": STAFF, "channel": "D0STAFF", "tab": "home",
-                 "event_ts": "1.1"})
+    slack.event({"type": "app_home_opened", "user": STAFF, "channel": "D0STAFF", "tab": "home", "event_ts": "1.1"})
     first = slack.standin.wait_for("views.publish")[0]
     assert first["user_id"] == STAFF and "Migration status" in texts_of(first["view"]["blocks"])
     slack.delivery.refresh_home()
@@ -116,10 +116,14 @@ def page_of(slack, ref: str) -> dict:
 
 def new_case(slack, summary="API returns 500 for every send", now=T0, conversation="web-abc") -> escalations.Escalation:
     return escalations.create(
-        slack.settings.state_db, conversation, {"contact_name": "Ana", "company": "Kiwi Texts",
-                                             "callback": "+64215550199", "product": "API"},
-        summary, [{"from": "customer", "text": "our messages are not delivered"}],
-        oncall.current_rota(slack.settings.state_db), now).case
+        slack.settings.state_db,
+        conversation,
+        {"contact_name": "Ana", "company": "Kiwi Texts", "callback": "+64215550199", "product": "API"},
+        summary,
+        [{"from": "customer", "text": "our messages are not delivered"}],
+        oncall.current_rota(slack.settings.state_db),
+        now,
+    ).case
 
 
 def test_a_page_reaches_the_oncall_channel_with_the_case_and_the_buttons(slack):
@@ -154,9 +158,15 @@ def test_acknowledge_and_resolve_buttons_update_the_escalation_and_the_page(slac
     assert escalations.get(slack.settings.state_db, case.ref).status == "acknowledged"
     assert "Acknowledged by ustaff01" in texts_of(updated["blocks"])
     assert [e["action_id"] for b in updated["blocks"] if b["type"] == "actions" for e in b["elements"]] == [
-        "escalation_reply", "escalation_resolve"]
-    assert escalations.escalate_unanswered(slack.settings.state_db, oncall.current_rota(slack.settings.state_db),
-                                           T0 + timedelta(hours=1)) == []
+        "escalation_reply",
+        "escalation_resolve",
+    ]
+    assert (
+        escalations.escalate_unanswered(
+            slack.settings.state_db, oncall.current_rota(slack.settings.state_db), T0 + timedelta(hours=1)
+        )
+        == []
+    )
     slack.click("escalation_resolve", case.ref, message=message)
     slack.standin.wait_for("chat.update", 2)
     assert escalations.get(slack.settings.state_db, case.ref).status == "resolved"
@@ -231,10 +241,22 @@ def test_the_reply_button_opens_a_form_whose_text_reaches_the_customer(slack):
     [opened] = slack.standin.called("views.open")
     modal = opened["view"]
     assert modal["callback_id"] == "escalation_reply" and json.loads(modal["private_metadata"])["ref"] == case.ref
-    submission = {"type": "view_submission", "team": {"id": "T0TEAM"}, "user": {"id": STAFF, "name": "tama"},
-                  "api_app_id": "A0HELPDESK", "trigger_id": "1.2.3",
-                  "view": {**modal, "id": "V0REPLY", "state": {"values": {"reply": {"text": {
-                      "type": "plain_text_input", "value": "We're restarting the gateway now."}}}}}}
+    submission = {
+        "type": "view_submission",
+        "team": {"id": "T0TEAM"},
+        "user": {"id": STAFF, "name": "tama"},
+        "api_app_id": "A0HELPDESK",
+        "trigger_id": "1.2.3",
+        "view": {
+            **modal,
+            "id": "V0REPLY",
+            "state": {
+                "values": {
+                    "reply": {"text": {"type": "plain_text_input", "value": "We're restarting the gateway now."}}
+                }
+            },
+        },
+    }
     status, body, _ = slack.interact(submission)
     assert status == 200 and body == ""
     [relay] = outbox.pending(slack.settings.state_db, kinds=["relay_to_customer"])
@@ -243,11 +265,16 @@ def test_the_reply_button_opens_a_form_whose_text_reaches_the_customer(slack):
 
 def test_a_reply_to_an_escalation_nobody_acknowledged_is_refused_in_the_form(slack):
     case = new_case(slack)
-    modal = {"type": "modal", "callback_id": "escalation_reply", "id": "V0REPLY2",
-             "private_metadata": json.dumps({"ref": case.ref, "channel": ONCALL_CHANNEL, "thread_ts": "1.1"}),
-             "state": {"values": {"reply": {"text": {"type": "plain_text_input", "value": "hello"}}}}}
-    status, body, _ = slack.interact({"type": "view_submission", "team": {"id": "T0TEAM"},
-                                      "user": {"id": STAFF, "name": "tama"}, "view": modal})
+    modal = {
+        "type": "modal",
+        "callback_id": "escalation_reply",
+        "id": "V0REPLY2",
+        "private_metadata": json.dumps({"ref": case.ref, "channel": ONCALL_CHANNEL, "thread_ts": "1.1"}),
+        "state": {"values": {"reply": {"text": {"type": "plain_text_input", "value": "hello"}}}},
+    }
+    status, body, _ = slack.interact(
+        {"type": "view_submission", "team": {"id": "T0TEAM"}, "user": {"id": STAFF, "name": "tama"}, "view": modal}
+    )
     reply = json.loads(body)
     assert reply["response_action"] == "errors" and "acknowledge it before replying" in reply["errors"]["reply"]
     assert outbox.pending(slack.settings.state_db, kinds=["relay_to_customer"]) == []
@@ -256,8 +283,9 @@ def test_a_reply_to_an_escalation_nobody_acknowledged_is_refused_in_the_form(sla
 def test_members_of_the_staff_channel_count_as_staff(tmp_path, shipped_index):
     from conftest import SlackHarness, settings_env
 
-    harness = SlackHarness(settings_env(tmp_path / "var", HELPDESK_FAQ_DB=str(shipped_index),
-                                        SLACK_STAFF_CHANNEL="C0STAFF"))
+    harness = SlackHarness(
+        settings_env(tmp_path / "var", HELPDESK_FAQ_DB=str(shipped_index), SLACK_STAFF_CHANNEL="C0STAFF")
+    )
     try:
         harness.standin.members = ["U0CHANNELMEMBER"]
         reply = json.loads(harness.command("/phase", "set 2 completed", user="U0CHANNELMEMBER")[1])
@@ -269,9 +297,10 @@ def test_members_of_the_staff_channel_count_as_staff(tmp_path, shipped_index):
 
 
 def test_without_slack_tokens_make_run_starts_everything_else_and_says_slack_is_off(tmp_path):
+    from conftest import settings_env
+
     from bot.serve import components_to_start
     from bot.settings import Settings
-    from conftest import settings_env
 
     started, off = components_to_start(Settings.from_env(settings_env(tmp_path)))
     assert started == ["rasa", "actions", "web", "worker"]
@@ -284,14 +313,20 @@ def test_the_slack_app_keeps_trying_to_start_while_slack_is_unreachable(tmp_path
     import threading
 
     import pytest
-
-    from core.errors import ConfigError
-    from bot.settings import Settings
     from conftest import free_port, settings_env
+
+    from bot.settings import Settings
+    from core.errors import ConfigError
     from helpdesk_slack.main import start_app
 
-    unreachable = Settings.from_env(settings_env(tmp_path, SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET="s",
-                                                 SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/"))
+    unreachable = Settings.from_env(
+        settings_env(
+            tmp_path,
+            SLACK_BOT_TOKEN="xoxb-test",
+            SLACK_SIGNING_SECRET="s",
+            SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/",
+        )
+    )
     stopped = threading.Event()
     stopped.set()  # stop at the first wait: one failed attempt, logged, then a clean exit
     with pytest.raises(ConfigError, match="stopped before it could sign in"):
@@ -325,21 +360,39 @@ def signed_event(slack, event: dict, event_id: str, retry: int | None = None) ->
     from conftest import SIGNING_SECRET
     from slack_standin import signature
 
-    body = json.dumps({"type": "event_callback", "team_id": "T0TEAM", "api_app_id": "A0HELPDESK",
-                       "event_id": event_id, "event_time": int(time.time()), "event": event})
+    body = json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": "T0TEAM",
+            "api_app_id": "A0HELPDESK",
+            "event_id": event_id,
+            "event_time": int(time.time()),
+            "event": event,
+        }
+    )
     stamp = str(int(time.time()))
-    headers = {"Content-Type": "application/json", "X-Slack-Request-Timestamp": stamp,
-               "X-Slack-Signature": signature(SIGNING_SECRET, stamp, body)}
+    headers = {
+        "Content-Type": "application/json",
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": signature(SIGNING_SECRET, stamp, body),
+    }
     if retry is not None:
         headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
-    with urllib.request.urlopen(urllib.request.Request(slack.url, data=body.encode(), headers=headers),
-                                timeout=30) as response:
+    with urllib.request.urlopen(
+        urllib.request.Request(slack.url, data=body.encode(), headers=headers), timeout=30
+    ) as response:
         return response.status
 
 
 def dm(ts: str) -> dict:
-    return {"type": "message", "channel_type": "im", "channel": "D0STAFF", "user": STAFF, "text": "rollback plan?",
-            "ts": ts}
+    return {
+        "type": "message",
+        "channel_type": "im",
+        "channel": "D0STAFF",
+        "user": STAFF,
+        "text": "rollback plan?",
+        "ts": ts,
+    }
 
 
 def test_a_retried_event_is_processed_once(slack):
@@ -359,8 +412,14 @@ def test_a_reply_in_a_pages_thread_sent_again_at_once_is_handled_once(slack):
     case = new_case(slack)
     slack.delivery.run_round(T0)
     page_ts = escalations.get(slack.settings.state_db, case.ref).slack_ts
-    reply = {"type": "message", "channel": ONCALL_CHANNEL, "user": STAFF, "text": "on it", "ts": "1700000300.000001",
-             "thread_ts": page_ts}
+    reply = {
+        "type": "message",
+        "channel": ONCALL_CHANNEL,
+        "user": STAFF,
+        "text": "on it",
+        "ts": "1700000300.000001",
+        "thread_ts": page_ts,
+    }
     assert signed_event(slack, reply, "Ev0REPLY") == 200
     assert signed_event(slack, reply, "Ev0REPLY", retry=1) == 200
     assert signed_event(slack, reply, "Ev0REPLY", retry=2) == 200
@@ -369,9 +428,8 @@ def test_a_reply_in_a_pages_thread_sent_again_at_once_is_handled_once(slack):
 
 
 def test_seen_event_ids_are_forgotten_after_a_day(tmp_path):
-    from helpdesk_slack.dedupe import TABLE, first_sighting
-
     from core.db import connect
+    from helpdesk_slack.dedupe import TABLE, first_sighting
 
     state_db = tmp_path / "state.db"
     assert first_sighting(state_db, "Ev1", T0)

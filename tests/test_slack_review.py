@@ -4,6 +4,7 @@ database, and a tracker store written by Rasa's own SQLTrackerStore (helpers of 
 test teaches into a copy of the project's training data whose curated.yml starts empty; the real
 data/nlu/curated.yml is never touched.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,14 +14,14 @@ from typing import Iterator
 
 import pytest
 import yaml
+from conftest import STAFF, SlackHarness, settings_env
+from test_review import faq_turn, rasa_store, save
+from test_slack_app import OUTSIDER, texts_of
 
 from bot.curated import CURATED_NLU, EMPTY, TARGETS
 from bot.evaluation import copy_training_inputs
 from bot.settings import PROJECT_ROOT
-from conftest import STAFF, SlackHarness, settings_env
 from helpdesk_slack.blocks import TEACH_ACTION
-from test_review import faq_turn, rasa_store, save
-from test_slack_app import OUTSIDER, texts_of
 
 REFUSED_TEXT = "can you book me a table for two tonight"
 HOSTILE = "<!channel> *bold* <https://evil.example|click> & more"
@@ -34,9 +35,15 @@ def slack(tmp_path: Path, shipped_index: Path) -> Iterator[SlackHarness]:
     tracker store of its own (no Rasa runs)."""
     root = copy_training_inputs(PROJECT_ROOT, tmp_path / "project")
     (root / CURATED_NLU).write_text(EMPTY, encoding="utf-8")
-    harness = SlackHarness(settings_env(tmp_path / "var", HELPDESK_HOME=str(root), HELPDESK_FAQ_DB=str(shipped_index),
-                                        RASA_TRACKER_DB=str(tmp_path / "tracker.db"),
-                                        HELPDESK_MODEL_DIR=str(tmp_path / "models")))
+    harness = SlackHarness(
+        settings_env(
+            tmp_path / "var",
+            HELPDESK_HOME=str(root),
+            HELPDESK_FAQ_DB=str(shipped_index),
+            RASA_TRACKER_DB=str(tmp_path / "tracker.db"),
+            HELPDESK_MODEL_DIR=str(tmp_path / "models"),
+        )
+    )
     yield harness
     harness.close()
 
@@ -78,25 +85,45 @@ def options(menu: dict) -> dict[str, list[dict]]:
 
 def option(menu: dict, label: str) -> str:
     """The value of the option whose text or description is `label`."""
-    return next(o["value"] for group in menu["option_groups"] for o in group["options"]
-                if label in (o["text"]["text"], o["description"]["text"]))
+    return next(
+        o["value"]
+        for group in menu["option_groups"]
+        for o in group["options"]
+        if label in (o["text"]["text"], o["description"]["text"])
+    )
 
 
-def choose(slack: SlackHarness, value: str, user: str = STAFF, view: dict | None = None,
-           block_id: str = "review_1_teach") -> tuple[int, str, float]:
+def choose(
+    slack: SlackHarness, value: str, user: str = STAFF, view: dict | None = None, block_id: str = "review_1_teach"
+) -> tuple[int, str, float]:
     """A Teach menu's choice, from the /review message (ephemeral: answered by response_url) or the Home tab."""
-    payload = {"type": "block_actions", "team": {"id": "T0TEAM"}, "api_app_id": "A0HELPDESK", "trigger_id": "1.2.3",
-               "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": "T0TEAM"},
-               "actions": [{"type": "static_select", "action_id": TEACH_ACTION, "block_id": block_id,
-                            "selected_option": {"text": {"type": "plain_text", "text": "?"}, "value": value},
-                            "action_ts": "1700000000.1"}]}
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T0TEAM"},
+        "api_app_id": "A0HELPDESK",
+        "trigger_id": "1.2.3",
+        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": "T0TEAM"},
+        "actions": [
+            {
+                "type": "static_select",
+                "action_id": TEACH_ACTION,
+                "block_id": block_id,
+                "selected_option": {"text": {"type": "plain_text", "text": "?"}, "value": value},
+                "action_ts": "1700000000.1",
+            }
+        ],
+    }
     if view is None:
-        payload |= {"container": {"type": "message", "message_ts": "1.1", "channel_id": "C0GENERAL",
-                                  "is_ephemeral": True},
-                    "channel": {"id": "C0GENERAL"}, "response_url": f"{slack.standin.url}/respond"}
+        payload |= {
+            "container": {"type": "message", "message_ts": "1.1", "channel_id": "C0GENERAL", "is_ephemeral": True},
+            "channel": {"id": "C0GENERAL"},
+            "response_url": f"{slack.standin.url}/respond",
+        }
     else:
-        payload |= {"container": {"type": "view", "view_id": "V0HOME"},
-                    "view": {**view, "id": "V0HOME", "hash": "1700000000.abc", "state": {"values": {}}}}
+        payload |= {
+            "container": {"type": "view", "view_id": "V0HOME"},
+            "view": {**view, "id": "V0HOME", "hash": "1700000000.abc", "state": {"values": {}}},
+        }
     return slack.interact(payload)
 
 
@@ -105,10 +132,15 @@ def last_reply(slack: SlackHarness) -> str:
 
 
 def test_review_lists_a_refused_question_with_count_reasons_and_a_teach_menu(slack):
-    asked(slack, {"shanty-1": [("Can you sing me a sea shanty?", timedelta(hours=3), DONT_KNOW)],
-                  "shanty-2": [("can you sing me a sea shanty", timedelta(hours=1), DONT_KNOW)],
-                  "table": [(REFUSED_TEXT, timedelta(hours=2), DONT_KNOW)],
-                  "content": [("what is the rollback plan?", timedelta(minutes=30), GOOD)]})
+    asked(
+        slack,
+        {
+            "shanty-1": [("Can you sing me a sea shanty?", timedelta(hours=3), DONT_KNOW)],
+            "shanty-2": [("can you sing me a sea shanty", timedelta(hours=1), DONT_KNOW)],
+            "table": [(REFUSED_TEXT, timedelta(hours=2), DONT_KNOW)],
+            "content": [("what is the rollback plan?", timedelta(minutes=30), GOOD)],
+        },
+    )
 
     reply = review_list(slack)
 
@@ -128,8 +160,13 @@ def test_review_lists_a_refused_question_with_count_reasons_and_a_teach_menu(sla
 
 
 def test_teaching_from_review_appends_the_example_with_who_and_when(slack):
-    asked(slack, {"table": [(REFUSED_TEXT, timedelta(hours=1), DONT_KNOW)],
-                  "rollback": [("can we roll back the migration if it breaks", timedelta(hours=2), DONT_KNOW)]})
+    asked(
+        slack,
+        {
+            "table": [(REFUSED_TEXT, timedelta(hours=1), DONT_KNOW)],
+            "rollback": [("can we roll back the migration if it breaks", timedelta(hours=2), DONT_KNOW)],
+        },
+    )
     reply = review_list(slack)
     table_menu, undo_menu = menus(reply["blocks"])
 
@@ -147,8 +184,9 @@ def test_teaching_from_review_appends_the_example_with_who_and_when(slack):
     assert undo == "can we roll back the migration if it breaks"
     assert faq_intent.startswith("faq/what_is_the_rollback_plan")
     said = last_reply(slack)
-    assert said.startswith("Taught \u201ccan we roll back the migration if it breaks\u201d as "
-                           "faq/what_is_the_rollback_plan")
+    assert said.startswith(
+        "Taught \u201ccan we roll back the migration if it breaks\u201d as faq/what_is_the_rollback_plan"
+    )
     assert "by ustaff01 (USTAFF01) at " in said and "data/nlu/curated.yml" in said
     assert slack.standin.called("/respond")[-1]["replace_original"] is False
 
@@ -179,16 +217,25 @@ def test_anyone_but_staff_is_refused_and_nothing_is_written(slack):
 
 
 def test_a_duplicate_teach_says_so_and_records_nothing(slack):
-    asked(slack, {"table": [(REFUSED_TEXT, timedelta(hours=1), DONT_KNOW)],
-                  "hello": [("Hello!", timedelta(hours=2), DONT_KNOW)]})
+    asked(
+        slack,
+        {
+            "table": [(REFUSED_TEXT, timedelta(hours=1), DONT_KNOW)],
+            "hello": [("Hello!", timedelta(hours=2), DONT_KNOW)],
+        },
+    )
     table_menu, hello_menu = menus(review_list(slack)["blocks"])
     choose(slack, option(table_menu, "out_of_scope"))
     after_first = curated(slack)
 
     choose(slack, option(table_menu, "out_of_scope"))
     said = last_reply(slack)
-    assert said.startswith(f"Nothing recorded: '{REFUSED_TEXT}' is already an example of out_of_scope in "
-                           "data/nlu/curated.yml") and "taught by ustaff01 (USTAFF01)" in said
+    assert (
+        said.startswith(
+            f"Nothing recorded: '{REFUSED_TEXT}' is already an example of out_of_scope in data/nlu/curated.yml"
+        )
+        and "taught by ustaff01 (USTAFF01)" in said
+    )
     choose(slack, option(table_menu, "status: ask_status_now"))
     assert "an example teaches one intent only, so it cannot also teach ask_status_now" in last_reply(slack)
     choose(slack, option(hello_menu, "out_of_scope"), block_id="review_2_teach")
@@ -263,8 +310,13 @@ def open_home(slack: SlackHarness, user: str) -> dict:
 
 
 def test_staff_see_the_questions_to_review_on_the_home_tab_and_teach_there(slack):
-    asked(slack, {"table": [(REFUSED_TEXT, timedelta(hours=1), DONT_KNOW)],
-                  "hostile": [(HOSTILE, timedelta(hours=2), DONT_KNOW)]})
+    asked(
+        slack,
+        {
+            "table": [(REFUSED_TEXT, timedelta(hours=1), DONT_KNOW)],
+            "hostile": [(HOSTILE, timedelta(hours=2), DONT_KNOW)],
+        },
+    )
     published = open_home(slack, STAFF)
     view = published["view"]
     shown = texts_of(view["blocks"])
@@ -315,11 +367,13 @@ def test_the_home_tab_republished_after_a_phase_change_keeps_the_review_for_staf
     slack.delivery.refresh_home()
     published = len(slack.standin.called("views.publish"))
 
-    assert json.loads(slack.command("/phase", "set 2 extended until 2020-09-08T14:30Z DNS is slow")[1])["text"] \
-        .startswith("Recorded")
+    assert json.loads(slack.command("/phase", "set 2 extended until 2020-09-08T14:30Z DNS is slow")[1])[
+        "text"
+    ].startswith("Recorded")
     assert slack.delivery.refresh_home()
 
-    views = {call["user_id"]: texts_of(call["view"]["blocks"])
-             for call in slack.standin.called("views.publish")[published:]}
+    views = {
+        call["user_id"]: texts_of(call["view"]["blocks"]) for call in slack.standin.called("views.publish")[published:]
+    }
     assert set(views) == {STAFF, OUTSIDER} and all("Note: DNS is slow" in shown for shown in views.values())
     assert REFUSED_TEXT in views[STAFF] and "Questions to review" not in views[OUTSIDER]

@@ -3,6 +3,7 @@
 Each test works in a temporary copy of the project's training inputs (the real data/nlu/curated.yml is never
 touched), with the shipped FAQ index.
 """
+
 from __future__ import annotations
 
 import os
@@ -13,15 +14,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import HELPDESK, settings_env
 from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
 
 from bot import cli
 from bot.curated import CURATED_NLU, EMPTY, TARGETS, check, teach
-from core.errors import DuplicateExample, StaleExample, TrainingDataError, UnknownTarget
 from bot.evaluation import copy_training_inputs
 from bot.settings import PROJECT_ROOT, Settings
 from bot.training import generate_training_data, training_hash
-from conftest import HELPDESK, settings_env
+from core.errors import DuplicateExample, StaleExample, TrainingDataError, UnknownTarget
 from faq_index.training_data import HEADER as GENERATED_HEADER
 
 NOW = datetime(2024, 6, 3, 9, 30, tzinfo=timezone.utc)
@@ -36,8 +37,9 @@ def project(tmp_path: Path, shipped_index: Path) -> Settings:
     (root / CURATED_NLU).write_text(EMPTY, encoding="utf-8")
     (tmp_path / "var").mkdir()
     shutil.copy(shipped_index, tmp_path / "var" / "faq_index.db")
-    return Settings.from_env(settings_env(tmp_path / "var", HELPDESK_HOME=str(root),
-                                          HELPDESK_MODEL_DIR=str(tmp_path / "models")))
+    return Settings.from_env(
+        settings_env(tmp_path / "var", HELPDESK_HOME=str(root), HELPDESK_MODEL_DIR=str(tmp_path / "models"))
+    )
 
 
 def curated_text(settings: Settings) -> str:
@@ -76,12 +78,19 @@ def test_each_other_target_is_the_intent_of_that_reply(project: Settings, target
 
 def test_examples_of_one_target_share_its_block_and_peoples_comments_stay(project: Settings):
     path = project.root / CURATED_NLU
-    path.write_text(curated_text(project).replace("nlu: []\n", (
-        "nlu:\n"
-        "  # Carol: customers call the dashboard 'the portal'\n"
-        "  - intent: out_of_scope\n"
-        "    examples: |\n"
-        "      - what's the price of an SMS to Australia\n")), encoding="utf-8")
+    path.write_text(
+        curated_text(project).replace(
+            "nlu: []\n",
+            (
+                "nlu:\n"
+                "  # Carol: customers call the dashboard 'the portal'\n"
+                "  - intent: out_of_scope\n"
+                "    examples: |\n"
+                "      - what's the price of an SMS to Australia\n"
+            ),
+        ),
+        encoding="utf-8",
+    )
 
     teach(project, "is the portal down", "status", "alice", NOW)
     teach(project, "is the portal up", "status", "bob", NOW)
@@ -92,7 +101,8 @@ def test_examples_of_one_target_share_its_block_and_peoples_comments_stay(projec
     assert text.count("- intent: ask_status_now") == 1 and text.count("- intent: out_of_scope") == 2
     assert as_rasa_reads_it(project) == [
         ("what's the price of an SMS to Australia", "out_of_scope"),
-        ("is the portal down", "ask_status_now"), ("is the portal up", "ask_status_now"),
+        ("is the portal down", "ask_status_now"),
+        ("is the portal up", "ask_status_now"),
         ("can you recommend a good movie tonight", "out_of_scope"),
     ]
 
@@ -101,13 +111,19 @@ def test_a_duplicate_example_is_refused_whatever_its_case_and_punctuation(projec
     teach(project, "why r u moving to amazon", WHY_AWS, "alice", NOW)
     before = curated_text(project)
 
-    with pytest.raises(DuplicateExample, match=r"'Why R U moving to Amazon\?' is already an example of "
-                                               rf"faq/{WHY_AWS} in data/nlu/curated.yml .*taught by alice"):
+    with pytest.raises(
+        DuplicateExample,
+        match=r"'Why R U moving to Amazon\?' is already an example of "
+        rf"faq/{WHY_AWS} in data/nlu/curated.yml .*taught by alice",
+    ):
         teach(project, "Why R U moving to Amazon?", WHY_AWS, "bob", NOW)
     with pytest.raises(DuplicateExample, match="already an example of faq/.* cannot also teach ask_status_now"):
         teach(project, "why r u moving to amazon", "status", "bob", NOW)
-    with pytest.raises(DuplicateExample, match="already an example of faq/what_is_the_rollback_plan_6ba0 in "
-                                               "data/nlu/faq_generated.yml .*change the FAQ document"):
+    with pytest.raises(
+        DuplicateExample,
+        match="already an example of faq/what_is_the_rollback_plan_6ba0 in "
+        "data/nlu/faq_generated.yml .*change the FAQ document",
+    ):
         teach(project, "What is the rollback plan?", "escalate", "bob", NOW)
     with pytest.raises(DuplicateExample, match="already an example of greet in data/nlu/chitchat.yml"):
         teach(project, "hello", "out_of_scope", "bob", NOW)
@@ -116,19 +132,25 @@ def test_a_duplicate_example_is_refused_whatever_its_case_and_punctuation(projec
 
 def test_an_unknown_entry_is_refused_with_where_to_find_the_ids(project: Settings):
     before = curated_text(project)
-    with pytest.raises(UnknownTarget, match=r"'why_are_we_migratng_to_aws_6ba0' is neither an FAQ entry id "
-                                            r"\(`helpdesk faq list` .*Did you mean why_are_we_migrating_to_aws_6ba0\?"):
+    with pytest.raises(
+        UnknownTarget,
+        match=r"'why_are_we_migratng_to_aws_6ba0' is neither an FAQ entry id "
+        r"\(`helpdesk faq list` .*Did you mean why_are_we_migrating_to_aws_6ba0\?",
+    ):
         teach(project, "why move at all", "why_are_we_migratng_to_aws_6ba0", "alice", NOW)
     with pytest.raises(UnknownTarget, match="status, contact, escalate, out_of_scope"):
         teach(project, "why move at all", "human", "alice", NOW)
     assert curated_text(project) == before
 
 
-@pytest.mark.parametrize("text, message", [
-    ("  ", "give the question as the customer asked it"),
-    ("/faq_choice", "starts with '/'"),
-    ("why? " * 500, "the bot reads messages of at most 2000"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("  ", "give the question as the customer asked it"),
+        ("/faq_choice", "starts with '/'"),
+        ("why? " * 500, "the bot reads messages of at most 2000"),
+    ],
+)
 def test_what_is_not_a_customers_question_is_refused(project: Settings, text: str, message: str):
     with pytest.raises(TrainingDataError, match=message):
         teach(project, text, "status", "alice", NOW)
@@ -149,8 +171,11 @@ def stale(project: Settings) -> None:
 
 def test_train_refuses_an_example_whose_faq_entry_is_gone_and_names_it(project: Settings):
     stale(project)
-    with pytest.raises(StaleExample, match=rf"'why r u moving to amazon' \(taught to faq/{WHY_AWS} by alice at "
-                                           r"2024-06-03T09:30:00Z\).*`helpdesk faq list`"):
+    with pytest.raises(
+        StaleExample,
+        match=rf"'why r u moving to amazon' \(taught to faq/{WHY_AWS} by alice at "
+        r"2024-06-03T09:30:00Z\).*`helpdesk faq list`",
+    ):
         generate_training_data(project)
 
 
@@ -169,15 +194,17 @@ def test_train_accepts_examples_whose_entries_exist(project: Settings):
     assert [e.text for e in check(project.root, project.faq_db)] == ["why r u moving to amazon"]
 
 
-def test_helpdesk_teach_prints_what_it_taught_and_refuses_a_duplicate_in_one_line(project: Settings, monkeypatch,
-                                                                                  capsys):
+def test_helpdesk_teach_prints_what_it_taught_and_refuses_a_duplicate_in_one_line(
+    project: Settings, monkeypatch, capsys
+):
     for name in ("HELPDESK_HOME", "HELPDESK_VAR_DIR"):
         monkeypatch.setenv(name, str(project.root if name == "HELPDESK_HOME" else project.var_dir))
     monkeypatch.delenv("HELPDESK_FAQ_DB", raising=False)
 
     assert cli.main(["teach", "is omni back yet", "status", "--by", "alice"]) == 0
-    assert capsys.readouterr().out == ("taught 'is omni back yet' as ask_status_now in data/nlu/curated.yml; "
-                                       "`helpdesk train` retrains with it.\n")
+    assert capsys.readouterr().out == (
+        "taught 'is omni back yet' as ask_status_now in data/nlu/curated.yml; `helpdesk train` retrains with it.\n"
+    )
     assert cli.main(["teach", "Is Omni back yet?", "status", "--by", "alice"]) == 1
     [line] = capsys.readouterr().err.splitlines()
     assert line.startswith("helpdesk: 'Is Omni back yet?' is already an example of ask_status_now")

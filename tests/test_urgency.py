@@ -3,19 +3,36 @@ import pytest
 from bot.urgency import detect, override
 
 
-@pytest.mark.parametrize("message", [
-    "URGENT: please help", "our messages are not being delivered", "SMS aren't arriving", "the API is down",
-    "we're losing money", "please escalate this", "emergency services can't send alerts", "P1 outage",
-    "messages stopped sending an hour ago", "everything's down",
-])
+@pytest.mark.parametrize(
+    "message",
+    [
+        "URGENT: please help",
+        "our messages are not being delivered",
+        "SMS aren't arriving",
+        "the API is down",
+        "we're losing money",
+        "please escalate this",
+        "emergency services can't send alerts",
+        "P1 outage",
+        "messages stopped sending an hour ago",
+        "everything's down",
+    ],
+)
 def test_strong_words_make_a_message_urgent(message: str):
     assert detect(message) == "urgent_problem"
 
 
-@pytest.mark.parametrize("message", [
-    "we have a critical outage", "EMERGENCY", "is there an outage right now?", "outage in Auckland",
-    "urgent: how do we avoid losing more messages?", "our messages are not delivered, what if it lasts all day",
-])
+@pytest.mark.parametrize(
+    "message",
+    [
+        "we have a critical outage",
+        "EMERGENCY",
+        "is there an outage right now?",
+        "outage in Auckland",
+        "urgent: how do we avoid losing more messages?",
+        "our messages are not delivered, what if it lasts all day",
+    ],
+)
 def test_alarm_words_are_urgent_unless_the_message_is_about_preparing(message: str):
     assert detect(message) == "urgent_problem"
 
@@ -25,13 +42,23 @@ def test_asking_for_a_person(message: str):
     assert detect(message) == "ask_human"
 
 
-@pytest.mark.parametrize("message", [
-    "what is the rollback plan?", "when is the next window", "will messages be delivered after the migration?",
-    "is the dashboard down during phase 3?", "can I still log into the dashboard", "hello",
-    "we run an emergency service, how do we avoid an outage?", "will there be an outage during phase 2?",
-    "what if a critical phase fails", "what times are the outages in september", "when is the planned outage",
-    "how should we prepare our emergency alerts for the migration",
-])
+@pytest.mark.parametrize(
+    "message",
+    [
+        "what is the rollback plan?",
+        "when is the next window",
+        "will messages be delivered after the migration?",
+        "is the dashboard down during phase 3?",
+        "can I still log into the dashboard",
+        "hello",
+        "we run an emergency service, how do we avoid an outage?",
+        "will there be an outage during phase 2?",
+        "what if a critical phase fails",
+        "what times are the outages in september",
+        "when is the planned outage",
+        "how should we prepare our emergency alerts for the migration",
+    ],
+)
 def test_ordinary_questions_are_not_urgent(message: str):
     assert detect(message) is None
 
@@ -41,7 +68,9 @@ def test_the_pipeline_component_overrides_whatever_the_classifier_said():
 
     from actions.nlu_components import Router
 
-    urgent = Message(data={"text": "hi there, our texts stopped sending", "intent": {"name": "greet", "confidence": 0.97}})
+    urgent = Message(
+        data={"text": "hi there, our texts stopped sending", "intent": {"name": "greet", "confidence": 0.97}}
+    )
     calm = Message(data={"text": "hi there", "intent": {"name": "greet", "confidence": 0.97}})
     Router().process([urgent, calm])
     assert urgent.get("intent") == {"name": "urgent_problem", "confidence": 1.0}
@@ -62,8 +91,13 @@ def test_asking_for_a_person_must_name_one():
 
     assert override("book me a table for two", "ask_human") == "nlu_fallback"
     assert override("how should my team get ready", "ask_human") == "nlu_fallback"  # the customer's own team
-    for asked in ("can I talk to someone", "get me a support engineer", "let me speak to your team", "operator",
-                  "put me through to support staff"):
+    for asked in (
+        "can I talk to someone",
+        "get me a support engineer",
+        "let me speak to your team",
+        "operator",
+        "put me through to support staff",
+    ):
         assert override(asked, "ask_human") in (None, "ask_human"), asked
 
 
@@ -87,8 +121,11 @@ def test_a_flow_starting_intent_needs_its_words():
     from bot.urgency import override
 
     assert override("do our endpoints or domains change after the move", "give_oncall_contact") == "nlu_fallback"
-    for text in ("here are our on-call engineer's details", "update our after-hours contact",
-                 "save our out of hours support number"):
+    for text in (
+        "here are our on-call engineer's details",
+        "update our after-hours contact",
+        "save our out of hours support number",
+    ):
         assert override(text, "give_oncall_contact") is None, text
 
 
@@ -98,11 +135,14 @@ def test_an_urgent_guess_without_any_word_of_trouble_is_answered_as_a_question()
     assert override("our gateway keeps timing out on every request", "urgent_problem") is None
 
 
-@pytest.mark.parametrize("text", [
-    "what's your urgent contact line in case of trouble?",
-    "we send critical alerts, how can we keep them flowing through the windows?",
-    "if anything fails during the move, who do we call?",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what's your urgent contact line in case of trouble?",
+        "we send critical alerts, how can we keep them flowing through the windows?",
+        "if anything fails during the move, who do we call?",
+    ],
+)
 def test_alarming_words_in_a_question_about_preparing_are_not_an_incident(text: str):
     assert detect(text) is None
 

@@ -1,4 +1,5 @@
 """The website chat in headless Chromium (Debian's package), talking to the real Rasa bot over socket.io."""
+
 from __future__ import annotations
 
 import json
@@ -8,10 +9,10 @@ import time
 from typing import Iterator
 
 import pytest
+from conftest import WebServer, settings_env
 from playwright.sync_api import Page, expect
 
 from bot.settings import PROJECT_ROOT, Settings
-from conftest import WebServer, settings_env
 
 SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
@@ -140,10 +141,14 @@ def test_a_customer_rates_an_answer_down_with_the_keyboard_and_review_lists_the_
     votes: list[dict] = []
     while not votes and time.monotonic() < deadline:
         page.wait_for_timeout(200)
-        votes = [e for e in bot.tracker(session_id)["events"]
-                 if e["event"] == "user" and e["parse_data"]["intent"]["name"].startswith("feedback_")]
+        votes = [
+            e
+            for e in bot.tracker(session_id)["events"]
+            if e["event"] == "user" and e["parse_data"]["intent"]["name"].startswith("feedback_")
+        ]
     assert [(v["parse_data"]["intent"]["name"], v["text"]) for v in votes] == [
-        ("feedback_negative", '/feedback_negative{"rated": "1"}')]  # once, naming the first message's reply
+        ("feedback_negative", '/feedback_negative{"rated": "1"}')
+    ]  # once, naming the first message's reply
     assert bot_messages(page).count() == replies and page.locator(".mhd-from-user").count() == 1  # no bubbles
 
     [item] = [i for i in review(bot.settings, timedelta(days=1), Clock().now()) if session_id in i.conversations]
@@ -205,8 +210,15 @@ def test_text_contrast_meets_wcag_aa(page: Page, web):
     open_chat(page, web.url)
     ask(page, "hello")
     expect(bot_messages(page).last).to_be_visible(timeout=ANSWER_TIMEOUT)
-    for selector in (".mhd-launcher", ".mhd-title", ".mhd-from-bot p", ".mhd-from-user p", ".mhd-from-notice p",
-                     ".mhd-send", ".mhd-input"):
+    for selector in (
+        ".mhd-launcher",
+        ".mhd-title",
+        ".mhd-from-bot p",
+        ".mhd-from-user p",
+        ".mhd-from-notice p",
+        ".mhd-send",
+        ".mhd-input",
+    ):
         assert page.evaluate(CONTRAST, [selector, "backgroundColor"]) >= 4.5, selector
 
 
@@ -226,20 +238,27 @@ def test_it_fits_a_360_px_phone_screen(browser, web):
         context.close()
 
 
-@pytest.mark.parametrize("instant, banner", [
-    ("2020-09-08T10:30:00Z", "Maintenance in progress: Phase 2"),
-    ("2020-09-08T13:30:00Z", "Planned maintenance: Phase 3"),
-])
+@pytest.mark.parametrize(
+    "instant, banner",
+    [
+        ("2020-09-08T10:30:00Z", "Maintenance in progress: Phase 2"),
+        ("2020-09-08T13:30:00Z", "Planned maintenance: Phase 3"),
+    ],
+)
 def test_the_status_banner_follows_the_injected_clock(page: Page, bot, tmp_path, instant, banner):
-    settings = Settings.from_env({**settings_env(tmp_path), "HELPDESK_FAQ_DB": str(bot.settings.faq_db),
-                                  "HELPDESK_NOW": instant})
+    settings = Settings.from_env(
+        {**settings_env(tmp_path), "HELPDESK_FAQ_DB": str(bot.settings.faq_db), "HELPDESK_NOW": instant}
+    )
     server = WebServer(settings, settings.web_port)
     try:
         page.goto(server.url)
         expect(page.locator("#status-banner")).to_contain_text(banner)
         expect(page.locator("#migration-notices h3")).to_have_text(  # from the documents, the latest first
-            ["Prepare AWS Migration - More information", "Run The Red to Omni migration FAQ (2019)"])
-        expect(page.locator("#migration-notices")).to_contain_text("Phase 2: Messaging Core Migration: Tue 8 September 2020 21:00 NZST")
+            ["Prepare AWS Migration - More information", "Run The Red to Omni migration FAQ (2019)"]
+        )
+        expect(page.locator("#migration-notices")).to_contain_text(
+            "Phase 2: Messaging Core Migration: Tue 8 September 2020 21:00 NZST"
+        )
         if "in progress" in banner:
             expect(page.locator("#status-banner")).to_contain_text("until Wed 9 September 2020 01:00 NZST")
     finally:
@@ -247,8 +266,9 @@ def test_the_status_banner_follows_the_injected_clock(page: Page, bot, tmp_path,
 
 
 def test_no_banner_when_no_window_is_near(page: Page, bot, tmp_path):
-    settings = Settings.from_env({**settings_env(tmp_path), "HELPDESK_FAQ_DB": str(bot.settings.faq_db),
-                                  "HELPDESK_NOW": "2021-03-01T00:00:00Z"})
+    settings = Settings.from_env(
+        {**settings_env(tmp_path), "HELPDESK_FAQ_DB": str(bot.settings.faq_db), "HELPDESK_NOW": "2021-03-01T00:00:00Z"}
+    )
     server = WebServer(settings, settings.web_port)
     try:
         page.goto(server.url)
@@ -317,8 +337,9 @@ class FlakyLink:
 
 def test_when_the_bot_is_unreachable_the_widget_says_so_and_sends_what_was_typed_when_it_is_back(page: Page, bot):
     link = FlakyLink(bot.settings.rasa_port)
-    proxied = Settings.from_env({**{k: v for k, v in bot.env.items() if k.startswith(("HELPDESK", "RASA", "WEB"))},
-                                 "RASA_PORT": str(link.port)})
+    proxied = Settings.from_env(
+        {**{k: v for k, v in bot.env.items() if k.startswith(("HELPDESK", "RASA", "WEB"))}, "RASA_PORT": str(link.port)}
+    )
     server = WebServer(proxied, bot.settings.web_port)
     try:
         open_chat(page, server.url)
@@ -342,18 +363,22 @@ def test_when_the_bot_is_unreachable_the_widget_says_so_and_sends_what_was_typed
 
 def test_the_customer_sees_the_engineer_join_talk_and_leave(page: Page, web, bot):
     from bot import escalations, outbox, worker
-    from core.clock import Clock
     from bot.oncall import current_rota
+    from core.clock import Clock
 
     open_chat(page, web.url)
     ask(page, "hello")
     expect(bot_messages(page).last).to_contain_text("helpdesk bot", timeout=ANSWER_TIMEOUT)
     session_id = session_of(page)
     db = bot.settings.state_db
-    case = escalations.create(db, session_id, {"contact_name": "Ana"}, "API down", [], current_rota(db), Clock().now()).case
+    case = escalations.create(
+        db, session_id, {"contact_name": "Ana"}, "API down", [], current_rota(db), Clock().now()
+    ).case
     escalations.acknowledge(db, case.ref, "Tama", Clock().now())
     worker.run_round(bot.settings, Clock().now())
-    expect(page.locator(".mhd-from-notice").last).to_have_text("Tama (a person from our on-call team) has joined the chat.")
+    expect(page.locator(".mhd-from-notice").last).to_have_text(
+        "Tama (a person from our on-call team) has joined the chat."
+    )
     votes = page.locator(".mhd-feedback")
     expect(votes).to_have_count(1)  # under the greeting still, not under the bot's words for the notice
     expect(bot_messages(page).first.locator(".mhd-feedback")).to_have_count(1)

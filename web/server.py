@@ -1,4 +1,5 @@
 """Serves the demo page, the widget (one script tag on any site), its socket.io client and /api/status."""
+
 from __future__ import annotations
 
 import json
@@ -9,18 +10,27 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from bot import phase_status, schedule, status_replies
+from bot.settings import Settings
 from core.clock import Clock
 from core.errors import HelpdeskError
-from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 WEB_DIR = Path(__file__).resolve().parent
 STATIC = WEB_DIR / "static"
 SOCKET_IO = WEB_DIR / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
-TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-         ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
-FILES = {"/widget.js": STATIC / "widget.js", "/widget.css": STATIC / "widget.css", "/demo.js": STATIC / "demo.js",
-         "/demo.css": STATIC / "demo.css", "/vendor/socket.io.min.js": SOCKET_IO}
+TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
+FILES = {
+    "/widget.js": STATIC / "widget.js",
+    "/widget.css": STATIC / "widget.css",
+    "/demo.js": STATIC / "demo.js",
+    "/demo.css": STATIC / "demo.css",
+    "/vendor/socket.io.min.js": SOCKET_IO,
+}
 
 
 def status(settings: Settings) -> dict:
@@ -30,10 +40,20 @@ def status(settings: Settings) -> dict:
     states = phase_status.states(settings.state_db, [p for m in migrations for p in m.phases], now)
     level, text = status_replies.banner(states, migrations, now)
     by_migration = [
-        {"title": migration.title,
-         "phases": [{"label": s.phase.label, "window": status_replies.window_text(s), "state": s.state,
-                     "impact": s.phase.impact, "note": s.note}
-                    for s in states if s.phase.migration == migration.key]}
+        {
+            "title": migration.title,
+            "phases": [
+                {
+                    "label": s.phase.label,
+                    "window": status_replies.window_text(s),
+                    "state": s.state,
+                    "impact": s.phase.impact,
+                    "note": s.note,
+                }
+                for s in states
+                if s.phase.migration == migration.key
+            ],
+        }
         for migration in reversed(migrations)  # the most recent first
     ]
     return {"level": level, "text": text, "as_of": now.isoformat(), "migrations": by_migration}
@@ -41,8 +61,11 @@ def status(settings: Settings) -> dict:
 
 def demo_page(settings: Settings) -> str:
     # The socket URL goes into an attribute; it comes from settings, and is escaped all the same.
-    return (STATIC / "index.html").read_text(encoding="utf-8").replace(
-        "{{SOCKET_URL}}", escape(settings.rasa_url, quote=True))
+    return (
+        (STATIC / "index.html")
+        .read_text(encoding="utf-8")
+        .replace("{{SOCKET_URL}}", escape(settings.rasa_url, quote=True))
+    )
 
 
 def make_server(settings: Settings, host: str = "127.0.0.1", port: int | None = None) -> ThreadingHTTPServer:
@@ -55,9 +78,11 @@ def make_server(settings: Settings, host: str = "127.0.0.1", port: int | None = 
             self.send_header("Cache-Control", cache)
             self.send_header("X-Content-Type-Options", "nosniff")
             if content_type.startswith("text/html"):
-                self.send_header("Content-Security-Policy",
-                                 f"default-src 'self'; connect-src 'self' {settings.rasa_url} "
-                                 f"{settings.rasa_url.replace('http', 'ws', 1)}; img-src 'self' data:")
+                self.send_header(
+                    "Content-Security-Policy",
+                    f"default-src 'self'; connect-src 'self' {settings.rasa_url} "
+                    f"{settings.rasa_url.replace('http', 'ws', 1)}; img-src 'self' data:",
+                )
             self.end_headers()
             self.wfile.write(data)
 
@@ -88,7 +113,9 @@ def make_server(settings: Settings, host: str = "127.0.0.1", port: int | None = 
 
 def serve(settings: Settings) -> None:
     if not SOCKET_IO.is_file():
-        raise HelpdeskError("the web chat's socket.io client is not installed; run `make setup` (it runs npm ci in web/).")
+        raise HelpdeskError(
+            "the web chat's socket.io client is not installed; run `make setup` (it runs npm ci in web/)."
+        )
     server = make_server(settings)
     logger.info("web chat: demo page at http://127.0.0.1:%d/", settings.web_port)
     try:
