@@ -21,6 +21,9 @@ from bot.settings import PROJECT_ROOT, Settings
 from bot.training import ensure_model
 
 ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
+# Models trained on test data (a project with an extra document) are cached here, never in models/, where
+# `make run` and Rasa's own `rasa run -m models` take the newest file.
+TEST_MODELS = PROJECT_ROOT / ".cache" / "test-models"
 
 
 @contextlib.contextmanager

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from conftest import ARTIFACTS, HELPDESK, RunningBot, settings_env
+from conftest import ARTIFACTS, HELPDESK, TEST_MODELS, RunningBot, settings_env
 
 from bot.settings import PROJECT_ROOT
 
@@ -52,8 +52,8 @@ def test_a_new_document_is_answered_after_faq_add_and_train(tmp_path: Path):
     copy_project(project)
     document = tmp_path / "porting.md"
     document.write_text(PORTING_FAQ)
-    # Models are cached by content hash in the clone's models/, like the main one.
-    env = settings_env(tmp_path / "var", HELPDESK_HOME=str(project), HELPDESK_MODEL_DIR=str(PROJECT_ROOT / "models"))
+    # Models are cached by content hash in the clone (TEST_MODELS), away from the models make run serves.
+    env = settings_env(tmp_path / "var", HELPDESK_HOME=str(project), HELPDESK_MODEL_DIR=str(TEST_MODELS))
     full_env = {**os.environ, **env}
     added = subprocess.run([HELPDESK, "faq", "add", str(document)], env=full_env, capture_output=True, text=True)
     assert added.returncode == 0, added.stderr
