@@ -38,10 +38,12 @@ from rapidfuzz.utils import default_process
 
 from bot.answers import CHOICE_INTENT, entry_of_payload
 from bot.chat_input import RATED
+from bot.curated import training_examples
 from bot.evaluation import CHOICES, ENTRY, NONE, Entries, Outcome, offered_entries, what_the_bot_did
 from bot.settings import Settings
 from core.db import connect
 from core.errors import ConfigError
+from faq_index.training_data import normalise_question
 
 # Why a question is listed.
 REFUSED, CHOICE, NARROW, PICKED_ANOTHER, NEGATIVE_FEEDBACK = (
@@ -118,10 +120,16 @@ class ReviewItem:
 def review(settings: Settings, since: timedelta, now: datetime) -> list[ReviewItem]:
     """The questions asked in (now - since, now] that went badly, grouped by similar text, newest group first.
 
-    `now` should be the real time: Rasa stamps its events with time.time(), not HELPDESK_NOW.
+    `now` should be the real time: Rasa stamps its events with time.time(), not HELPDESK_NOW. A question already
+    in the training data (taught since, or an example all along) is left out: someone has acted on it.
     """
     entries = Entries.of_index(settings.faq_db)
-    turns = [turn for turn in _turns(settings.tracker_db, now - since, now, entries) if turn.reasons]
+    known = {normalise_question(example.text) for example in training_examples(settings.root)}
+    turns = [
+        turn
+        for turn in _turns(settings.tracker_db, now - since, now, entries)
+        if turn.reasons and normalise_question(turn.text) not in known
+    ]
     return group(turns)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -22,8 +23,10 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot import cli
 from bot.answers import choice_payload, entry_of_payload
 from bot.chat_input import feedback_payload
+from bot.curated import teach
+from bot.evaluation import copy_training_inputs
 from bot.review import CHOICE, NARROW, NEGATIVE_FEEDBACK, PICKED_ANOTHER, REFUSED, ReviewItem, review, similar
-from bot.settings import Settings
+from bot.settings import PROJECT_ROOT, Settings
 from core.clock import Clock
 from core.errors import ConfigError
 from faq_index.search import searcher_for
@@ -360,7 +363,7 @@ def test_an_answer_given_narrowly_is_listed_with_its_figures(stored):
         store,
         "close-call",
         faq_turn(
-            "when is the next outage",
+            "the outage after this one, when is it roughly",
             NOW - timedelta(hours=1),
             {"kind": "answer", "entry": "what_is_the_rollback_plan_6ba0", "score": 0.61, "margin": 0.02},
         ),
@@ -421,3 +424,15 @@ def test_a_missing_tracker_store_names_the_setting(tmp_path: Path, shipped_index
     with pytest.raises(ConfigError, match="no tracker store at .*nowhere.db; set RASA_TRACKER_DB"):
         review(settings, DAY, NOW)
     assert not (tmp_path / "nowhere.db").exists()
+
+
+def test_a_question_taught_since_is_no_longer_listed(stored, tmp_path: Path):
+    settings, store = stored
+    project = copy_training_inputs(PROJECT_ROOT, tmp_path / "project")
+    settings = replace(settings, root=project)
+    save(store, "taught", faq_turn("how do we undo the move", NOW - timedelta(hours=1), {"kind": "unknown"}))
+    assert [item.text for item in review(settings, DAY, NOW)] == ["how do we undo the move"]
+
+    teach(settings, "How do we undo the move?", "what_is_the_rollback_plan_6ba0", "alice", NOW)
+
+    assert review(settings, DAY, NOW) == []

@@ -217,14 +217,10 @@ def test_anyone_but_staff_is_refused_and_nothing_is_written(slack):
 
 
 def test_a_duplicate_teach_says_so_and_records_nothing(slack):
-    asked(
-        slack,
-        {
-            "table": [(REFUSED_TEXT, timedelta(hours=1), DONT_KNOW)],
-            "hello": [("Hello!", timedelta(hours=2), DONT_KNOW)],
-        },
-    )
-    table_menu, hello_menu = menus(review_list(slack)["blocks"])
+    # A question already in the training data is not listed (bot/review.py), so a duplicate comes from a menu
+    # pressed again after its question was taught.
+    asked(slack, {"table": [(REFUSED_TEXT, timedelta(hours=1), DONT_KNOW)]})
+    [table_menu] = menus(review_list(slack)["blocks"])
     choose(slack, option(table_menu, "out_of_scope"))
     after_first = curated(slack)
 
@@ -238,9 +234,8 @@ def test_a_duplicate_teach_says_so_and_records_nothing(slack):
     )
     choose(slack, option(table_menu, "status: ask_status_now"))
     assert "an example teaches one intent only, so it cannot also teach ask_status_now" in last_reply(slack)
-    choose(slack, option(hello_menu, "out_of_scope"), block_id="review_2_teach")
-    assert "Nothing recorded: 'Hello!' is already an example of greet in data/nlu/chitchat.yml" in last_reply(slack)
     assert curated(slack) == after_first and len(taught(slack)) == 1
+    assert not menus(review_list(slack).get("blocks", []))  # taught: no longer listed
 
 
 def test_choices_made_at_once_are_all_kept(slack):
