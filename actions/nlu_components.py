@@ -11,6 +11,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.answers import asked_part
 from bot.intent_vectors import SEMANTIC_RANKING, TOP, IntentVectors
 from bot.routing import route
 
@@ -60,7 +61,7 @@ class IntentVectorsClassifier(GraphComponent):
         for message in messages:
             text = message.get("text") or ""
             if text.strip() and not text.startswith("/"):
-                ranking = list(self._model.rank(text).items())[:TOP]
+                ranking = list(self._model.rank(asked_part(text)).items())[:TOP]
                 message.set(
                     SEMANTIC_RANKING, [{"name": n, "confidence": round(p, 4)} for n, p in ranking], add_to_output=True
                 )

@@ -105,10 +105,14 @@ def question_focus(text: str) -> str:
     return " ".join(asked) if asked else text
 
 
+def asked_part(text: str) -> str:
+    """What a message asks: a long one's question sentences, a short one whole (what is classified and searched)."""
+    return question_focus(text) if len(text.split()) > LONG_MESSAGE_WORDS else text
+
+
 def answer_question(searcher: FaqSearcher, text: str, classifier: dict[str, float] | None = None) -> FaqReply:
     """The reply to `text`, given the sentence-vector classifier's probability per entry id."""
-    if len(text.split()) > LONG_MESSAGE_WORDS:
-        text, classifier = question_focus(text), None
+    text = asked_part(text)  # the classifier ranked the same part (actions/nlu_components.py)
     result = searcher.search(text, k=25)  # also reloads the entries if the index was rebuilt
     semantic = searcher.semantic(text)
     if not result.known_words and max(semantic.values(), default=0.0) < UNRELATED:

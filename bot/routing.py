@@ -15,6 +15,7 @@ import re
 
 from bot.intent_vectors import by_intent
 from bot.products import find_product
+from bot.urgency import LONG_MESSAGE_WORDS
 from bot.urgency import override as urgency_override
 
 STATUS_INTENTS = frozenset(
@@ -118,9 +119,10 @@ def combined_intent(diet: dict[str, float], vectors: dict[str, float]) -> str | 
     if not vectors:
         return None
     diet = {name: p for name, p in diet.items() if name != "nlu_fallback"}
+    diet_weight = DIET_WEIGHT if diet else 0.0
     vectors = by_intent(vectors)
     scores = {
-        name: DIET_WEIGHT * diet.get(name, 0.0) + (1 - DIET_WEIGHT) * vectors.get(name, 0.0)
+        name: diet_weight * diet.get(name, 0.0) + (1 - diet_weight) * vectors.get(name, 0.0)
         for name in set(diet) | set(vectors)
     }
     best = max(scores, key=lambda name: scores[name])
@@ -131,7 +133,12 @@ def route(
     text: str, intent: str | None, diet: dict[str, float] | None = None, vectors: dict[str, float] | None = None
 ) -> str | None:
     """The intent to use instead of the classifier's, or None to keep it: the classifiers' rankings
-    combined (`diet`, `vectors`: confidence per intent), then checked against the message's words."""
+    combined (`diet`, `vectors`: confidence per intent), then checked against the message's words.
+
+    DIET learnt from short messages: for a long one only the sentence-vector ranking (of its question
+    sentences, bot/answers.py asked_part) is heard."""
+    if len(text.split()) > LONG_MESSAGE_WORDS:
+        diet = None
     chosen = combined_intent(diet or {}, vectors or {}) or intent
     checked = urgency_override(text, chosen)
     if checked in {"urgent_problem", "ask_human"}:

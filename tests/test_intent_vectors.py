@@ -58,3 +58,12 @@ def test_no_intent_is_trusted_when_both_classifiers_are_unsure():
 def test_without_the_sentence_vectors_the_classifier_intent_stands():
     assert combined_intent({"greet": 0.9}, {}) is None
     assert route("hello there", "greet", {"greet": 0.9}, {}) is None
+
+
+def test_for_a_long_message_only_the_sentence_vectors_are_heard():
+    context = "We run the alerts for a big regional council and our people rely on them every single night. " * 3
+    long_message = context + "Will the texts be delayed while the platform moves?"
+    diet = {"greet": 0.9, "faq": 0.1}  # DIET, which learnt from short messages, took the greeting
+    vectors = {"faq/messages": 0.7, "greet": 0.1}
+    assert route(long_message, "greet", diet, vectors) == "faq"
+    assert combined_intent({}, {"faq/messages": 0.5, "greet": 0.2}) == "faq"  # alone it has the whole weight
