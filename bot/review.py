@@ -121,14 +121,15 @@ def review(settings: Settings, since: timedelta, now: datetime) -> list[ReviewIt
     """The questions asked in (now - since, now] that went badly, grouped by similar text, newest group first.
 
     `now` should be the real time: Rasa stamps its events with time.time(), not HELPDESK_NOW. A question already
-    in the training data (taught since, or an example all along) is left out: someone has acted on it.
+    in the training data (taught since, or an example all along) is left out, someone has acted on it, unless a
+    customer said the reply did not help: then the answer itself may be what needs work.
     """
     entries = Entries.of_index(settings.faq_db)
     known = {normalise_question(example.text) for example in training_examples(settings.root)}
     turns = [
         turn
         for turn in _turns(settings.tracker_db, now - since, now, entries)
-        if turn.reasons and normalise_question(turn.text) not in known
+        if turn.reasons and (NEGATIVE_FEEDBACK in turn.reasons or normalise_question(turn.text) not in known)
     ]
     return group(turns)
 

@@ -436,3 +436,21 @@ def test_a_question_taught_since_is_no_longer_listed(stored, tmp_path: Path):
     teach(settings, "How do we undo the move?", "what_is_the_rollback_plan_6ba0", "alice", NOW)
 
     assert review(settings, DAY, NOW) == []
+
+
+def test_a_question_in_the_training_data_is_still_listed_when_its_reply_did_not_help(stored):
+    settings, store = stored
+    answered = {"kind": "answer", "entry": "what_is_the_rollback_plan_6ba0", "score": 0.9, "margin": 0.8}
+    asked = NOW - timedelta(hours=1)
+    save(
+        store,
+        "known-but-unhelpful",
+        [
+            *faq_turn("What is the rollback plan?", asked, answered),
+            vote("feedback_negative", asked + timedelta(minutes=1)),
+        ],
+    )
+
+    [item] = review(settings, DAY, NOW)
+
+    assert item.text == "What is the rollback plan?" and item.reasons == (NEGATIVE_FEEDBACK,)
