@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from core.db import connect
+from core.db import connect, require_index
 from core.errors import HelpdeskError
 
 
@@ -57,11 +57,8 @@ def _instant(text: str | None) -> datetime | None:
 
 def load_migrations(faq_db: Path) -> list[Migration]:
     """Every migration with phases, oldest first (the most recent one is last)."""
-    if not faq_db.is_file():
-        raise HelpdeskError(f"there is no FAQ index at {faq_db}; build it with `helpdesk faq build`.")
+    require_index(faq_db, "phases")
     db = connect(faq_db)
-    if "phases" not in db.table_names():
-        raise HelpdeskError(f"the FAQ index at {faq_db} has no schedule; rebuild it with `helpdesk faq build`.")
     titles = {
         row["file"]: row["title"] for row in db.query("select file, title from documents where status = 'indexed'")
     }

@@ -16,7 +16,7 @@ from typing import Iterator
 
 import sqlite_utils
 
-from core.errors import DatabaseBusy, DatabaseReadOnly, DiskFull, StorageError
+from core.errors import DatabaseBusy, DatabaseReadOnly, DiskFull, IndexMissing, StorageError
 
 # Short on purpose: a chat turn must finish within the Rasa server's action timeout, so a write that
 # cannot get the lock in time fails with a clear message instead of leaving the customer waiting.
@@ -149,3 +149,11 @@ def ensure_table(
                 if column not in table.columns_dict:  # another process may have added it meanwhile
                     table.add_column(column, columns[column])
     return table
+
+
+def require_index(db_path: Path, table: str | None = None) -> None:
+    """Raise IndexMissing unless the FAQ index exists (and has `table`, when given)."""
+    if not db_path.is_file():
+        raise IndexMissing(f"there is no FAQ index at {db_path}; build it with `helpdesk faq build`.")
+    if table is not None and table not in connect(db_path).table_names():
+        raise IndexMissing(f"the FAQ index at {db_path} is incomplete; rebuild it with `helpdesk faq build`.")

@@ -70,3 +70,7 @@ class DuplicateExample(TrainingDataError):
 
 class StaleExample(TrainingDataError):
     """A curated example is taught to an FAQ entry that is no longer in the FAQ index."""
+
+
+class IndexMissing(HelpdeskError):
+    """The FAQ index has not been built, or lacks a table it should have: `helpdesk faq build` makes it."""

@@ -12,7 +12,7 @@ from pathlib import Path
 import sqlite_utils
 import yaml
 
-from core.db import connect
+from core.db import connect, require_index
 from core.errors import HelpdeskError
 from faq_index.embeddings import encoder, entry_texts
 from faq_index.keywords import keywords_for
@@ -299,6 +299,5 @@ def add_document(source: Path, faq_dir: Path, db_path: Path) -> BuildReport:
 
 def list_entries(db_path: Path) -> list[dict]:
     """Every indexed entry, in document order."""
-    if not db_path.is_file():
-        raise DocumentError(f"there is no FAQ index at {db_path}; build it with `helpdesk faq build`.")
+    require_index(db_path, "entries")
     return list(connect(db_path).query("select id, file, kind, question from entries order by file, position"))

@@ -10,8 +10,7 @@ from pathlib import Path
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from core.db import connect
-from core.errors import HelpdeskError
+from core.db import connect, require_index
 from faq_index import answer_types
 from faq_index.embeddings import encoder
 from faq_index.keywords import STOPWORDS, content_tokens, salient_terms, stem, tokens
@@ -22,10 +21,6 @@ TYPO_CUTOFF = 80  # rapidfuzz ratio for replacing an unknown word by a known one
 BM25_WEIGHTS = (4.0, 1.0, 2.0)  # question, answer, keywords
 ANSWER_FACTOR = 0.5  # a query word found only in the answer counts half
 ANSWER_TYPE_BONUS = 0.1  # added when an entry gives the kind of answer the question wants (a time, a contact, a reason)
-
-
-class IndexMissing(HelpdeskError):
-    """The FAQ index has not been built."""
 
 
 @dataclass(frozen=True)
@@ -83,13 +78,10 @@ class FaqSearcher:
         return (max(stat.st_mtime, wal.stat().st_mtime if wal.exists() else 0.0), stat.st_size)
 
     def _load(self) -> None:
-        if not self.db_path.is_file():
-            raise IndexMissing(f"there is no FAQ index at {self.db_path}; build it with `helpdesk faq build`.")
+        require_index(self.db_path, "entries_fts")
         if getattr(self, "db", None) is not None:
             self.db.conn.close()  # the index was rebuilt: let go of the old file handle
         self.db = connect(self.db_path)
-        if "entries_fts" not in self.db.table_names():
-            raise IndexMissing(f"the FAQ index at {self.db_path} is incomplete; rebuild it with `helpdesk faq build`.")
         rows = list(self.db.query("select rowid, id, question, answer, keywords, title, file, dated from entries"))
         self.entries: dict[int, _Entry] = {}
         document_frequency: dict[str, int] = {}

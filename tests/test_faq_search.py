@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from conftest import HELPDESK, PROJECT_ROOT, settings_env
 
+from core.errors import IndexMissing
 from faq_index.evaluate import evaluate, load_dev_set
-from faq_index.search import FaqSearcher, IndexMissing
+from faq_index.search import FaqSearcher
 
 DEV_SET = PROJECT_ROOT / "tests" / "data" / "faq_dev.yml"
 
