@@ -12,7 +12,6 @@ from actions.edge import HelpdeskAction
 from actions.forms import CheckedFormValidation, checked_answer
 from bot import contact_checks, customer_contacts
 from bot.settings import Settings
-from core.clock import Clock
 from core.errors import HelpdeskError
 
 SKIPPED = "skipped"  # a slot must hold something for the form to move on
@@ -66,7 +65,7 @@ class ActionSaveCustomerContact(HelpdeskAction):
             answers["oncall_phone"],
             answers["oncall_email"],
             tracker.sender_id,
-            Clock(settings.now).now(),
+            settings.clock.now(),
         )
         reach = " and ".join(part for part in (contact.phone, contact.email) if part)
         dispatcher.utter_message(

@@ -15,7 +15,6 @@ from actions.forms import CheckedFormValidation
 from bot import contact_checks, escalations
 from bot.oncall import current_rota
 from bot.settings import Settings
-from core.clock import Clock
 from core.errors import HelpdeskError, StorageError
 
 # What each answer of the form must be; a check raises InvalidAnswer with what to type instead.
@@ -66,7 +65,7 @@ class ActionCreateEscalation(HelpdeskAction):
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         settings = Settings.from_env()
-        now = Clock(settings.now).now()
+        now = settings.clock.now()
         contact = {slot: tracker.get_slot(slot) for slot in FORM_SLOTS if slot != "description"}
         rota = current_rota(settings.state_db)
         # Read before recording, so the record says whether this reply tells the customer nobody could be paged.

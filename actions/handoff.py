@@ -15,7 +15,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.edge import HelpdeskAction
 from bot import escalations
 from bot.settings import Settings
-from core.clock import Clock
 from core.errors import HelpdeskError
 
 RESTART_INTENT = "restart"
@@ -86,7 +85,7 @@ class ActionRelayToEngineer(HelpdeskAction):
         message_id = message.get("message_id") or f"{tracker.sender_id}:{len(tracker.events)}"
         try:
             escalations.relay_from_customer(
-                settings.state_db, tracker.sender_id, text, message_id, Clock(settings.now).now()
+                settings.state_db, tracker.sender_id, text, message_id, settings.clock.now()
             )
         except escalations.EscalationError:
             # The engineer resolved the case a moment ago; the notice is on its way.
@@ -109,7 +108,7 @@ class ActionLeaveHandoff(HelpdeskAction):
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         settings = Settings.from_env()
-        case = escalations.customer_left(settings.state_db, tracker.sender_id, Clock(settings.now).now())
+        case = escalations.customer_left(settings.state_db, tracker.sender_id, settings.clock.now())
         ref = case.ref if case else (tracker.get_slot("handoff_ref") or "")
         engineer = (case.acknowledged_by if case else "") or "The engineer"
         dispatcher.utter_message(response="utter_handoff_left", ref=ref, json_message=_notice("left", ref, engineer))

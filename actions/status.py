@@ -12,14 +12,13 @@ from bot import phase_status, status_replies
 from bot.products import find_product
 from bot.schedule import load_migrations, phase_in_text
 from bot.settings import Settings
-from core.clock import Clock
 from core.errors import HelpdeskError
 
 
 def live_status_reply(intent: str, text: str, settings: Settings) -> str:
     """The reply to a live-status question; the clock is HELPDESK_NOW when set."""
     migrations = load_migrations(settings.faq_db)
-    now = Clock(settings.now).now()
+    now = settings.clock.now()
     all_states = phase_status.states(settings.state_db, [p for m in migrations for p in m.phases], now)
     if intent == "ask_phase_status":
         phase = phase_in_text(migrations, text)

@@ -127,7 +127,7 @@ def seed_count(text: str) -> int:
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     migrations = schedule.load_migrations(settings.faq_db)
-    now = Clock(settings.now).now()
+    now = settings.clock.now()
     states = phase_status.states(settings.state_db, [p for m in migrations for p in m.phases], now)
     print(f"As of {when(now)}")
     print(format_table(STATUS_HEADERS, status_rows(states)))
@@ -138,7 +138,7 @@ def cmd_status_set(args: argparse.Namespace, settings: Settings) -> int:
     phase = schedule.find_phase(schedule.load_migrations(settings.faq_db), args.phase)
     until = parse_instant(args.until, setting="--until") if args.until else None
     start = parse_instant(args.start, setting="--start") if args.start else None
-    now = Clock(settings.now).now()
+    now = settings.clock.now()
     phase_status.report(settings.state_db, phase, args.state, now, by=args.by, note=args.note, until=until, start=start)
     print(f"recorded: {phase.label} ({phase.migration}) {args.state}" + (f" until {when(until)}" if until else ""))
     return 0
@@ -154,7 +154,7 @@ def cmd_status_history(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_status_notices(args: argparse.Namespace, settings: Settings) -> int:
-    now = Clock(settings.now).now()
+    now = settings.clock.now()
     migrations = schedule.load_migrations(settings.faq_db)
     found = (
         notices.notices_due(settings.state_db, migrations, now)
@@ -203,7 +203,7 @@ def cmd_escalation_show(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_escalation_change(args: argparse.Namespace, settings: Settings) -> int:
     change = escalations.acknowledge if args.escalation_command == "ack" else escalations.resolve
-    case = change(settings.state_db, args.ref, args.by, Clock(settings.now).now())
+    case = change(settings.state_db, args.ref, args.by, settings.clock.now())
     print(f"{case.ref} is {case.status}")
     return 0
 
@@ -218,7 +218,7 @@ def cmd_oncall(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_oncall_set(args: argparse.Namespace, settings: Settings) -> int:
     rota = oncall.change_step(
-        settings.state_db, args.step, args.name, args.slack_user, args.phone, args.by, Clock(settings.now).now()
+        settings.state_db, args.step, args.name, args.slack_user, args.phone, args.by, settings.clock.now()
     )
     step = rota.steps[args.step - 1]
     print(f"step {args.step} ({step.role}) is now {step.name} ({step.slack_user}, {step.phone})")
@@ -238,7 +238,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         serve.configure_logging()
         worker.run(settings)
         return 0
-    report = worker.run_round(settings, Clock(settings.now).now())
+    report = worker.run_round(settings, settings.clock.now())
     for ref in report.paged_next_step:
         print(f"{ref}: not acknowledged in time, paged the next step")
     for ref in report.told_page_failed:
@@ -300,7 +300,7 @@ def _shorten(text: str, most: int) -> str:
 
 
 def cmd_teach(args: argparse.Namespace, settings: Settings) -> int:
-    taught = curated.teach(settings, args.question, args.target, args.by, Clock(settings.now).now())
+    taught = curated.teach(settings, args.question, args.target, args.by, settings.clock.now())
     shown = taught.path.relative_to(settings.root) if taught.path.is_relative_to(settings.root) else taught.path
     print(
         f"taught {taught.text!r} as {taught.intent}"

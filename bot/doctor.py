@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from bot import outbox, rasa_client
 from bot.settings import Settings
 from bot.training import current_model
-from core.clock import Clock
 from core.db import connect, probe_write
 from core.errors import HelpdeskError, StorageError
 from faq_index.index import list_entries
@@ -103,7 +102,7 @@ STUCK_AFTER = timedelta(minutes=10)
 
 def check_outbox(settings: Settings, now: datetime | None = None) -> Check:
     """Undelivered pages and notices: a message waiting long means its target (Slack, Rasa) is failing."""
-    now = now or Clock(settings.now).now()
+    now = now or settings.clock.now()
     try:
         waiting = outbox.pending(settings.state_db)
     except HelpdeskError as exc:

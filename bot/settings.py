@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Mapping
 
-from core.clock import parse_instant
+from core.clock import Clock, parse_instant
 from core.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -137,6 +137,11 @@ class Settings:
     max_message_chars: int = 2000  # a longer chat message is refused before NLU
     session_secret: str | None = field(default=None, repr=False)  # signs web chat session ids
     slack: "SlackSettings" = field(default_factory=lambda: SlackSettings())
+
+    @property
+    def clock(self) -> Clock:
+        """The one clock of the helpdesk: frozen at HELPDESK_NOW when it is set, the real time otherwise."""
+        return Clock(self.now)
 
     @property
     def rasa_url(self) -> str:

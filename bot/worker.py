@@ -19,7 +19,6 @@ from bot import escalations, notices, outbox, rasa_client, retention
 from bot.oncall import current_rota
 from bot.schedule import load_migrations
 from bot.settings import Settings
-from core.clock import Clock
 from core.errors import HelpdeskError
 
 logger = logging.getLogger(__name__)
@@ -109,7 +108,7 @@ def run(settings: Settings, stop: threading.Event | None = None) -> None:
     """Run rounds until `stop` is set, and prune the tracker store hourly; a failed round is logged and the next
     one tries again."""
     stop = stop or threading.Event()
-    clock = Clock(settings.now)
+    clock = settings.clock
     logger.info("helpdesk worker: a round every %.1f s", settings.worker_interval)
     last_pruned: datetime | None = None
     while not stop.is_set():

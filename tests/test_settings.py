@@ -46,7 +46,7 @@ def test_a_bad_port_names_the_setting_and_the_fix(value: str):
 
 def test_helpdesk_now_fixes_the_clock():
     settings = Settings.from_env({"HELPDESK_NOW": "2020-09-08T10:30:00Z"})
-    assert Clock(settings.now).now() == datetime(2020, 9, 8, 10, 30, tzinfo=timezone.utc)
+    assert settings.clock.now() == datetime(2020, 9, 8, 10, 30, tzinfo=timezone.utc)
 
 
 def test_an_instant_with_an_offset_is_converted_to_utc():

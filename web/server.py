@@ -11,7 +11,6 @@ from urllib.parse import urlparse
 
 from bot import phase_status, schedule, status_replies
 from bot.settings import Settings
-from core.clock import Clock
 from core.errors import HelpdeskError
 
 logger = logging.getLogger(__name__)
@@ -36,7 +35,7 @@ FILES = {
 def status(settings: Settings) -> dict:
     """The banner's level and text, and each migration's phases, at the helpdesk's clock."""
     migrations = schedule.load_migrations(settings.faq_db)
-    now = Clock(settings.now).now()
+    now = settings.clock.now()
     states = phase_status.states(settings.state_db, [p for m in migrations for p in m.phases], now)
     level, text = status_replies.banner(states, migrations, now)
     by_migration = [
