@@ -26,7 +26,9 @@ def main(args: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="helpdesk-new-document-") as tmp:
         project = copy_project(Path(tmp) / "project")
         env = {**os.environ, "HELPDESK_HOME": str(project), "HELPDESK_VAR_DIR": str(Path(tmp) / "var")}
-        subprocess.run([HELPDESK, "faq", "add", str(DOCUMENT)], env=env, check=True)
+        subprocess.run(
+            [HELPDESK, "faq", "add", str(DOCUMENT)], env=env, check=True, stdout=sys.stderr
+        )  # --json stays clean
         command = [HELPDESK, "eval", "--seeds", seeds, *(f"--set={path}" for path in SETS)]
         return subprocess.run(command + [arg for arg in args if arg == "--json"], env=env).returncode
 
