@@ -21,6 +21,7 @@ from sanic.response import HTTPResponse
 from bot.serve import configure_logging, require_action_token
 from bot.settings import Settings
 from core.errors import HelpdeskError
+from core.quiet import quiet_third_party_warnings
 
 OPEN_PATHS = frozenset({"/health"})  # `helpdesk doctor` and the tests ask it without the secret
 # Each call carries the conversation's whole tracker since its session started plus the domain: a long
@@ -57,6 +58,7 @@ def make_app(settings: Settings) -> Sanic:
 
 
 def main() -> int:
+    quiet_third_party_warnings()
     configure_logging()
     try:
         settings = Settings.from_env()

@@ -23,6 +23,7 @@ from typing import Any
 from actions.edge import FAULT_RESPONSE  # domain.yml: sorry, and the support phone number
 from bot.settings import Settings
 from core.db import private_file
+from core.quiet import quiet_third_party_warnings
 
 MAX_BODY_BYTES = 64 * 1024  # chat messages and the worker's API calls are a few KB; model uploads are not used
 
@@ -61,6 +62,7 @@ def answer_when_actions_fail() -> None:
 
 
 def main(argv: list[str]) -> None:
+    quiet_third_party_warnings()
     settings = Settings.from_env()
     private_file(settings.tracker_db)  # transcripts, phones, emails: Rasa would create it world-readable
     os.environ["SANIC_REQUEST_MAX_SIZE"] = str(MAX_BODY_BYTES)  # Sanic reads SANIC_* when Rasa makes its app

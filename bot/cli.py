@@ -32,6 +32,7 @@ from bot.status_replies import STATUS_HEADERS, status_rows, when
 from bot.table import format_table
 from core.clock import Clock, parse_instant
 from core.errors import HelpdeskError
+from core.quiet import quiet_third_party_warnings
 from faq_index import evaluate, index, search
 
 DEV_SET = PROJECT_ROOT / "tests" / "data" / "faq_dev.yml"
@@ -486,6 +487,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    quiet_third_party_warnings()
     args = build_parser().parse_args(argv)
     func: Callable[[argparse.Namespace, Settings], int] = args.func
     try:

@@ -39,6 +39,14 @@ def rasa_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+def training_env(settings: Settings, log: IO | None) -> dict[str, str]:
+    """rasa_env for `rasa train`: its progress bars only on a terminal (in a log they are a line per step)."""
+    env = rasa_env(settings)
+    if log is not None or not sys.stderr.isatty():
+        env["TQDM_DISABLE"] = "1"
+    return env
+
+
 def training_inputs(root: Path) -> list[Path]:
     """Every file `rasa train` reads: config, domain, NLU data, rules and stories."""
     files = [root / "config.yml", root / "domain.yml", root / "data" / "rules.yml", root / "data" / "stories.yml"]
@@ -93,7 +101,9 @@ def ensure_model(settings: Settings, log: IO | None = None) -> tuple[Path, bool]
         return model, False
     settings.model_dir.mkdir(parents=True, exist_ok=True)
     command = [
-        rasa_executable(),
+        sys.executable,
+        "-m",
+        "actions.rasa_command",  # rasa, with its dependencies' deprecation warnings filtered
         "train",
         "--config",
         str(settings.root / "config.yml"),
@@ -107,7 +117,11 @@ def ensure_model(settings: Settings, log: IO | None = None) -> tuple[Path, bool]
         model.name.removesuffix(".tar.gz"),
     ]
     result = subprocess.run(
-        command, cwd=settings.root, env=rasa_env(settings), stdout=log, stderr=subprocess.STDOUT if log else None
+        command,
+        cwd=settings.root,
+        env=training_env(settings, log),
+        stdout=log,
+        stderr=subprocess.STDOUT if log else None,
     )
     if result.returncode != 0 or not model.is_file():
         raise ModelMissing(
