@@ -1,6 +1,6 @@
 """Load test: simulated customers' conversations against the real stack, over REST and socket.io.
 
-Run:  .venv/bin/python bench/load.py                          # every mix at full scale (about 6 minutes)
+Run:  .venv/bin/python bench/load.py                          # every mix at full scale (about 3 minutes)
       .venv/bin/python bench/load.py --mix crowd --users 5 --duration 15    # a smoke test
       .venv/bin/python bench/load.py --mix crowd --users 1 --transport rest # one conversation at a time
       .venv/bin/python bench/load.py --attach ...              # against `make run`'s stack instead
