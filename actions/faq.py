@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.edge import HelpdeskAction
 from bot.answers import CHOICE_INTENT, FaqReply, answer_entry, answer_question, choice_payload
-from bot.intent_vectors import SEMANTIC_RANKING, faq_share
+from bot.intent_vectors import SEMANTIC_NEIGHBOURS, SEMANTIC_RANKING, faq_share
 from bot.settings import Settings
 from bot.urgency import FAQ_MISSES_BEFORE_OFFER
 from core.errors import HelpdeskError
@@ -19,10 +19,10 @@ from faq_index.search import searcher_for
 EMPTY_PROMPT = "What would you like to know about the migrations? Ask me a question, or say 'help'."
 
 
-def _classifier_ranking(tracker: Tracker) -> dict[str, float]:
-    """The sentence-vector classifier's probability per FAQ entry id (actions/nlu_components.py)."""
-    ranking = (tracker.latest_message or {}).get(SEMANTIC_RANKING) or []
-    return faq_share({item["name"]: float(item.get("confidence") or 0.0) for item in ranking if item.get("name")})
+def _per_entry(tracker: Tracker, key: str, value: str) -> dict[str, float]:
+    """One of the sentence-vector classifier's readings per FAQ entry id (actions/nlu_components.py)."""
+    items = (tracker.latest_message or {}).get(key) or []
+    return faq_share({item["name"]: float(item.get(value) or 0.0) for item in items if item.get("name")})
 
 
 def _after(reply: FaqReply, tracker: Tracker) -> list[dict]:
@@ -55,7 +55,12 @@ class ActionAnswerFaq(HelpdeskAction):
             dispatcher.utter_message(text=EMPTY_PROMPT)
             return []
         else:
-            reply = answer_question(searcher, text, _classifier_ranking(tracker))
+            reply = answer_question(
+                searcher,
+                text,
+                _per_entry(tracker, SEMANTIC_RANKING, "confidence"),
+                _per_entry(tracker, SEMANTIC_NEIGHBOURS, "similarity"),
+            )
         _send(dispatcher, reply)
         return _after(reply, tracker)
 
