@@ -49,7 +49,9 @@ class IntentVectors:
         classes = tuple(str(c) for c in model.classes_)
         index = {name: i for i, name in enumerate(classes)}
         example_classes = np.array([index[label] for label in labels], dtype=np.int32)
-        return cls(classes, weights.astype(np.float32), bias.astype(np.float32), vectors.astype(np.float32), example_classes)
+        return cls(
+            classes, weights.astype(np.float32), bias.astype(np.float32), vectors.astype(np.float32), example_classes
+        )
 
     def read(self, text: str) -> tuple[dict[str, float], dict[str, float]]:
         """Probability per intent, best first, and the similarity of the closest example per intent, best first."""
