@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from core.db import connect, ensure_table, write_transaction
+from core.db import write_transaction
 from core.errors import HelpdeskError
+from core.schema import open_state_db
 
 
 class ContactError(HelpdeskError):
@@ -25,11 +26,7 @@ class CustomerContact:
 
 
 def _table(state_db: Path):
-    return ensure_table(
-        connect(state_db),
-        "customer_contacts",
-        {"id": int, "company": str, "name": str, "phone": str, "email": str, "conversation_id": str, "saved_at": str},
-    )
+    return open_state_db(state_db)["customer_contacts"]
 
 
 def save(

@@ -12,8 +12,9 @@ from datetime import datetime, timedelta
 from bot import outbox, rasa_client
 from bot.settings import Settings
 from bot.training import current_model
-from core.db import connect, probe_write
+from core.db import probe_write
 from core.errors import HelpdeskError, StorageError
+from core.schema import open_state_db
 from faq_index.index import list_entries
 
 
@@ -59,7 +60,7 @@ def check_faq_index(settings: Settings) -> Check:
 def check_database(settings: Settings) -> Check:
     """Really writes (and rolls back): a database that opens but cannot take a write loses urgent cases."""
     try:
-        db = connect(settings.state_db)
+        db = open_state_db(settings.state_db)
         try:
             probe_write(db)
         finally:

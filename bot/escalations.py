@@ -16,8 +16,9 @@ import sqlite_utils
 
 from bot import outbox
 from bot.oncall import Rota
-from core.db import connect, ensure_table, write_transaction
+from core.db import write_transaction
 from core.errors import HelpdeskError
+from core.schema import open_state_db
 
 STATUSES = ("triggered", "acknowledged", "resolved")
 OPEN = ("triggered", "acknowledged")
@@ -59,32 +60,7 @@ class Escalation:
 
 
 def _tables(db: sqlite_utils.Database) -> tuple[sqlite_utils.db.Table, sqlite_utils.db.Table]:
-    records = ensure_table(
-        db,
-        "escalations",
-        {
-            "id": int,
-            "ref": str,
-            "status": str,
-            "priority": str,
-            "conversation_id": str,
-            "contact": str,
-            "summary": str,
-            "transcript": str,
-            "step": int,
-            "created_at": str,
-            "paged_at": str,
-            "acknowledged_at": str,
-            "acknowledged_by": str,
-            "resolved_at": str,
-            "resolved_by": str,
-            "slack_channel": str,
-            "slack_ts": str,
-        },
-    )
-    events = ensure_table(
-        db, "escalation_events", {"id": int, "ref": str, "at": str, "what": str, "by": str, "detail": str}
-    )
+    records, events = db["escalations"], db["escalation_events"]
     return records, events
 
 
@@ -182,7 +158,7 @@ def create(
     `customer_told_not_paged`: the reply tells the customer that nobody could be paged automatically (paging is
     not healthy), so the history says so and the worker does not tell them again (tell_customers_of_failed_pages).
     Raises EscalationLimit, recording nothing, past the limits."""
-    db = connect(state_db)
+    db = open_state_db(state_db)
     with write_transaction(db):
         records, events = _tables(db)
         _check_limits(db, conversation_id, now, limits)
@@ -269,7 +245,7 @@ def tell_customers_of_failed_pages(state_db: Path, now: datetime) -> list[str]:
     record it in the case's history and queue the message for their chat (kind "page_failed", once per case),
     in one transaction. Returns the refs."""
     told = []
-    db = connect(state_db)
+    db = open_state_db(state_db)
     for case in listing(state_db, open_only=True):
         if not _page_failed_untold(db, case, now):
             continue
@@ -297,7 +273,7 @@ def tell_customers_of_failed_pages(state_db: Path, now: datetime) -> list[str]:
 
 def get(state_db: Path, ref: str, db: sqlite_utils.Database | None = None) -> Escalation:
     """The escalation `ref` (read through `db` when given, e.g. inside the caller's transaction)."""
-    records, _ = _tables(db or connect(state_db))
+    records, _ = _tables(db or open_state_db(state_db))
     row = next(records.rows_where("ref = ?", [ref.strip().upper()]), None)
     if row is None:
         raise EscalationError(f"there is no escalation {ref!r}; `helpdesk escalations` lists them.")
@@ -305,13 +281,13 @@ def get(state_db: Path, ref: str, db: sqlite_utils.Database | None = None) -> Es
 
 
 def listing(state_db: Path, open_only: bool = False) -> list[Escalation]:
-    records, _ = _tables(connect(state_db))
+    records, _ = _tables(open_state_db(state_db))
     rows = list(records.rows_where("status != 'resolved'" if open_only else None, order_by="id"))
     return [_record(row) for row in rows]
 
 
 def history(state_db: Path, ref: str) -> list[dict]:
-    _, events = _tables(connect(state_db))
+    _, events = _tables(open_state_db(state_db))
     return list(events.rows_where("ref = ?", [ref], order_by="id"))
 
 
@@ -319,7 +295,7 @@ def _change(state_db: Path, ref: str, status: str, by: str, now: datetime) -> Es
     if not by.strip():
         raise EscalationError(f"say who {status} {ref} (--by NAME).")
     allowed = {"acknowledged": {"triggered"}, "resolved": {"triggered", "acknowledged"}}[status]
-    db = connect(state_db)
+    db = open_state_db(state_db)
     with write_transaction(db):  # read and change under the write lock: two clicks cannot both win
         records, events = _tables(db)
         current = get(state_db, ref, db)
@@ -349,7 +325,7 @@ def resolve(state_db: Path, ref: str, by: str, now: datetime) -> Escalation:
 def first_page_posted(state_db: Path, ref: str, channel: str, ts: str, role: str, now: datetime) -> None:
     """The first page reached Slack: remember its message (replies in its thread reach the customer) and
     queue the transcript for that thread, in one transaction."""
-    db = connect(state_db)
+    db = open_state_db(state_db)
     with write_transaction(db):
         if get(state_db, ref, db).slack_ts == ts:
             return  # recorded already (the sender is repeating a round whose end it could not record)
@@ -360,14 +336,14 @@ def first_page_posted(state_db: Path, ref: str, channel: str, ts: str, role: str
 
 
 def find_by_thread(state_db: Path, channel: str, ts: str) -> Escalation | None:
-    records, _ = _tables(connect(state_db))
+    records, _ = _tables(open_state_db(state_db))
     row = next(records.rows_where("slack_channel = ? and slack_ts = ?", [channel, ts]), None)
     return _record(row) if row else None
 
 
 def in_handoff(state_db: Path, conversation_id: str) -> Escalation | None:
     """The escalation whose engineer is talking with this conversation now, if any."""
-    records, _ = _tables(connect(state_db))
+    records, _ = _tables(open_state_db(state_db))
     row = next(
         records.rows_where("conversation_id = ? and status = 'acknowledged'", [conversation_id], order_by="id desc"),
         None,
@@ -380,7 +356,7 @@ def relay_from_customer(state_db: Path, conversation_id: str, text: str, message
     case = in_handoff(state_db, conversation_id)
     if case is None:
         raise EscalationError("no engineer is talking with this conversation now.")
-    db = connect(state_db)
+    db = open_state_db(state_db)
     with write_transaction(db):
         if outbox.add(db, f"relay:customer:{message_id}", "relay_to_engineer", {"ref": case.ref, "text": text}, now):
             _log(_tables(db)[1], case.ref, now, "customer wrote", detail=text)
@@ -393,7 +369,7 @@ def customer_left(state_db: Path, conversation_id: str, now: datetime) -> Escala
     case = in_handoff(state_db, conversation_id)
     if case is None:
         return None
-    db = connect(state_db)
+    db = open_state_db(state_db)
     with write_transaction(db):
         records, events = _tables(db)
         _update(records, case.ref, {"status": "resolved", "resolved_at": now.isoformat(), "resolved_by": "customer"})
@@ -415,7 +391,7 @@ def relay_from_engineer(state_db: Path, ref: str, text: str, by: str, message_id
         raise EscalationError(f"{case.ref} is {case.status}; acknowledge it before replying to the customer.")
     if not text.strip():
         raise EscalationError("the reply is empty; type what the customer should read.")
-    db = connect(state_db)
+    db = open_state_db(state_db)
     with write_transaction(db):
         if outbox.add(
             db,
@@ -437,7 +413,7 @@ def escalate_unanswered(state_db: Path, rota: Rota, now: datetime) -> list[str]:
         if now - escalation.paged_at < rota.ack_timeout or escalation.step + 1 >= len(rota.steps):
             continue
         step = escalation.step + 1
-        db = connect(state_db)
+        db = open_state_db(state_db)
         with write_transaction(db):
             records, events = _tables(db)
             if get(state_db, escalation.ref, db).status != "triggered":
@@ -458,7 +434,7 @@ def escalate_unanswered(state_db: Path, rota: Rota, now: datetime) -> list[str]:
 
 def record_event(state_db: Path, ref: str, what: str, detail: str, now: datetime, by: str = "") -> None:
     """Add a step to an escalation's history (a delivery, a relay)."""
-    db = connect(state_db)
+    db = open_state_db(state_db)
     with write_transaction(db):
         _, events = _tables(db)
         _log(events, ref, now, what, by=by, detail=detail)

@@ -9,8 +9,9 @@ from pathlib import Path
 import yaml
 
 from bot.settings import PROJECT_ROOT
-from core.db import connect, ensure_table, write_transaction
+from core.db import write_transaction
 from core.errors import ConfigError
+from core.schema import open_state_db
 
 ROTA_FILE = PROJECT_ROOT / "data" / "oncall.yml"
 
@@ -44,11 +45,7 @@ def load_rota(path: Path = ROTA_FILE) -> Rota:
 
 
 def _changes(state_db: Path):
-    return ensure_table(
-        connect(state_db),
-        "oncall_changes",
-        {"id": int, "step": int, "name": str, "slack_user": str, "phone": str, "by": str, "at": str},
-    )
+    return open_state_db(state_db)["oncall_changes"]
 
 
 def current_rota(state_db: Path, path: Path = ROTA_FILE) -> Rota:

@@ -11,8 +11,9 @@ from typing import Callable, Collection
 
 import sqlite_utils
 
-from core.db import connect, ensure_table, write_transaction
+from core.db import write_transaction
 from core.errors import redact
+from core.schema import open_state_db
 
 FIRST_RETRY = timedelta(seconds=15)
 LONGEST_WAIT = timedelta(minutes=10)
@@ -34,23 +35,7 @@ class DrainReport:
 
 
 def _table(db: sqlite_utils.Database) -> sqlite_utils.db.Table:
-    return ensure_table(
-        db,
-        "outbox",
-        {
-            "id": int,
-            "key": str,
-            "kind": str,
-            "payload": str,
-            "status": str,
-            "attempts": int,
-            "next_attempt_at": str,
-            "last_error": str,
-            "created_at": str,
-            "sent_at": str,
-        },
-        unique=("key",),
-    )
+    return db["outbox"]
 
 
 def backoff(attempts: int) -> timedelta:
@@ -87,7 +72,7 @@ def find(db: sqlite_utils.Database, key: str) -> dict | None:
 
 def enqueue(state_db: Path, key: str, kind: str, payload: dict, now: datetime) -> bool:
     """Queue a message that is a change of its own (a notice), in a transaction of its own."""
-    db = connect(state_db)
+    db = open_state_db(state_db)
     with write_transaction(db):
         return add(db, key, kind, payload, now)
 
@@ -100,7 +85,7 @@ def pending(state_db: Path, kinds: Collection[str] | None = None) -> list[dict]:
             return []
         where += f" and kind in {_placeholders(kinds)}"
         params = list(kinds)
-    return list(_table(connect(state_db)).rows_where(where, params, order_by="id"))
+    return list(_table(open_state_db(state_db)).rows_where(where, params, order_by="id"))
 
 
 def undelivered_since(state_db: Path, kind: str, before: datetime) -> list[dict]:
@@ -123,7 +108,7 @@ def queued_keys(state_db: Path, keys: Collection[str]) -> set[str]:
     """Which of `keys` were ever queued (pending or sent)."""
     if not keys:
         return set()
-    table = _table(connect(state_db))
+    table = _table(open_state_db(state_db))
     return {row["key"] for row in table.rows_where(f"key in {_placeholders(keys)}", list(keys), select="key")}
 
 
@@ -141,7 +126,7 @@ def drain(
         if datetime.fromisoformat(row["next_attempt_at"]) > now:
             continue
         message = OutboxMessage(row["id"], row["key"], row["kind"], json.loads(row["payload"]), row["attempts"])
-        db = connect(state_db)
+        db = open_state_db(state_db)
         try:
             send(message)
         except Exception as exc:  # any delivery failure: keep the message, try again later

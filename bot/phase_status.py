@@ -12,8 +12,9 @@ from pathlib import Path
 import sqlite_utils
 
 from bot.schedule import Phase
-from core.db import connect, ensure_table, write_transaction
+from core.db import write_transaction
 from core.errors import HelpdeskError
+from core.schema import open_state_db
 
 STATES = ("started", "extended", "completed", "delayed", "rolled_back")
 
@@ -33,11 +34,7 @@ class PhaseState:
 
 
 def _events(db: sqlite_utils.Database) -> sqlite_utils.db.Table:
-    return ensure_table(
-        db,
-        "status_events",
-        {"id": int, "phase": str, "state": str, "until": str, "start": str, "note": str, "by": str, "at": str},
-    )
+    return db["status_events"]
 
 
 def report(
@@ -70,14 +67,14 @@ def report(
         "by": by.strip() or "unknown",
         "at": now.isoformat(),
     }
-    db = connect(state_db)
+    db = open_state_db(state_db)
     with write_transaction(db):
         _events(db).insert(row)
     return row
 
 
 def history(state_db: Path, phase: Phase | None = None) -> list[dict]:
-    table = _events(connect(state_db))
+    table = _events(open_state_db(state_db))
     where, args = ("phase = ?", [phase.ref]) if phase else (None, None)
     return list(table.rows_where(where, args, order_by="id"))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -130,25 +130,6 @@ def probe_write(db: sqlite_utils.Database) -> None:
         db.conn.execute("INSERT INTO _write_probe VALUES (datetime('now'))")
     finally:
         db.conn.execute("ROLLBACK")
-
-
-def ensure_table(
-    db: sqlite_utils.Database, name: str, columns: dict, pk: str = "id", unique: tuple[str, ...] = ()
-) -> sqlite_utils.db.Table:
-    """The table `name`, created on first use (and given columns added since); creating takes the write
-    lock so two processes can race."""
-    table = db[name]
-    if not table.exists():
-        with nullcontext() if db.conn.in_transaction else write_transaction(db):
-            table.create(columns, pk=pk, if_not_exists=True)
-            for column in unique:
-                table.create_index([column], unique=True, if_not_exists=True)
-    elif missing := [column for column in columns if column not in table.columns_dict]:
-        with nullcontext() if db.conn.in_transaction else write_transaction(db):
-            for column in missing:
-                if column not in table.columns_dict:  # another process may have added it meanwhile
-                    table.add_column(column, columns[column])
-    return table
 
 
 def require_index(db_path: Path, table: str | None = None) -> None:

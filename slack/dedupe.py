@@ -11,7 +11,8 @@ from typing import Callable
 import sqlite_utils
 from slack_bolt import BoltResponse
 
-from core.db import connect, ensure_table, write_transaction
+from core.db import write_transaction
+from core.schema import open_state_db
 
 logger = logging.getLogger(__name__)
 TABLE = "slack_events_seen"
@@ -19,13 +20,12 @@ KEEP = timedelta(days=1)  # Slack gives up retrying after minutes; a day keeps t
 
 
 def _table(db: sqlite_utils.Database) -> sqlite_utils.db.Table:
-    # event_id is the primary key: of two copies inserted at once, the second insert is ignored.
-    return ensure_table(db, TABLE, {"event_id": str, "seen_at": str}, pk="event_id")
+    return db[TABLE]  # event_id is its primary key: of two copies inserted at once, the second is ignored
 
 
 def first_sighting(state_db: Path, event_id: str, now: datetime) -> bool:
     """Record `event_id` as seen at `now` (forgetting ids seen over a day before); True when no copy was seen yet."""
-    db = connect(state_db)
+    db = open_state_db(state_db)
     try:
         with write_transaction(db):
             _table(db)

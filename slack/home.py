@@ -10,8 +10,9 @@ from slack_sdk import WebClient
 
 from bot import phase_status, schedule
 from bot.status_replies import when, window_text
-from core.db import connect, ensure_table, write_transaction
+from core.db import write_transaction
 from core.errors import HelpdeskError
+from core.schema import open_state_db
 from helpdesk_slack import blocks, offers
 from helpdesk_slack.context import AppContext
 
@@ -21,7 +22,7 @@ REVIEW_SHOWN = 5  # ... and shows the newest groups (/review lists more)
 
 
 def _viewers(app: AppContext):
-    return ensure_table(connect(app.settings.state_db), "slack_home_viewers", {"user": str}, pk="user")
+    return open_state_db(app.settings.state_db)["slack_home_viewers"]
 
 
 def view_and_fingerprint(app: AppContext) -> tuple[dict, str]:

@@ -17,7 +17,8 @@ import sqlite_utils
 
 from bot import review as bot_review
 from bot.curated import TARGETS
-from core.db import connect, ensure_table, write_transaction
+from core.db import write_transaction
+from core.schema import open_state_db
 from helpdesk_slack.blocks import TeachOption
 from helpdesk_slack.context import AppContext
 
@@ -47,12 +48,12 @@ def offer_key(text: str, target: str) -> str:
 
 
 def _table(db: sqlite_utils.Database) -> sqlite_utils.db.Table:
-    return ensure_table(db, TABLE, {"key": str, "text": str, "target": str, "shown_at": str}, pk="key")
+    return db[TABLE]
 
 
 def remember(state_db: Path, offers: list[tuple[str, str]], now: datetime) -> None:
     """Keep each (text, target) under its key; forget offers not shown for KEEP."""
-    db = connect(state_db)
+    db = open_state_db(state_db)
     try:
         with write_transaction(db):
             _table(db)
@@ -68,7 +69,7 @@ def remember(state_db: Path, offers: list[tuple[str, str]], now: datetime) -> No
 
 def find(state_db: Path, key: str) -> tuple[str, str] | None:
     """The (text, target) of an offer, or None when it is unknown (forgotten, or not ours)."""
-    db = connect(state_db)
+    db = open_state_db(state_db)
     try:
         row = next(iter(_table(db).rows_where("key = ?", [key])), None)
     finally:

@@ -1,0 +1,33 @@
+"""The state database's schema: named migrations applied once, in order (core/schema.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.db import connect
+from core.schema import MIGRATIONS, applied, migrate, open_state_db
+
+
+def test_a_new_database_gets_every_migration_once(tmp_path: Path):
+    db = open_state_db(tmp_path / "state.db")
+    assert applied(db) == [m.__name__ for m in MIGRATIONS]
+    assert {"outbox", "escalations", "escalation_events", "status_events"} <= set(db.table_names())
+    assert migrate(open_state_db(tmp_path / "state.db")) == []  # opening again changes nothing
+
+
+def test_a_database_from_before_migrations_keeps_its_rows_and_gets_missing_columns(tmp_path: Path):
+    old = connect(tmp_path / "state.db")
+    old["escalations"].insert({"id": 1, "ref": "ESC-0001", "status": "triggered"}, pk="id")  # columns of long ago
+    db = open_state_db(tmp_path / "state.db")
+    assert db["escalations"].get(1)["ref"] == "ESC-0001"
+    assert {"slack_channel", "slack_ts", "resolved_by"} <= set(db["escalations"].columns_dict)
+
+
+def test_the_outbox_refuses_a_second_message_with_the_same_key(tmp_path: Path):
+    db = open_state_db(tmp_path / "state.db")
+    assert any(index.unique and index.columns == ["key"] for index in db["outbox"].indexes)
+
+
+def test_migration_names_are_unique_and_ordered():
+    names = [m.__name__ for m in MIGRATIONS]
+    assert len(set(names)) == len(names) and names == sorted(names)
