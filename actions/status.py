@@ -10,16 +10,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.edge import HelpdeskAction
 from bot import phase_status, status_replies
 from bot.products import find_product
-from bot.schedule import load_migrations, phase_in_text
+from bot.schedule import phase_in_text
 from bot.settings import Settings
 from core.errors import HelpdeskError
 
 
 def live_status_reply(intent: str, text: str, settings: Settings) -> str:
     """The reply to a live-status question; the clock is HELPDESK_NOW when set."""
-    migrations = load_migrations(settings.faq_db)
-    now = settings.clock.now()
-    all_states = phase_status.states(settings.state_db, [p for m in migrations for p in m.phases], now)
+    status = phase_status.snapshot(settings)
+    migrations, now, all_states = status.migrations, status.now, status.states
     if intent == "ask_phase_status":
         phase = phase_in_text(migrations, text)
         if phase is not None:

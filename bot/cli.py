@@ -127,11 +127,9 @@ def seed_count(text: str) -> int:
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    migrations = schedule.load_migrations(settings.faq_db)
-    now = settings.clock.now()
-    states = phase_status.states(settings.state_db, [p for m in migrations for p in m.phases], now)
-    print(f"As of {when(now)}")
-    print(format_table(STATUS_HEADERS, status_rows(states)))
+    status = phase_status.snapshot(settings)
+    print(f"As of {when(status.now)}")
+    print(format_table(STATUS_HEADERS, status_rows(status.states)))
     return 0
 
 

@@ -13,10 +13,10 @@ import sqlite_utils
 
 from core.db import write_transaction
 from core.errors import redact
+from core.retry import Backoff
 from core.schema import open_state_db
 
-FIRST_RETRY = timedelta(seconds=15)
-LONGEST_WAIT = timedelta(minutes=10)
+DELIVERY_RETRY = Backoff(first=timedelta(seconds=15), longest=timedelta(minutes=10))
 
 
 @dataclass(frozen=True)
@@ -36,11 +36,6 @@ class DrainReport:
 
 def _table(db: sqlite_utils.Database) -> sqlite_utils.db.Table:
     return db["outbox"]
-
-
-def backoff(attempts: int) -> timedelta:
-    """15 s, 30 s, 1 min, 2 min ... at most 10 minutes between tries."""
-    return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_WAIT)
 
 
 def add(db: sqlite_utils.Database, key: str, kind: str, payload: dict, now: datetime) -> bool:
@@ -138,7 +133,7 @@ def drain(
                     {
                         "attempts": attempts,
                         "last_error": error,
-                        "next_attempt_at": (now + backoff(attempts)).isoformat(),
+                        "next_attempt_at": (now + DELIVERY_RETRY.wait(attempts)).isoformat(),
                     },
                 )
             report.failed.append((message.key, error))

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import sqlite_utils
 
-from bot.schedule import Phase
+from bot.schedule import Migration, Phase, load_migrations
+from bot.settings import Settings
 from core.db import write_transaction
 from core.errors import HelpdeskError
 from core.schema import open_state_db
@@ -124,3 +125,19 @@ def states_from(events: list[dict], phases: list[Phase], now: datetime) -> list[
     """As `states`, from the history already read."""
     known = [event for event in events if _at(event["at"]) <= now]
     return [state_of(phase, [e for e in known if e["phase"] == phase.ref], now) for phase in phases]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The migrations and every phase's state at one instant: what every status view shows."""
+
+    now: datetime
+    migrations: list[Migration]
+    states: list[PhaseState]
+
+
+def snapshot(settings: Settings) -> Snapshot:
+    """The status at the helpdesk's clock (HELPDESK_NOW when set)."""
+    migrations = load_migrations(settings.faq_db)
+    now = settings.clock.now()
+    return Snapshot(now, migrations, states(settings.state_db, [p for m in migrations for p in m.phases], now))

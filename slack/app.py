@@ -23,7 +23,7 @@ def web_client(settings: Settings) -> WebClient:
 def build_app(settings: Settings, client: WebClient | None = None) -> tuple[App, AppContext]:
     """The Bolt app and the context its listeners share (Slack must be configured: settings.slack.enabled)."""
     client = client or web_client(settings)
-    context = AppContext(settings, client, StaffList(settings.slack, client), settings.clock)
+    context = AppContext(settings, client, StaffList(settings.slack, client))
     # process_before_response: each listener's quick part (its `ack` function) finishes before Slack gets
     # its answer, so what is acknowledged is stored; the slow part (asking Rasa) runs as a lazy listener.
     app = App(

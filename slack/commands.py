@@ -59,10 +59,8 @@ def post_faq_answer(app: AppContext, body: dict, client: WebClient) -> None:
 
 
 def status_table(app: AppContext) -> tuple[str, str]:
-    migrations = schedule.load_migrations(app.settings.faq_db)
-    now = app.clock.now()
-    states = phase_status.states(app.settings.state_db, [p for m in migrations for p in m.phases], now)
-    return format_table(STATUS_HEADERS, status_rows(states)), when(now)
+    status = phase_status.snapshot(app.settings)
+    return format_table(STATUS_HEADERS, status_rows(status.states)), when(status.now)
 
 
 def phase(app: AppContext, command: dict, ack: Ack) -> None:
@@ -87,7 +85,7 @@ def phase(app: AppContext, command: dict, ack: Ack) -> None:
             app.settings.state_db,
             found,
             state,
-            app.clock.now(),
+            app.settings.clock.now(),
             by=command["user_id"],
             note=" ".join(rest),
             until=until,
@@ -124,7 +122,7 @@ def oncall_command(app: AppContext, command: dict, ack: Ack) -> None:
             user_id,
             " ".join(words[3:]),
             by=command["user_id"],
-            now=app.clock.now(),
+            now=app.settings.clock.now(),
         )
     except HelpdeskError as exc:
         ack(response_type="ephemeral", text=escape(f"Nothing changed: {exc}"))

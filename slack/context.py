@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from slack_sdk import WebClient
 
 from bot.settings import Settings
-from core.clock import Clock
 from faq_index.search import FaqSearcher, searcher_for
 from helpdesk_slack.staff import StaffList
 
@@ -17,7 +16,6 @@ class AppContext:
     settings: Settings
     client: WebClient
     staff: StaffList
-    clock: Clock
     names: dict[str, str] = field(default_factory=dict)  # Slack user ID -> display name
     _searcher: FaqSearcher | None = None
 

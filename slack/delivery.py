@@ -132,7 +132,7 @@ class SlackDelivery:
         """Rounds until `stop` is set; a failed round is logged and the next one tries again."""
         while not stop.is_set():
             try:
-                report = self.run_round(self.app.clock.now())
+                report = self.run_round(self.app.settings.clock.now())
                 for key, error in report.failed:
                     logger.warning("Slack delivery of %s failed (will retry): %s", key, error)
             except Exception:  # the loop's edge: log it and go on, the outbox keeps every message

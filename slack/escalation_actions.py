@@ -33,7 +33,7 @@ def change_status(app: AppContext, body: dict, client: WebClient) -> None:
     change = escalations.acknowledge if action["action_id"] == "escalation_acknowledge" else escalations.resolve
     name = user.get("name") or user.get("username") or user["id"]
     try:
-        change(app.settings.state_db, action["value"], name, app.clock.now())
+        change(app.settings.state_db, action["value"], name, app.settings.clock.now())
     except HelpdeskError as exc:
         _tell(client, channel, user["id"], str(exc))
 
@@ -64,7 +64,7 @@ def _relay(app: AppContext, ref: str, text: str, user: dict, message_id: str) ->
         return REFUSAL
     try:
         escalations.relay_from_engineer(
-            app.settings.state_db, ref, text, user.get("name") or user["id"], message_id, app.clock.now()
+            app.settings.state_db, ref, text, user.get("name") or user["id"], message_id, app.settings.clock.now()
         )
     except HelpdeskError as exc:
         return str(exc)

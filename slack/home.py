@@ -8,7 +8,7 @@ from typing import Iterator
 
 from slack_sdk import WebClient
 
-from bot import phase_status, schedule
+from bot import phase_status
 from bot.status_replies import when, window_text
 from core.db import write_transaction
 from core.errors import HelpdeskError
@@ -27,9 +27,8 @@ def _viewers(app: AppContext):
 
 def view_and_fingerprint(app: AppContext) -> tuple[dict, str]:
     """The Home view now, as everyone sees it, and a fingerprint of the states it shows (to notice a change)."""
-    migrations = schedule.load_migrations(app.settings.faq_db)
-    now = app.clock.now()
-    states = phase_status.states(app.settings.state_db, [p for m in migrations for p in m.phases], now)
+    status = phase_status.snapshot(app.settings)
+    migrations, now, states = status.migrations, status.now, status.states
     rows = [(s.phase.migration, s.phase.label, window_text(s), s.state, s.note) for s in states]
     sections = [(m.title, [row[1:] for row in rows if row[0] == m.key]) for m in migrations]
     fingerprint = [(s.phase.ref, s.state, window_text(s), s.note) for s in states]

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
 
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackClientError
 
 from bot.settings import Settings
 from core.errors import ConfigError
+from core.retry import Backoff
 from helpdesk_slack.app import build_app
 from helpdesk_slack.delivery import SlackDelivery
 from helpdesk_slack.http_server import PATH, make_server
@@ -18,22 +20,22 @@ from helpdesk_slack.http_server import PATH, make_server
 logger = logging.getLogger(__name__)
 
 
-FIRST_RETRY = 5.0  # seconds; doubled after each failed start, up to LONGEST_WAIT
-LONGEST_WAIT = 300.0
+SIGN_IN_RETRY = Backoff(first=timedelta(seconds=5), longest=timedelta(minutes=5))
 
 
 def start_app(settings: Settings, stop: threading.Event):
     """Build the app, which signs in to Slack first; while Slack refuses or cannot be reached, keep trying,
     so a Slack outage at start-up never takes the customers' chat down with it."""
-    wait = FIRST_RETRY
+    failures = 0
     while True:
         try:
             return build_app(settings)
         except (BoltError, SlackClientError, OSError) as exc:  # refused, or unreachable
+            failures += 1
+            wait = SIGN_IN_RETRY.wait(failures).total_seconds()
             logger.error("Slack app cannot start (%s); trying again in %.0f s. Check SLACK_BOT_TOKEN.", exc, wait)
         if stop.wait(wait):
             raise ConfigError("the Slack app was stopped before it could sign in to Slack.")
-        wait = min(wait * 2, LONGEST_WAIT)
 
 
 def serve(settings: Settings, stop: threading.Event | None = None) -> None:

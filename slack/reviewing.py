@@ -99,7 +99,7 @@ def _outcome(app: AppContext, body: dict) -> tuple[str, bool]:
             ), False
         text, target = offer
         with _TEACHING:
-            taught = curated.teach(app.settings, text, target, who=teacher(user), now=app.clock.now())
+            taught = curated.teach(app.settings, text, target, who=teacher(user), now=app.settings.clock.now())
     except HelpdeskError as exc:
         return f"Nothing recorded: {exc}", False
     except OSError as exc:  # curated.yml could not be written (permissions, a full disk)

@@ -102,7 +102,7 @@ def test_the_same_page_is_queued_once(state_db: Path):
 
 
 def test_retries_back_off_up_to_ten_minutes():
-    assert [outbox.backoff(n).total_seconds() for n in (1, 2, 3, 6, 12)] == [15, 30, 60, 480, 600]
+    assert [outbox.DELIVERY_RETRY.wait(n).total_seconds() for n in (1, 2, 3, 6, 12)] == [15, 30, 60, 480, 600]
 
 
 def helpdesk(*args: str, env: dict[str, str]):

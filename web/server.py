@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlparse
 
-from bot import phase_status, schedule, status_replies
+from bot import phase_status, status_replies
 from bot.settings import Settings
 from core.errors import HelpdeskError
 
@@ -34,9 +34,8 @@ FILES = {
 
 def status(settings: Settings) -> dict:
     """The banner's level and text, and each migration's phases, at the helpdesk's clock."""
-    migrations = schedule.load_migrations(settings.faq_db)
-    now = settings.clock.now()
-    states = phase_status.states(settings.state_db, [p for m in migrations for p in m.phases], now)
+    status = phase_status.snapshot(settings)
+    migrations, now, states = status.migrations, status.now, status.states
     level, text = status_replies.banner(states, migrations, now)
     by_migration = [
         {
