@@ -13,6 +13,7 @@ from bot.products import find_product
 from bot.schedule import phase_in_text
 from bot.settings import Settings
 from core.errors import HelpdeskError
+from faq_index.search import searcher_for
 
 
 def live_status_reply(intent: str, text: str, settings: Settings) -> str:
@@ -20,7 +21,7 @@ def live_status_reply(intent: str, text: str, settings: Settings) -> str:
     status = phase_status.snapshot(settings)
     migrations, now, all_states = status.migrations, status.now, status.states
     if intent == "ask_phase_status":
-        phase = phase_in_text(migrations, text)
+        phase = phase_in_text(migrations, text, searcher_for(settings.faq_db).mentioned_documents(text))
         if phase is not None:
             state = next(s for s in all_states if s.phase == phase)
             return f"As of {status_replies.when(now)}: " + status_replies.describe(state, migrations, now)

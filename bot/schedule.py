@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Collection
 
 from rapidfuzz import fuzz, process
 
@@ -110,30 +111,16 @@ def find_phase(migrations: list[Migration], ref: str) -> Phase:
     raise UnknownPhase(f"no phase matches {ref!r}; use a phase number (e.g. 2) or one of: {known}.")
 
 
-def named_migrations(migrations: list[Migration], text: str) -> list[Migration]:
-    """Migrations a message names: by their key as words ('run the red') or a title word no other has ('aws')."""
-    words = set(re.findall(r"[a-z0-9]+", text.lower()))
-    titles = {
-        m.key: set(re.findall(r"[a-z0-9]+", m.title.lower())) - {"faq", "migration", "the", "to"} for m in migrations
-    }
-    named = []
-    for migration in migrations:
-        others = set().union(*(t for key, t in titles.items() if key != migration.key))
-        if migration.key.replace("-", " ") in " ".join(re.findall(r"[a-z0-9]+", text.lower())) or (
-            words & (titles[migration.key] - others - {str(y) for y in range(1990, 2100)})
-        ):
-            named.append(migration)
-    return named
-
-
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 
 
-def phase_in_text(migrations: list[Migration], text: str) -> Phase | None:
-    """The phase a message asks about ('is phase 2 done?', 'the messaging core migration'), if any."""
+def phase_in_text(migrations: list[Migration], text: str, named_files: Collection[str] = ()) -> Phase | None:
+    """The phase a message asks about ('is phase 2 done?', 'the messaging core migration'), if any; a phase
+    number is of the migration the message names (`named_files`: FaqSearcher.mentioned_documents), else the
+    most recent one."""
     lowered = text.lower()
     number = re.search(r"\b(?:phase|stage|step)\s*(\d+|one|two|three|four|five|six)\b", lowered)
-    scope = named_migrations(migrations, lowered)[-1:] or migrations[-1:]  # the most recent unless one is named
+    scope = [m for m in migrations if m.file in named_files][-1:] or migrations[-1:]
     if number:
         wanted = int(number.group(1)) if number.group(1).isdigit() else _NUMBER_WORDS[number.group(1)]
         return next((p for m in scope for p in m.phases if p.number == wanted), None)

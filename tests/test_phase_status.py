@@ -12,7 +12,7 @@ from conftest import HELPDESK, settings_env
 
 from bot.phase_status import StatusError, history, report, states
 from bot.products import find_product, impact_on
-from bot.schedule import UnknownPhase, find_phase, load_migrations
+from bot.schedule import UnknownPhase, find_phase, load_migrations, phase_in_text
 from bot.status_replies import product_status, status_now, window_end
 from core.clock import parse_instant
 
@@ -274,3 +274,13 @@ def test_a_reminder_whose_window_has_started_is_no_longer_sent(migrations, state
 
     assert notices_due(state_db, migrations, at("2020-09-08T09:00:00Z")) == []
     assert notices_due(state_db, migrations, at("2020-12-01T00:00:00Z")) == []
+
+
+def test_a_phase_number_is_of_the_migration_the_message_names(migrations, shipped_index: Path):
+    from faq_index.search import FaqSearcher
+
+    named = FaqSearcher(shipped_index).mentioned_documents
+    older = "is phase 1 of the RedX migration done?"
+    assert phase_in_text(migrations, older, named(older)).migration == "run-the-red"
+    latest = "is phase 1 done?"
+    assert phase_in_text(migrations, latest, named(latest)).migration == migrations[-1].key == "prepare-aws-migration"
