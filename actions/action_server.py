@@ -18,10 +18,8 @@ from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.serve import configure_logging, require_action_token
+from bot.serve import require_action_token, run_server
 from bot.settings import Settings
-from core.errors import HelpdeskError
-from core.quiet import quiet_third_party_warnings
 
 OPEN_PATHS = frozenset({"/health"})  # `helpdesk doctor` and the tests ask it without the secret
 # Each call carries the conversation's whole tracker since its session started plus the domain: a long
@@ -57,18 +55,9 @@ def make_app(settings: Settings) -> Sanic:
     return app
 
 
-def main() -> int:
-    quiet_third_party_warnings()
-    configure_logging()
-    try:
-        settings = Settings.from_env()
-        app = make_app(settings)
-    except HelpdeskError as exc:
-        print(f"helpdesk: {exc}", file=sys.stderr)
-        return 1
-    app.run(host="127.0.0.1", port=settings.action_port, workers=1, access_log=False, motd=False)
-    return 0
+def serve(settings: Settings) -> None:
+    make_app(settings).run(host="127.0.0.1", port=settings.action_port, workers=1, access_log=False, motd=False)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_server(serve))

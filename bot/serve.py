@@ -10,11 +10,12 @@ import shlex
 import socket
 import sys
 from pathlib import Path
-from typing import Mapping, NoReturn
+from typing import Callable, Mapping, NoReturn
 
 from bot.settings import Settings
 from bot.training import rasa_env, require_model
-from core.errors import ConfigError, PortInUse
+from core.errors import ConfigError, HelpdeskError, PortInUse
+from core.quiet import quiet_third_party_warnings
 
 COMPONENTS = ("rasa", "actions", "web", "slack")
 SUPERVISOR_CONFIG = "supervisord.conf"
@@ -79,6 +80,13 @@ def command_for(component: str, settings: Settings) -> tuple[list[str], dict[str
         check_port_free("127.0.0.1", settings.action_port, "ACTION_PORT")
         require_action_token(settings)
         return [sys.executable, "-m", "actions.action_server"], env
+    if component == "slack":
+        if not settings.slack.app_token:
+            check_port_free("127.0.0.1", settings.slack_port, "SLACK_PORT")
+        return [sys.executable, "-m", "helpdesk_slack.main"], env
+    if component == "web":
+        check_port_free("127.0.0.1", settings.web_port, "WEB_PORT")
+        return [sys.executable, "-m", "helpdesk_web.server"], env
     raise ConfigError(f"unknown component {component!r}; choose one of: {', '.join(COMPONENTS)}.")
 
 
@@ -86,22 +94,22 @@ def configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-def serve(component: str, settings: Settings) -> None:
-    """Run the server for `component` in the foreground (the Rasa ones replace this process)."""
+def run_server(serve_with: Callable[[Settings], None]) -> int:
+    """The `main` of a server process the helpdesk starts: quiet warnings, logging, the settings, and a
+    clear message instead of a traceback when it cannot start."""
+    quiet_third_party_warnings()
     configure_logging()
-    if component == "slack":
-        if not settings.slack.app_token:
-            check_port_free("127.0.0.1", settings.slack_port, "SLACK_PORT")
-        from helpdesk_slack import main as slack_main  # the channel layers: imported only to run them
+    try:
+        serve_with(Settings.from_env())
+    except HelpdeskError as exc:
+        print(f"helpdesk: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
-        slack_main.serve(settings)
-        return
-    if component == "web":
-        check_port_free("127.0.0.1", settings.web_port, "WEB_PORT")
-        from helpdesk_web import server as web_server
 
-        web_server.serve(settings)
-        return
+def serve(component: str, settings: Settings) -> None:
+    """Run the server for `component` in the foreground, in place of this process (each has a module of its
+    own: this layer starts the channels without importing them)."""
     command, env = command_for(component, settings)
     os.chdir(settings.root)
     os.execve(command[0], command, env)

@@ -4,12 +4,14 @@ the delivery loop runs beside it."""
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from datetime import timedelta
 
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackClientError
 
+from bot.serve import run_server
 from bot.settings import Settings
 from core.errors import ConfigError
 from core.retry import Backoff
@@ -60,3 +62,7 @@ def serve(settings: Settings, stop: threading.Event | None = None) -> None:
     finally:
         stop.set()
         server.server_close()
+
+
+if __name__ == "__main__":
+    sys.exit(run_server(serve))

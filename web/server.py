@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlparse
 
 from bot import phase_status, status_replies
+from bot.serve import run_server
 from bot.settings import Settings
 from core.errors import HelpdeskError
 
@@ -120,3 +122,7 @@ def serve(settings: Settings) -> None:
         server.serve_forever()
     finally:
         server.server_close()
+
+
+if __name__ == "__main__":
+    sys.exit(run_server(serve))
