@@ -16,8 +16,6 @@ from bot.urgency import FAQ_MISSES_BEFORE_OFFER
 from core.errors import HelpdeskError
 from faq_index.search import searcher_for
 
-EMPTY_PROMPT = "What would you like to know about the migrations? Ask me a question, or say 'help'."
-
 
 def _per_entry(tracker: Tracker, key: str, value: str) -> dict[str, float]:
     """One of the sentence-vector classifier's readings per FAQ entry id (actions/nlu_components.py)."""
@@ -35,10 +33,16 @@ def _after(reply: FaqReply, tracker: Tracker) -> list[dict]:
     return [SlotSet("faq_misses", misses)]
 
 
+RESPONSES = {"choices": "utter_faq_choices", "unknown": "utter_faq_unknown"}  # an answer is the entry's own text
+
+
 def _send(dispatcher: CollectingDispatcher, reply: FaqReply) -> None:
     buttons = [{"title": title, "payload": choice_payload(entry_id)} for title, entry_id in reply.buttons()]
     # `faq` lands in the bot event's metadata in the tracker store (what `helpdesk review` reads); channels ignore it.
-    dispatcher.utter_message(text=reply.text, buttons=buttons or None, faq=reply.record())
+    if reply.kind == "answer":
+        dispatcher.utter_message(text=reply.text, buttons=buttons or None, faq=reply.record())
+    else:
+        dispatcher.utter_message(response=RESPONSES[reply.kind], buttons=buttons or None, faq=reply.record())
 
 
 class ActionAnswerFaq(HelpdeskAction):
@@ -52,7 +56,7 @@ class ActionAnswerFaq(HelpdeskAction):
             entry_id = next(tracker.get_latest_entity_values("faq_entry"), None)
             reply = answer_entry(searcher, entry_id or "")
         elif not text:
-            dispatcher.utter_message(text=EMPTY_PROMPT)
+            dispatcher.utter_message(response="utter_faq_empty")
             return []
         else:
             reply = answer_question(

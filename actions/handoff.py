@@ -66,7 +66,7 @@ class ActionRelayToCustomer(HelpdeskAction):
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         text, engineer = _entity(tracker, "text"), _entity(tracker, "engineer") or "Engineer"
         if text:
-            dispatcher.utter_message(text=f"{engineer} (on-call engineer): {text}")
+            dispatcher.utter_message(response="utter_engineer_says", engineer=engineer, said=text)
         return []
 
 

@@ -29,8 +29,6 @@ SUGGEST = 0.2  # fused scores from here up to ANSWER_AT are offered as buttons, 
 RUNNER_UP = 0.85  # an entry within 15% of the answer's fused score is offered beside it as a button
 MAX_BUTTONS = 3
 CHOICE_INTENT = "faq_choice"  # a button's payload: this intent with the entry id, read without the classifier
-SUPPORT_PHONE = "0800 77 66 22 (+64 4 498 6000)"
-SUPPORT_CONTACT = f"email support@modicagroup.com or ring {SUPPORT_PHONE}"
 
 
 @dataclass(frozen=True)
@@ -55,11 +53,9 @@ class FaqReply:
 
     @property
     def text(self) -> str:
-        if self.kind == "answer" and self.entry:
-            return response_text(self.entry.answer, self.entry.title)
-        if self.kind == "choices":
-            return "I'm not sure which of these you mean. Pick one, or rephrase your question:"
-        return f"Sorry, I don't know the answer to that. For help from a person, please {SUPPORT_CONTACT}."
+        """The entry's answer with its source; "" for the other kinds, whose wording is in domain.yml
+        (utter_faq_choices, utter_faq_unknown)."""
+        return response_text(self.entry.answer, self.entry.title) if self.kind == "answer" and self.entry else ""
 
     def buttons(self) -> list[tuple[str, str]]:
         """(title, entry id) for each alternative; one from another document than the answer's names it."""

@@ -9,7 +9,7 @@ import re
 from slack_sdk import WebClient
 
 from bot import rasa_client
-from bot.answers import SUPPORT_PHONE
+from bot.support_contact import support_contact
 from core.errors import BotUnavailable
 from helpdesk_slack import blocks
 from helpdesk_slack.context import AppContext
@@ -17,7 +17,7 @@ from helpdesk_slack.text import escape
 
 logger = logging.getLogger(__name__)
 MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
-UNAVAILABLE = f"The bot is not answering right now; try again in a minute. Customers can ring {SUPPORT_PHONE}."
+UNAVAILABLE = "The bot is not answering right now; try again in a minute. Customers can ring {phone}."
 
 
 def conversation_id(user: str, thread_ts: str) -> str:
@@ -31,7 +31,9 @@ def ask_and_reply(app: AppContext, client: WebClient, channel: str, thread_ts: s
         messages = rasa_client.send_message(app.settings, text, sender=sender)
     except BotUnavailable as exc:
         logger.warning("asking the bot from Slack failed: %s", exc)
-        client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=escape(UNAVAILABLE))
+        client.chat_postMessage(
+            channel=channel, thread_ts=thread_ts, text=escape(UNAVAILABLE.format(phone=support_contact()[0]))
+        )
         return
     fallback, reply_blocks = blocks.bot_reply(messages, sender, thread_ts)
     client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=fallback, blocks=reply_blocks)

@@ -31,6 +31,7 @@ PHASE_USAGE = (
     + "."
 )
 ONCALL_USAGE = "Usage: /oncall (who is on call), or /oncall set STEP @person [phone]."
+ENTRY_GONE = "That FAQ entry is no longer in the index (the documents changed); search again with /faq."
 
 
 def faq(app: AppContext, command: dict, ack: Ack) -> None:
@@ -53,6 +54,9 @@ def faq(app: AppContext, command: dict, ack: Ack) -> None:
 def post_faq_answer(app: AppContext, body: dict, client: WebClient) -> None:
     """The /faq result's button: the entry's answer, with its source, posted to the channel for everyone."""
     reply = answer_entry(app.searcher, body["actions"][0]["value"])
+    if reply.kind != "answer":
+        client.chat_postEphemeral(channel=body["channel"]["id"], user=body["user"]["id"], text=ENTRY_GONE)
+        return
     client.chat_postMessage(
         channel=body["channel"]["id"], text=escape(reply.text), blocks=blocks.faq_answer(reply.text, body["user"]["id"])
     )

@@ -33,7 +33,7 @@ def test_a_confident_choice_for_words_the_faq_never_uses_is_not_trusted(searcher
     chosen = entry_id(searcher, AWS, "What is the rollback plan?")
     reply = answer_question(searcher, "zxqv plorb wuggle", {chosen: 0.99})
     assert reply.kind == "unknown"
-    assert "support@modicagroup.com" in reply.text and "0800 77 66 22" in reply.text
+    assert reply.text == ""  # its wording is domain.yml's utter_faq_unknown
 
 
 def test_an_unsure_classifier_falls_back_to_the_search(searcher: FaqSearcher):
@@ -78,7 +78,7 @@ def test_a_vague_message_gets_choices_rather_than_a_guess(searcher: FaqSearcher)
     reply = answer_question(searcher, "help", unsure, far)
     assert reply.kind == "choices" and reply.entry is None
     assert 1 <= len(reply.buttons()) <= 3
-    assert reply.text.startswith("I'm not sure which of these you mean")
+    assert reply.text == ""  # its wording is domain.yml's utter_faq_choices
 
 
 def test_a_classifier_choice_the_index_no_longer_has_is_ignored(searcher: FaqSearcher):

@@ -52,6 +52,13 @@ def test_faq_post_button_posts_the_answer_with_its_source_to_the_channel(slack):
     assert posted["channel"] == "C0GENERAL" and "Source:" in texts_of(posted["blocks"])
 
 
+def test_a_button_for_an_entry_no_longer_indexed_tells_the_clicker_and_posts_nothing(slack):
+    assert slack.click("faq_post", "entry_removed_since", channel="C0GENERAL")[0] == 200
+    told = slack.standin.wait_for("chat.postEphemeral")[0]
+    assert "no longer in the index" in told["text"] and told["user"]
+    assert slack.standin.called("chat.postMessage") == []
+
+
 def test_faq_query_with_markup_is_shown_as_plain_text(slack):
     reply = json.loads(slack.command("/faq", "<script>alert(1)</script> *rollback*")[1])
     header = reply["blocks"][0]["text"]

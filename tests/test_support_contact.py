@@ -1,0 +1,31 @@
+"""The support contact is defined once, in domain.yml's slots, and read from there outside Rasa."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.support_contact import support_contact
+from core.errors import ConfigError
+
+
+def test_the_shipped_domain_defines_the_support_phone_and_email():
+    phone, email = support_contact()
+    assert phone.startswith("0800") and "@" in email
+
+
+def test_a_domain_without_them_says_what_to_add(tmp_path: Path):
+    domain = tmp_path / "domain.yml"
+    domain.write_text("version: '3.1'\nslots: {}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="support_phone"):
+        support_contact(domain)
+
+
+def test_no_response_writes_the_contact_out_instead_of_using_the_slots():
+    phone, email = support_contact()
+    domain = yaml.safe_load((Path(__file__).resolve().parent.parent / "domain.yml").read_text(encoding="utf-8"))
+    texts = [variant.get("text", "") for variants in domain["responses"].values() for variant in variants]
+    assert not [text for text in texts if phone in text or email in text]
+    assert sum("{support_phone}" in text for text in texts) >= 10
