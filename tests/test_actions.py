@@ -1,0 +1,68 @@
+"""The Rasa SDK actions on their own (no server): a tracker from a dict, a CollectingDispatcher, and what the
+action chose to say."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from conftest import settings_env
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.faq import ActionAnswerFaq
+from actions.handoff import ActionRelayToCustomer
+from actions.status import ActionLiveStatus
+
+
+@pytest.fixture(autouse=True)
+def helpdesk_env(tmp_path: Path, shipped_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in settings_env(tmp_path, HELPDESK_FAQ_DB=str(shipped_index)).items():
+        monkeypatch.setenv(name, value)
+
+
+def tracker(text: str, intent: str = "faq", entities: list[dict] | None = None, **parse: object) -> Tracker:
+    message = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": entities or [], **parse}
+    return Tracker.from_dict(
+        {"sender_id": "action-test", "slots": {}, "latest_message": message, "events": [], "paused": False}
+    )
+
+
+def run(action, tracker: Tracker) -> tuple[list[dict], list[dict]]:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker, {}))
+    return dispatcher.messages, events
+
+
+def test_a_clear_faq_question_is_answered_with_the_entry_and_its_source():
+    messages, events = run(ActionAnswerFaq(), tracker("what is the rollback plan?"))
+    assert "(Source: Prepare AWS Migration - More information)" in messages[0]["text"]
+    assert messages[0]["faq"]["kind"] == "answer"
+    assert {"event": "slot", "name": "faq_misses", "value": 0, "timestamp": None} in events
+
+
+def test_a_question_the_faq_cannot_answer_chooses_the_dont_know_response():
+    messages, _ = run(ActionAnswerFaq(), tracker("zxqv plorb wuggle"))
+    assert messages[0]["response"] == "utter_faq_unknown" and messages[0]["text"] is None
+
+
+def test_an_empty_message_gets_the_prompt_response():
+    messages, events = run(ActionAnswerFaq(), tracker("   "))
+    assert [m["response"] for m in messages] == ["utter_faq_empty"] and events == []
+
+
+def test_the_engineers_words_are_relayed_as_response_variables_never_as_markup():
+    said = "<b>on it</b> {support_phone}"
+    entities = [{"entity": "text", "value": said}, {"entity": "engineer", "value": "Tama"}]
+    messages, _ = run(
+        ActionRelayToCustomer(), tracker("/EXTERNAL_engineer_message", "EXTERNAL_engineer_message", entities)
+    )
+    assert messages[0]["response"] == "utter_engineer_says"
+    assert messages[0]["said"] == said and messages[0]["engineer"] == "Tama"
+
+
+def test_the_live_status_at_a_fixed_instant_names_the_running_phase(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("HELPDESK_NOW", "2020-09-08T22:30:00+12:00")
+    messages, _ = run(ActionLiveStatus(), tracker("is it down right now?", "ask_status_now"))
+    assert "Phase 2" in messages[0]["text"]
