@@ -13,6 +13,7 @@ from actions.forms import CheckedFormValidation, checked_answer
 from bot import contact_checks, customer_contacts
 from bot.settings import Settings
 from core.errors import HelpdeskError
+from core.schema import state_database
 
 SKIPPED = "skipped"  # a slot must hold something for the form to move on
 
@@ -58,15 +59,16 @@ class ActionSaveCustomerContact(HelpdeskAction):
         settings = Settings.from_env()
         answers = {slot: tracker.get_slot(slot) or "" for slot in FORM_SLOTS}
         answers = {slot: "" if value == SKIPPED else value for slot, value in answers.items()}
-        contact = customer_contacts.save(
-            settings.state_db,
-            answers["oncall_company"],
-            answers["oncall_name"],
-            answers["oncall_phone"],
-            answers["oncall_email"],
-            tracker.sender_id,
-            settings.clock.now(),
-        )
+        with state_database(settings.state_db) as db:
+            contact = customer_contacts.save(
+                db,
+                answers["oncall_company"],
+                answers["oncall_name"],
+                answers["oncall_phone"],
+                answers["oncall_email"],
+                tracker.sender_id,
+                settings.clock.now(),
+            )
         reach = " and ".join(part for part in (contact.phone, contact.email) if part)
         dispatcher.utter_message(
             response="utter_customer_contact_saved",

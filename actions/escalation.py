@@ -15,7 +15,9 @@ from actions.forms import CheckedFormValidation
 from bot import contact_checks, escalations
 from bot.oncall import current_rota
 from bot.settings import Settings
+from core.db import write_transaction
 from core.errors import HelpdeskError, StorageError
+from core.schema import state_database
 
 # What each answer of the form must be; a check raises InvalidAnswer with what to type instead.
 CHECKS = {
@@ -67,19 +69,21 @@ class ActionCreateEscalation(HelpdeskAction):
         settings = Settings.from_env()
         now = settings.clock.now()
         contact = {slot: tracker.get_slot(slot) for slot in FORM_SLOTS if slot != "description"}
-        rota = current_rota(settings.state_db)
-        # Read before recording, so the record says whether this reply tells the customer nobody could be paged.
-        paged = escalations.paging_healthy(settings.state_db, settings.slack.enabled, now)
-        filed = escalations.create(
-            settings.state_db,
-            tracker.sender_id,
-            contact,
-            tracker.get_slot("description") or "",
-            transcript(tracker),
-            rota,
-            now,
-            customer_told_not_paged=not paged,
-        )
+        # One unit of work: whether paging is healthy, read under the write lock, and the record that says
+        # whether this reply tells the customer nobody could be paged.
+        with state_database(settings.state_db) as db, write_transaction(db):
+            rota = current_rota(db)
+            paged = escalations.paging_healthy(db, settings.slack.enabled, now)
+            filed = escalations.create(
+                db,
+                tracker.sender_id,
+                contact,
+                tracker.get_slot("description") or "",
+                transcript(tracker),
+                rota,
+                now,
+                customer_told_not_paged=not paged,
+            )
         response = {
             (True, True): "utter_escalation_created",
             (True, False): "utter_escalation_created_not_paged",

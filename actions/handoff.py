@@ -16,6 +16,7 @@ from actions.edge import HelpdeskAction
 from bot import escalations
 from bot.settings import Settings
 from core.errors import HelpdeskError
+from core.schema import state_database
 
 RESTART_INTENT = "restart"
 
@@ -84,9 +85,8 @@ class ActionRelayToEngineer(HelpdeskAction):
             return []
         message_id = message.get("message_id") or f"{tracker.sender_id}:{len(tracker.events)}"
         try:
-            escalations.relay_from_customer(
-                settings.state_db, tracker.sender_id, text, message_id, settings.clock.now()
-            )
+            with state_database(settings.state_db) as db:
+                escalations.relay_from_customer(db, tracker.sender_id, text, message_id, settings.clock.now())
         except escalations.EscalationError:
             # The engineer resolved the case a moment ago; the notice is on its way.
             dispatcher.utter_message(response="utter_handoff_case_closed")
@@ -108,7 +108,8 @@ class ActionLeaveHandoff(HelpdeskAction):
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         settings = Settings.from_env()
-        case = escalations.customer_left(settings.state_db, tracker.sender_id, settings.clock.now())
+        with state_database(settings.state_db) as db:
+            case = escalations.customer_left(db, tracker.sender_id, settings.clock.now())
         ref = case.ref if case else (tracker.get_slot("handoff_ref") or "")
         engineer = (case.acknowledged_by if case else "") or "The engineer"
         dispatcher.utter_message(response="utter_handoff_left", ref=ref, json_message=_notice("left", ref, engineer))

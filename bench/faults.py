@@ -37,6 +37,7 @@ from slack_standin import SlackStandIn  # noqa: E402
 from supervised_stack import SupervisedBot, UrgentCase, report_urgent_case, say, slack_env, wait_for  # noqa: E402
 
 from bot import escalations, outbox  # noqa: E402
+from core.schema import open_state_db
 
 COMPONENTS = ("rasa", "actions", "worker", "slack", "web")
 HOSTILE_SIZES = (100_000, 1_000_000, 5_000_000)
@@ -189,8 +190,8 @@ def main() -> int:
                 print(f"fault: {name}", flush=True)
                 run_fault(stack, tally, name, fault, args.customers_per_fault)
             state_db = stack.settings.state_db
-            wait_for(lambda: not outbox.pending(state_db, ["page"]), 300, "every page delivered")
-            cases = escalations.listing(state_db)
+            wait_for(lambda: not outbox.pending(open_state_db(state_db), ["page"]), 300, "every page delivered")
+            cases = escalations.listing(open_state_db(state_db))
         finally:
             memory.done.set()
             stack.stop()

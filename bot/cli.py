@@ -33,6 +33,7 @@ from bot.table import format_table
 from core.clock import Clock, parse_instant
 from core.errors import HelpdeskError
 from core.quiet import quiet_third_party_warnings
+from core.schema import state_database
 from faq_index import evaluate, index, search
 
 DEV_SET = PROJECT_ROOT / "tests" / "data" / "faq_dev.yml"
@@ -134,102 +135,107 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_status_set(args: argparse.Namespace, settings: Settings) -> int:
-    phase = schedule.find_phase(schedule.load_migrations(settings.faq_db), args.phase)
-    until = parse_instant(args.until, setting="--until") if args.until else None
-    start = parse_instant(args.start, setting="--start") if args.start else None
-    now = settings.clock.now()
-    phase_status.report(settings.state_db, phase, args.state, now, by=args.by, note=args.note, until=until, start=start)
-    print(f"recorded: {phase.label} ({phase.migration}) {args.state}" + (f" until {when(until)}" if until else ""))
-    return 0
+    with state_database(settings.state_db) as db:
+        phase = schedule.find_phase(schedule.load_migrations(settings.faq_db), args.phase)
+        until = parse_instant(args.until, setting="--until") if args.until else None
+        start = parse_instant(args.start, setting="--start") if args.start else None
+        now = settings.clock.now()
+        phase_status.report(db, phase, args.state, now, by=args.by, note=args.note, until=until, start=start)
+        print(f"recorded: {phase.label} ({phase.migration}) {args.state}" + (f" until {when(until)}" if until else ""))
+        return 0
 
 
 def cmd_status_history(args: argparse.Namespace, settings: Settings) -> int:
-    rows = [
-        (e["at"], e["phase"], e["state"], e["start"] or "", e["until"] or "", e["by"], e["note"])
-        for e in phase_status.history(settings.state_db)
-    ]
-    print(format_table(("at (UTC)", "phase", "state", "start", "until", "by", "note"), rows))
-    return 0
+    with state_database(settings.state_db) as db:
+        rows = [
+            (e["at"], e["phase"], e["state"], e["start"] or "", e["until"] or "", e["by"], e["note"])
+            for e in phase_status.history(db)
+        ]
+        print(format_table(("at (UTC)", "phase", "state", "start", "until", "by", "note"), rows))
+        return 0
 
 
 def cmd_status_notices(args: argparse.Namespace, settings: Settings) -> int:
-    now = settings.clock.now()
-    migrations = schedule.load_migrations(settings.faq_db)
-    found = (
-        notices.notices_due(settings.state_db, migrations, now)
-        if args.due
-        else notices.schedule_of_notices(settings.state_db, migrations, now)
-    )
-    print(format_table(("due", "key", "notice"), [(when(n.due), n.key, n.text) for n in found]))
-    return 0
+    with state_database(settings.state_db) as db:
+        now = settings.clock.now()
+        migrations = schedule.load_migrations(settings.faq_db)
+        found = (
+            notices.notices_due(db, migrations, now) if args.due else notices.schedule_of_notices(db, migrations, now)
+        )
+        print(format_table(("due", "key", "notice"), [(when(n.due), n.key, n.text) for n in found]))
+        return 0
 
 
 def cmd_escalations(args: argparse.Namespace, settings: Settings) -> int:
-    rows = [
-        (
-            e.ref,
-            e.status,
-            e.priority,
-            e.contact.get("contact_name", ""),
-            e.contact.get("company", ""),
-            when(e.created_at),
-            e.summary[:60],
-        )
-        for e in escalations.listing(settings.state_db, open_only=args.open)
-    ]
-    print(format_table(("ref", "status", "priority", "name", "company", "created", "summary"), rows))
-    return 0
+    with state_database(settings.state_db) as db:
+        rows = [
+            (
+                e.ref,
+                e.status,
+                e.priority,
+                e.contact.get("contact_name", ""),
+                e.contact.get("company", ""),
+                when(e.created_at),
+                e.summary[:60],
+            )
+            for e in escalations.listing(db, open_only=args.open)
+        ]
+        print(format_table(("ref", "status", "priority", "name", "company", "created", "summary"), rows))
+        return 0
 
 
 def cmd_escalation_show(args: argparse.Namespace, settings: Settings) -> int:
-    case = escalations.get(settings.state_db, args.ref)
-    print(f"{case.ref}  {case.status}  priority {case.priority}  conversation {case.conversation_id}")
-    for key, value in case.contact.items():
-        print(f"  {key}: {value}")
-    print(f"  summary: {case.summary}")
-    print("history:")
-    for event in escalations.history(settings.state_db, case.ref):
-        print(
-            f"  {event['at']}  {event['what']}"
-            + (f" by {event['by']}" if event["by"] else "")
-            + (f": {event['detail']}" if event["detail"] else "")
-        )
-    print("transcript:")
-    for line in case.transcript:
-        print(f"  {line['from']}: {line['text']}")
-    return 0
+    with state_database(settings.state_db) as db:
+        case = escalations.get(db, args.ref)
+        print(f"{case.ref}  {case.status}  priority {case.priority}  conversation {case.conversation_id}")
+        for key, value in case.contact.items():
+            print(f"  {key}: {value}")
+        print(f"  summary: {case.summary}")
+        print("history:")
+        for event in escalations.history(db, case.ref):
+            print(
+                f"  {event['at']}  {event['what']}"
+                + (f" by {event['by']}" if event["by"] else "")
+                + (f": {event['detail']}" if event["detail"] else "")
+            )
+        print("transcript:")
+        for line in case.transcript:
+            print(f"  {line['from']}: {line['text']}")
+        return 0
 
 
 def cmd_escalation_change(args: argparse.Namespace, settings: Settings) -> int:
-    change = escalations.acknowledge if args.escalation_command == "ack" else escalations.resolve
-    case = change(settings.state_db, args.ref, args.by, settings.clock.now())
-    print(f"{case.ref} is {case.status}")
-    return 0
+    with state_database(settings.state_db) as db:
+        change = escalations.acknowledge if args.escalation_command == "ack" else escalations.resolve
+        case = change(db, args.ref, args.by, settings.clock.now())
+        print(f"{case.ref} is {case.status}")
+        return 0
 
 
 def cmd_oncall(args: argparse.Namespace, settings: Settings) -> int:
-    rota = oncall.current_rota(settings.state_db)
-    rows = [(n, step.role, step.name, step.slack_user, step.phone) for n, step in enumerate(rota.steps, start=1)]
-    print(format_table(("step", "role", "name", "slack user", "phone"), rows))
-    print(f"An unacknowledged page moves to the next step after {int(rota.ack_timeout.total_seconds() // 60)} minutes.")
-    return 0
+    with state_database(settings.state_db) as db:
+        rota = oncall.current_rota(db)
+        rows = [(n, step.role, step.name, step.slack_user, step.phone) for n, step in enumerate(rota.steps, start=1)]
+        print(format_table(("step", "role", "name", "slack user", "phone"), rows))
+        print(
+            f"An unacknowledged page moves to the next step after {int(rota.ack_timeout.total_seconds() // 60)} minutes."
+        )
+        return 0
 
 
 def cmd_oncall_set(args: argparse.Namespace, settings: Settings) -> int:
-    rota = oncall.change_step(
-        settings.state_db, args.step, args.name, args.slack_user, args.phone, args.by, settings.clock.now()
-    )
-    step = rota.steps[args.step - 1]
-    print(f"step {args.step} ({step.role}) is now {step.name} ({step.slack_user}, {step.phone})")
-    return 0
+    with state_database(settings.state_db) as db:
+        rota = oncall.change_step(db, args.step, args.name, args.slack_user, args.phone, args.by, settings.clock.now())
+        step = rota.steps[args.step - 1]
+        print(f"step {args.step} ({step.role}) is now {step.name} ({step.slack_user}, {step.phone})")
+        return 0
 
 
 def cmd_contacts(args: argparse.Namespace, settings: Settings) -> int:
-    rows = [
-        (c.company, c.name, c.phone, c.email, when(c.saved_at)) for c in customer_contacts.listing(settings.state_db)
-    ]
-    print(format_table(("company", "on-call engineer", "phone", "email", "saved"), rows))
-    return 0
+    with state_database(settings.state_db) as db:
+        rows = [(c.company, c.name, c.phone, c.email, when(c.saved_at)) for c in customer_contacts.listing(db)]
+        print(format_table(("company", "on-call engineer", "phone", "email", "saved"), rows))
+        return 0
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+
+import sqlite_utils
 
 from core.db import write_transaction
 from core.errors import HelpdeskError
-from core.schema import open_state_db
 
 
 class ContactError(HelpdeskError):
@@ -25,12 +25,12 @@ class CustomerContact:
     saved_at: datetime
 
 
-def _table(state_db: Path):
-    return open_state_db(state_db)["customer_contacts"]
+def _table(db: sqlite_utils.Database):
+    return db["customer_contacts"]
 
 
 def save(
-    state_db: Path, company: str, name: str, phone: str, email: str, conversation_id: str, now: datetime
+    db: sqlite_utils.Database, company: str, name: str, phone: str, email: str, conversation_id: str, now: datetime
 ) -> CustomerContact:
     """Store a customer's on-call contact (the latest per company is the one in force)."""
     if not company.strip() or not name.strip():
@@ -38,16 +38,16 @@ def save(
     if not phone.strip() and not email.strip():
         raise ContactError("give a phone number or an email address for the on-call contact.")
     contact = CustomerContact(company.strip(), name.strip(), phone.strip(), email.strip(), conversation_id, now)
-    table = _table(state_db)
+    table = _table(db)
     with write_transaction(table.db):
         table.insert({**contact.__dict__, "saved_at": now.isoformat()})
     return contact
 
 
-def listing(state_db: Path) -> list[CustomerContact]:
+def listing(db: sqlite_utils.Database) -> list[CustomerContact]:
     """The contact in force for each company (the latest saved), companies in alphabetical order."""
     latest: dict[str, dict] = {}
-    for row in _table(state_db).rows_where(order_by="id"):
+    for row in _table(db).rows_where(order_by="id"):
         latest[row["company"].casefold()] = row
     return [
         CustomerContact(

@@ -14,7 +14,7 @@ from bot.settings import Settings
 from bot.training import current_model
 from core.db import probe_write
 from core.errors import HelpdeskError, StorageError
-from core.schema import open_state_db
+from core.schema import state_database
 from faq_index.index import list_entries
 
 
@@ -60,11 +60,8 @@ def check_faq_index(settings: Settings) -> Check:
 def check_database(settings: Settings) -> Check:
     """Really writes (and rolls back): a database that opens but cannot take a write loses urgent cases."""
     try:
-        db = open_state_db(settings.state_db)
-        try:
+        with state_database(settings.state_db) as db:
             probe_write(db)
-        finally:
-            db.conn.close()
     except StorageError as exc:
         return Check("database", False, str(exc))
     return Check("database", True, f"state database {settings.state_db} took a test write (rolled back)")
@@ -105,7 +102,8 @@ def check_outbox(settings: Settings, now: datetime | None = None) -> Check:
     """Undelivered pages and notices: a message waiting long means its target (Slack, Rasa) is failing."""
     now = now or settings.clock.now()
     try:
-        waiting = outbox.pending(settings.state_db)
+        with state_database(settings.state_db) as db:
+            waiting = outbox.pending(db)
     except HelpdeskError as exc:
         return Check("outbox", False, str(exc))
     stuck = [m for m in waiting if now - datetime.fromisoformat(m["created_at"]) > STUCK_AFTER]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import sqlite_utils
 
@@ -18,7 +17,6 @@ from bot import outbox
 from bot.oncall import Rota
 from core.db import write_transaction
 from core.errors import HelpdeskError
-from core.schema import open_state_db
 
 STATUSES = ("triggered", "acknowledged", "resolved")
 OPEN = ("triggered", "acknowledged")
@@ -142,7 +140,7 @@ def _check_limits(db: sqlite_utils.Database, conversation_id: str, now: datetime
 
 
 def create(
-    state_db: Path,
+    db: sqlite_utils.Database,
     conversation_id: str,
     contact: dict,
     summary: str,
@@ -158,7 +156,6 @@ def create(
     `customer_told_not_paged`: the reply tells the customer that nobody could be paged automatically (paging is
     not healthy), so the history says so and the worker does not tell them again (tell_customers_of_failed_pages).
     Raises EscalationLimit, recording nothing, past the limits."""
-    db = open_state_db(state_db)
     with write_transaction(db):
         records, events = _tables(db)
         _check_limits(db, conversation_id, now, limits)
@@ -213,15 +210,15 @@ TOLD_PAGE_FAILED = "customer told page failed"  # history: the customer knows to
 TOLD_AT_ONCE = "in the reply that gave the reference: paging was not working"
 
 
-def paging_healthy(state_db: Path, slack_enabled: bool, now: datetime) -> bool:
+def paging_healthy(db: sqlite_utils.Database, slack_enabled: bool, now: datetime) -> bool:
     """Whether a page queued now can be expected to reach the on-call engineer: pages go out through Slack, so
     not when Slack is off, nor while an earlier page is undelivered after a failed attempt (from the first
     failure, not only after the grace), nor while one is still undelivered PAGE_DELIVERY_GRACE after it was
     queued (nothing is delivering them)."""
     return (
         slack_enabled
-        and not outbox.failing(state_db, "page")
-        and not outbox.undelivered_since(state_db, "page", now - PAGE_DELIVERY_GRACE)
+        and not outbox.failing(db, "page")
+        and not outbox.undelivered_since(db, "page", now - PAGE_DELIVERY_GRACE)
     )
 
 
@@ -240,17 +237,16 @@ def _page_failed_untold(db: sqlite_utils.Database, case: Escalation, now: dateti
     return next(events.rows_where("ref = ? and what = ?", [case.ref, TOLD_PAGE_FAILED]), None) is None
 
 
-def tell_customers_of_failed_pages(state_db: Path, now: datetime) -> list[str]:
+def tell_customers_of_failed_pages(db: sqlite_utils.Database, now: datetime) -> list[str]:
     """For every case whose customer must now be told that their page did not go out (_page_failed_untold):
     record it in the case's history and queue the message for their chat (kind "page_failed", once per case),
     in one transaction. Returns the refs."""
     told = []
-    db = open_state_db(state_db)
-    for case in listing(state_db, open_only=True):
+    for case in listing(db, open_only=True):
         if not _page_failed_untold(db, case, now):
             continue
         with write_transaction(db):
-            current = get(state_db, case.ref, db)
+            current = get(db, case.ref)
             if not _page_failed_untold(db, current, now):
                 continue  # acknowledged, delivered or told since the listing was read
             _log(
@@ -271,34 +267,33 @@ def tell_customers_of_failed_pages(state_db: Path, now: datetime) -> list[str]:
     return told
 
 
-def get(state_db: Path, ref: str, db: sqlite_utils.Database | None = None) -> Escalation:
-    """The escalation `ref` (read through `db` when given, e.g. inside the caller's transaction)."""
-    records, _ = _tables(db or open_state_db(state_db))
+def get(db: sqlite_utils.Database, ref: str) -> Escalation:
+    """The escalation `ref`."""
+    records, _ = _tables(db)
     row = next(records.rows_where("ref = ?", [ref.strip().upper()]), None)
     if row is None:
         raise EscalationError(f"there is no escalation {ref!r}; `helpdesk escalations` lists them.")
     return _record(row)
 
 
-def listing(state_db: Path, open_only: bool = False) -> list[Escalation]:
-    records, _ = _tables(open_state_db(state_db))
+def listing(db: sqlite_utils.Database, open_only: bool = False) -> list[Escalation]:
+    records, _ = _tables(db)
     rows = list(records.rows_where("status != 'resolved'" if open_only else None, order_by="id"))
     return [_record(row) for row in rows]
 
 
-def history(state_db: Path, ref: str) -> list[dict]:
-    _, events = _tables(open_state_db(state_db))
+def history(db: sqlite_utils.Database, ref: str) -> list[dict]:
+    _, events = _tables(db)
     return list(events.rows_where("ref = ?", [ref], order_by="id"))
 
 
-def _change(state_db: Path, ref: str, status: str, by: str, now: datetime) -> Escalation:
+def _change(db: sqlite_utils.Database, ref: str, status: str, by: str, now: datetime) -> Escalation:
     if not by.strip():
         raise EscalationError(f"say who {status} {ref} (--by NAME).")
     allowed = {"acknowledged": {"triggered"}, "resolved": {"triggered", "acknowledged"}}[status]
-    db = open_state_db(state_db)
     with write_transaction(db):  # read and change under the write lock: two clicks cannot both win
         records, events = _tables(db)
-        current = get(state_db, ref, db)
+        current = get(db, ref)
         if current.status not in allowed:
             raise EscalationError(f"{current.ref} is {current.status}; it cannot be {status} now.")
         _update(records, current.ref, {"status": status, f"{status}_at": now.isoformat(), f"{status}_by": by.strip()})
@@ -311,23 +306,22 @@ def _change(state_db: Path, ref: str, status: str, by: str, now: datetime) -> Es
             {"ref": current.ref, "conversation_id": current.conversation_id, "status": status, "by": by.strip()},
             now,
         )
-    return get(state_db, current.ref)
+    return get(db, current.ref)
 
 
-def acknowledge(state_db: Path, ref: str, by: str, now: datetime) -> Escalation:
-    return _change(state_db, ref, "acknowledged", by, now)
+def acknowledge(db: sqlite_utils.Database, ref: str, by: str, now: datetime) -> Escalation:
+    return _change(db, ref, "acknowledged", by, now)
 
 
-def resolve(state_db: Path, ref: str, by: str, now: datetime) -> Escalation:
-    return _change(state_db, ref, "resolved", by, now)
+def resolve(db: sqlite_utils.Database, ref: str, by: str, now: datetime) -> Escalation:
+    return _change(db, ref, "resolved", by, now)
 
 
-def first_page_posted(state_db: Path, ref: str, channel: str, ts: str, role: str, now: datetime) -> None:
+def first_page_posted(db: sqlite_utils.Database, ref: str, channel: str, ts: str, role: str, now: datetime) -> None:
     """The first page reached Slack: remember its message (replies in its thread reach the customer) and
     queue the transcript for that thread, in one transaction."""
-    db = open_state_db(state_db)
     with write_transaction(db):
-        if get(state_db, ref, db).slack_ts == ts:
+        if get(db, ref).slack_ts == ts:
             return  # recorded already (the sender is repeating a round whose end it could not record)
         records, events = _tables(db)
         _update(records, ref, {"slack_channel": channel, "slack_ts": ts})
@@ -335,15 +329,15 @@ def first_page_posted(state_db: Path, ref: str, channel: str, ts: str, role: str
         outbox.add(db, f"transcript:{ref}", "transcript", {"ref": ref}, now)
 
 
-def find_by_thread(state_db: Path, channel: str, ts: str) -> Escalation | None:
-    records, _ = _tables(open_state_db(state_db))
+def find_by_thread(db: sqlite_utils.Database, channel: str, ts: str) -> Escalation | None:
+    records, _ = _tables(db)
     row = next(records.rows_where("slack_channel = ? and slack_ts = ?", [channel, ts]), None)
     return _record(row) if row else None
 
 
-def in_handoff(state_db: Path, conversation_id: str) -> Escalation | None:
+def in_handoff(db: sqlite_utils.Database, conversation_id: str) -> Escalation | None:
     """The escalation whose engineer is talking with this conversation now, if any."""
-    records, _ = _tables(open_state_db(state_db))
+    records, _ = _tables(db)
     row = next(
         records.rows_where("conversation_id = ? and status = 'acknowledged'", [conversation_id], order_by="id desc"),
         None,
@@ -351,25 +345,25 @@ def in_handoff(state_db: Path, conversation_id: str) -> Escalation | None:
     return _record(row) if row else None
 
 
-def relay_from_customer(state_db: Path, conversation_id: str, text: str, message_id: str, now: datetime) -> Escalation:
+def relay_from_customer(
+    db: sqlite_utils.Database, conversation_id: str, text: str, message_id: str, now: datetime
+) -> Escalation:
     """Queue what the customer wrote for the engineer's Slack thread (once per message id)."""
-    case = in_handoff(state_db, conversation_id)
+    case = in_handoff(db, conversation_id)
     if case is None:
         raise EscalationError("no engineer is talking with this conversation now.")
-    db = open_state_db(state_db)
     with write_transaction(db):
         if outbox.add(db, f"relay:customer:{message_id}", "relay_to_engineer", {"ref": case.ref, "text": text}, now):
             _log(_tables(db)[1], case.ref, now, "customer wrote", detail=text)
     return case
 
 
-def customer_left(state_db: Path, conversation_id: str, now: datetime) -> Escalation | None:
+def customer_left(db: sqlite_utils.Database, conversation_id: str, now: datetime) -> Escalation | None:
     """The customer ended the live handoff (restart, 'stop'): the case is resolved as theirs to close, and
     the engineer's thread is told, in one transaction. None when no engineer was talking with them."""
-    case = in_handoff(state_db, conversation_id)
+    case = in_handoff(db, conversation_id)
     if case is None:
         return None
-    db = open_state_db(state_db)
     with write_transaction(db):
         records, events = _tables(db)
         _update(records, case.ref, {"status": "resolved", "resolved_at": now.isoformat(), "resolved_by": "customer"})
@@ -381,17 +375,18 @@ def customer_left(state_db: Path, conversation_id: str, now: datetime) -> Escala
             {"ref": case.ref, "text": "(the customer ended the chat; the case is resolved)"},
             now,
         )
-    return get(state_db, case.ref)
+    return get(db, case.ref)
 
 
-def relay_from_engineer(state_db: Path, ref: str, text: str, by: str, message_id: str, now: datetime) -> Escalation:
+def relay_from_engineer(
+    db: sqlite_utils.Database, ref: str, text: str, by: str, message_id: str, now: datetime
+) -> Escalation:
     """Queue the engineer's reply for the customer's chat (once per message id)."""
-    case = get(state_db, ref)
+    case = get(db, ref)
     if case.status != "acknowledged":
         raise EscalationError(f"{case.ref} is {case.status}; acknowledge it before replying to the customer.")
     if not text.strip():
         raise EscalationError("the reply is empty; type what the customer should read.")
-    db = open_state_db(state_db)
     with write_transaction(db):
         if outbox.add(
             db,
@@ -404,19 +399,18 @@ def relay_from_engineer(state_db: Path, ref: str, text: str, by: str, message_id
     return case
 
 
-def escalate_unanswered(state_db: Path, rota: Rota, now: datetime) -> list[str]:
+def escalate_unanswered(db: sqlite_utils.Database, rota: Rota, now: datetime) -> list[str]:
     """Page the next step for every page not acknowledged within the rota's timeout; returns the refs."""
     moved = []
-    for escalation in listing(state_db, open_only=True):
+    for escalation in listing(db, open_only=True):
         if escalation.status != "triggered" or escalation.paged_at is None:
             continue
         if now - escalation.paged_at < rota.ack_timeout or escalation.step + 1 >= len(rota.steps):
             continue
         step = escalation.step + 1
-        db = open_state_db(state_db)
         with write_transaction(db):
             records, events = _tables(db)
-            if get(state_db, escalation.ref, db).status != "triggered":
+            if get(db, escalation.ref).status != "triggered":
                 continue  # acknowledged since the listing was read
             _update(records, escalation.ref, {"step": step, "paged_at": now.isoformat()})
             _log(
@@ -432,16 +426,17 @@ def escalate_unanswered(state_db: Path, rota: Rota, now: datetime) -> list[str]:
     return moved
 
 
-def record_event(state_db: Path, ref: str, what: str, detail: str, now: datetime, by: str = "") -> None:
+def record_event(db: sqlite_utils.Database, ref: str, what: str, detail: str, now: datetime, by: str = "") -> None:
     """Add a step to an escalation's history (a delivery, a relay)."""
-    db = open_state_db(state_db)
     with write_transaction(db):
         _, events = _tables(db)
         _log(events, ref, now, what, by=by, detail=detail)
 
 
-def record_delivery_failure(state_db: Path, message: outbox.OutboxMessage, error: str, now: datetime) -> None:
+def record_delivery_failure(
+    db: sqlite_utils.Database, message: outbox.OutboxMessage, error: str, now: datetime
+) -> None:
     """Outbox hook: a message about an escalation that could not be delivered shows in its history."""
     ref = message.payload.get("ref")
     if ref:
-        record_event(state_db, ref, "delivery failed", f"{message.kind}, attempt {message.attempts + 1}: {error}", now)
+        record_event(db, ref, "delivery failed", f"{message.kind}, attempt {message.attempts + 1}: {error}", now)

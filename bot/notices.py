@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
+
+import sqlite_utils
 
 from bot import outbox
 from bot.phase_status import history, states_from
@@ -26,10 +27,10 @@ class Notice:
     expires: datetime | None = None  # a reminder is pointless once its window has started
 
 
-def schedule_of_notices(state_db: Path, migrations: list[Migration], now: datetime) -> list[Notice]:
+def schedule_of_notices(db: sqlite_utils.Database, migrations: list[Migration], now: datetime) -> list[Notice]:
     """Every notice, due or not, as the schedule and the reports known at `now` stand."""
     notices: list[Notice] = []
-    events = history(state_db)
+    events = history(db)
     for migration in migrations:
         phase_states = states_from(events, list(migration.phases), now)
         for index, state in enumerate(phase_states):
@@ -61,17 +62,15 @@ def schedule_of_notices(state_db: Path, migrations: list[Migration], now: dateti
     return sorted(notices, key=lambda notice: notice.due)
 
 
-def notices_due(state_db: Path, migrations: list[Migration], now: datetime) -> list[Notice]:
+def notices_due(db: sqlite_utils.Database, migrations: list[Migration], now: datetime) -> list[Notice]:
     """The notices due by `now` that have not been queued for the updates channel yet, oldest first."""
     due = [
-        n
-        for n in schedule_of_notices(state_db, migrations, now)
-        if n.due <= now and (n.expires is None or now < n.expires)
+        n for n in schedule_of_notices(db, migrations, now) if n.due <= now and (n.expires is None or now < n.expires)
     ]
-    queued = outbox.queued_keys(state_db, [n.key for n in due])
+    queued = outbox.queued_keys(db, [n.key for n in due])
     return [n for n in due if n.key not in queued]
 
 
-def queue(state_db: Path, notice: Notice, now: datetime) -> bool:
+def queue(db: sqlite_utils.Database, notice: Notice, now: datetime) -> bool:
     """Put a notice in the outbox for the Slack app to post; its key makes it once only, ever."""
-    return outbox.enqueue(state_db, notice.key, "notice", {"text": notice.text}, now)
+    return outbox.enqueue(db, notice.key, "notice", {"text": notice.text}, now)

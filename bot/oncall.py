@@ -6,12 +6,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import sqlite_utils
 import yaml
 
 from bot.settings import PROJECT_ROOT
 from core.db import write_transaction
 from core.errors import ConfigError
-from core.schema import open_state_db
 
 ROTA_FILE = PROJECT_ROOT / "data" / "oncall.yml"
 
@@ -44,15 +44,15 @@ def load_rota(path: Path = ROTA_FILE) -> Rota:
     return Rota(steps, timedelta(minutes=minutes))
 
 
-def _changes(state_db: Path):
-    return open_state_db(state_db)["oncall_changes"]
+def _changes(db: sqlite_utils.Database):
+    return db["oncall_changes"]
 
 
-def current_rota(state_db: Path, path: Path = ROTA_FILE) -> Rota:
+def current_rota(db: sqlite_utils.Database, path: Path = ROTA_FILE) -> Rota:
     """The rota file with the latest change to each step (from `change_step`) applied."""
     rota = load_rota(path)
     steps = list(rota.steps)
-    for change in _changes(state_db).rows_where(order_by="id"):
+    for change in _changes(db).rows_where(order_by="id"):
         if change["step"] < len(steps):
             steps[change["step"]] = replace(
                 steps[change["step"]], name=change["name"], slack_user=change["slack_user"], phone=change["phone"]
@@ -61,7 +61,7 @@ def current_rota(state_db: Path, path: Path = ROTA_FILE) -> Rota:
 
 
 def change_step(
-    state_db: Path,
+    db: sqlite_utils.Database,
     step_number: int,
     name: str,
     slack_user: str,
@@ -71,13 +71,13 @@ def change_step(
     path: Path = ROTA_FILE,
 ) -> Rota:
     """Put someone else on step `step_number` (1 = primary) of the rota; kept in the history."""
-    rota = current_rota(state_db, path)
+    rota = current_rota(db, path)
     if not 1 <= step_number <= len(rota.steps):
         raise ConfigError(f"the rota has steps 1 to {len(rota.steps)}; there is no step {step_number}.")
     if not name.strip() or not by.strip():
         raise ConfigError("say who goes on call (a name) and who makes the change.")
     old = rota.steps[step_number - 1]
-    table = _changes(state_db)
+    table = _changes(db)
     with write_transaction(table.db):
         table.insert(
             {
@@ -89,4 +89,4 @@ def change_step(
                 "at": now.isoformat(),
             }
         )
-    return current_rota(state_db, path)
+    return current_rota(db, path)

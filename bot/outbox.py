@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Callable, Collection
 
 import sqlite_utils
@@ -14,7 +13,6 @@ import sqlite_utils
 from core.db import write_transaction
 from core.errors import redact
 from core.retry import Backoff
-from core.schema import open_state_db
 
 DELIVERY_RETRY = Backoff(first=timedelta(seconds=15), longest=timedelta(minutes=10))
 
@@ -65,14 +63,13 @@ def find(db: sqlite_utils.Database, key: str) -> dict | None:
     return next(_table(db).rows_where("key = ?", [key]), None)
 
 
-def enqueue(state_db: Path, key: str, kind: str, payload: dict, now: datetime) -> bool:
+def enqueue(db: sqlite_utils.Database, key: str, kind: str, payload: dict, now: datetime) -> bool:
     """Queue a message that is a change of its own (a notice), in a transaction of its own."""
-    db = open_state_db(state_db)
     with write_transaction(db):
         return add(db, key, kind, payload, now)
 
 
-def pending(state_db: Path, kinds: Collection[str] | None = None) -> list[dict]:
+def pending(db: sqlite_utils.Database, kinds: Collection[str] | None = None) -> list[dict]:
     """Messages not delivered yet, oldest first (only of `kinds`, when given)."""
     where, params = "status = 'pending'", []
     if kinds is not None:
@@ -80,18 +77,18 @@ def pending(state_db: Path, kinds: Collection[str] | None = None) -> list[dict]:
             return []
         where += f" and kind in {_placeholders(kinds)}"
         params = list(kinds)
-    return list(_table(open_state_db(state_db)).rows_where(where, params, order_by="id"))
+    return list(_table(db).rows_where(where, params, order_by="id"))
 
 
-def undelivered_since(state_db: Path, kind: str, before: datetime) -> list[dict]:
+def undelivered_since(db: sqlite_utils.Database, kind: str, before: datetime) -> list[dict]:
     """Messages of `kind` queued before `before` and still not delivered (whether tried and failed, or never
     tried because nothing is delivering them)."""
-    return [row for row in pending(state_db, [kind]) if datetime.fromisoformat(row["created_at"]) < before]
+    return [row for row in pending(db, [kind]) if datetime.fromisoformat(row["created_at"]) < before]
 
 
-def failing(state_db: Path, kind: str) -> list[dict]:
+def failing(db: sqlite_utils.Database, kind: str) -> list[dict]:
     """Messages of `kind` still not delivered whose delivery was tried and failed at least once."""
-    return [row for row in pending(state_db, [kind]) if row["attempts"] > 0]
+    return [row for row in pending(db, [kind]) if row["attempts"] > 0]
 
 
 def _placeholders(values: Collection[str]) -> str:
@@ -99,16 +96,16 @@ def _placeholders(values: Collection[str]) -> str:
     return "(" + ", ".join("?" * len(values)) + ")"
 
 
-def queued_keys(state_db: Path, keys: Collection[str]) -> set[str]:
+def queued_keys(db: sqlite_utils.Database, keys: Collection[str]) -> set[str]:
     """Which of `keys` were ever queued (pending or sent)."""
     if not keys:
         return set()
-    table = _table(open_state_db(state_db))
+    table = _table(db)
     return {row["key"] for row in table.rows_where(f"key in {_placeholders(keys)}", list(keys), select="key")}
 
 
 def drain(
-    state_db: Path,
+    db: sqlite_utils.Database,
     send: Callable[[OutboxMessage], None],
     now: datetime,
     on_failure: Callable[[OutboxMessage, str, datetime], None] | None = None,
@@ -117,11 +114,10 @@ def drain(
     """Send every message (of `kinds`) that is due; a failure is kept for a later try and reported to
     `on_failure`. Each process drains the kinds it can deliver, so no message has two senders."""
     report = DrainReport([], [])
-    for row in pending(state_db, kinds):
+    for row in pending(db, kinds):
         if datetime.fromisoformat(row["next_attempt_at"]) > now:
             continue
         message = OutboxMessage(row["id"], row["key"], row["kind"], json.loads(row["payload"]), row["attempts"])
-        db = open_state_db(state_db)
         try:
             send(message)
         except Exception as exc:  # any delivery failure: keep the message, try again later

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 import sqlite_utils
 
@@ -15,7 +14,7 @@ from bot.schedule import Migration, Phase, load_migrations
 from bot.settings import Settings
 from core.db import write_transaction
 from core.errors import HelpdeskError
-from core.schema import open_state_db
+from core.schema import state_database
 
 STATES = ("started", "extended", "completed", "delayed", "rolled_back")
 
@@ -39,7 +38,7 @@ def _events(db: sqlite_utils.Database) -> sqlite_utils.db.Table:
 
 
 def report(
-    state_db: Path,
+    db: sqlite_utils.Database,
     phase: Phase,
     state: str,
     now: datetime,
@@ -68,14 +67,13 @@ def report(
         "by": by.strip() or "unknown",
         "at": now.isoformat(),
     }
-    db = open_state_db(state_db)
     with write_transaction(db):
         _events(db).insert(row)
     return row
 
 
-def history(state_db: Path, phase: Phase | None = None) -> list[dict]:
-    table = _events(open_state_db(state_db))
+def history(db: sqlite_utils.Database, phase: Phase | None = None) -> list[dict]:
+    table = _events(db)
     where, args = ("phase = ?", [phase.ref]) if phase else (None, None)
     return list(table.rows_where(where, args, order_by="id"))
 
@@ -116,9 +114,9 @@ def state_of(phase: Phase, events: list[dict], now: datetime) -> PhaseState:
     return PhaseState(phase, "unscheduled", None, None, reported, note)
 
 
-def states(state_db: Path, phases: list[Phase], now: datetime) -> list[PhaseState]:
+def states(db: sqlite_utils.Database, phases: list[Phase], now: datetime) -> list[PhaseState]:
     """Every phase's state at `now`; reports made after `now` (when the clock is fixed) are not seen."""
-    return states_from(history(state_db), phases, now)
+    return states_from(history(db), phases, now)
 
 
 def states_from(events: list[dict], phases: list[Phase], now: datetime) -> list[PhaseState]:
@@ -140,4 +138,5 @@ def snapshot(settings: Settings) -> Snapshot:
     """The status at the helpdesk's clock (HELPDESK_NOW when set)."""
     migrations = load_migrations(settings.faq_db)
     now = settings.clock.now()
-    return Snapshot(now, migrations, states(settings.state_db, [p for m in migrations for p in m.phases], now))
+    with state_database(settings.state_db) as db:
+        return Snapshot(now, migrations, states(db, [p for m in migrations for p in m.phases], now))

@@ -20,6 +20,7 @@ from bot.oncall import current_rota
 from bot.schedule import load_migrations
 from bot.settings import Settings
 from core.errors import HelpdeskError
+from core.schema import state_database
 
 logger = logging.getLogger(__name__)
 CHAT_KINDS = ("handoff", "relay_to_customer", "page_failed")  # delivered here; every other kind goes to Slack
@@ -54,25 +55,28 @@ def deliver_to_chat(settings: Settings, message: outbox.OutboxMessage) -> None:
 def queue_notices(settings: Settings, now: datetime) -> list[str]:
     """Put the maintenance notices that are due into the outbox, each once."""
     queued = []
-    for notice in notices.notices_due(settings.state_db, load_migrations(settings.faq_db), now):
-        if notices.queue(settings.state_db, notice, now):
-            queued.append(notice.key)
+    with state_database(settings.state_db) as db:
+        for notice in notices.notices_due(db, load_migrations(settings.faq_db), now):
+            if notices.queue(db, notice, now):
+                queued.append(notice.key)
     return queued
 
 
 def run_round(settings: Settings, now: datetime) -> RoundReport:
     """One round of the worker at `now` (tests call this with the clock they want)."""
     report = RoundReport()
-    report.paged_next_step = escalations.escalate_unanswered(settings.state_db, current_rota(settings.state_db), now)
-    report.told_page_failed = escalations.tell_customers_of_failed_pages(settings.state_db, now)
+    with state_database(settings.state_db) as db:
+        report.paged_next_step = escalations.escalate_unanswered(db, current_rota(db), now)
+        report.told_page_failed = escalations.tell_customers_of_failed_pages(db, now)
     report.notices_queued = queue_notices(settings, now)
-    drained = outbox.drain(
-        settings.state_db,
-        lambda message: deliver_to_chat(settings, message),
-        now,
-        on_failure=partial(escalations.record_delivery_failure, settings.state_db),
-        kinds=CHAT_KINDS,
-    )
+    with state_database(settings.state_db) as db:
+        drained = outbox.drain(
+            db,
+            lambda message: deliver_to_chat(settings, message),
+            now,
+            on_failure=partial(escalations.record_delivery_failure, db),
+            kinds=CHAT_KINDS,
+        )
     report.delivered, report.failed = drained.sent, drained.failed
     return report
 

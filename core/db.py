@@ -111,8 +111,12 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
 
     (A deferred transaction that reads first and writes later fails at once with 'database is
     locked' when another process wrote in between; BEGIN IMMEDIATE waits for the busy timeout.)
-    Everything written inside it is committed together or not at all.
+    Everything written inside it is committed together or not at all. Inside a transaction the caller
+    holds already (a unit of work spanning several changes) it joins that one.
     """
+    if db.conn.in_transaction:
+        yield db
+        return
     db.conn.execute("BEGIN IMMEDIATE")
     try:
         yield db

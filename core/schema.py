@@ -7,8 +7,9 @@ the end of the list; never edit one that has shipped. The statements are plain S
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import sqlite_utils
 
@@ -129,3 +130,14 @@ def open_state_db(path: Path) -> sqlite_utils.Database:
     db = connect(path)
     migrate(db)
     return db
+
+
+@contextmanager
+def state_database(path: Path) -> Iterator[sqlite_utils.Database]:
+    """open_state_db for the length of a request or a command, closed after it. Domain functions take the
+    database from their caller, so one transaction (write_transaction) can span several of them."""
+    db = open_state_db(path)
+    try:
+        yield db
+    finally:
+        db.close()

@@ -16,6 +16,7 @@ from bot.status_replies import STATUS_HEADERS, status_rows, when
 from bot.table import format_table
 from core.clock import parse_instant
 from core.errors import HelpdeskError
+from core.schema import state_database
 from faq_index.search import Hit
 from helpdesk_slack import blocks
 from helpdesk_slack.context import AppContext
@@ -85,15 +86,10 @@ def phase(app: AppContext, command: dict, ack: Ack) -> None:
         if rest[:1] == ["until"] and len(rest) >= 2:
             until, rest = parse_instant(rest[1], setting="until"), rest[2:]
         found = schedule.find_phase(schedule.load_migrations(app.settings.faq_db), ref)
-        phase_status.report(
-            app.settings.state_db,
-            found,
-            state,
-            app.settings.clock.now(),
-            by=command["user_id"],
-            note=" ".join(rest),
-            until=until,
-        )
+        with state_database(app.settings.state_db) as db:
+            phase_status.report(
+                db, found, state, app.settings.clock.now(), by=command["user_id"], note=" ".join(rest), until=until
+            )
     except HelpdeskError as exc:
         ack(response_type="ephemeral", text=escape(f"Nothing recorded: {exc}"))
         return
@@ -108,7 +104,9 @@ def phase(app: AppContext, command: dict, ack: Ack) -> None:
 def oncall_command(app: AppContext, command: dict, ack: Ack) -> None:
     words = (command.get("text") or "").split()
     if not words:
-        ack(response_type="ephemeral", text=blocks.rota_text(oncall.current_rota(app.settings.state_db)))
+        with state_database(app.settings.state_db) as db:
+            rota = oncall.current_rota(db)
+        ack(response_type="ephemeral", text=blocks.rota_text(rota))
         return
     mention = USER_MENTION.match(words[2]) if len(words) >= 3 else None
     if words[0] != "set" or not words[1].isdigit() or not mention:
@@ -119,15 +117,16 @@ def oncall_command(app: AppContext, command: dict, ack: Ack) -> None:
         return
     user_id, name = mention.group(1), mention.group(2) or mention.group(1)
     try:
-        rota = oncall.change_step(
-            app.settings.state_db,
-            int(words[1]),
-            name,
-            user_id,
-            " ".join(words[3:]),
-            by=command["user_id"],
-            now=app.settings.clock.now(),
-        )
+        with state_database(app.settings.state_db) as db:
+            rota = oncall.change_step(
+                db,
+                int(words[1]),
+                name,
+                user_id,
+                " ".join(words[3:]),
+                by=command["user_id"],
+                now=app.settings.clock.now(),
+            )
     except HelpdeskError as exc:
         ack(response_type="ephemeral", text=escape(f"Nothing changed: {exc}"))
         return

@@ -8,11 +8,13 @@ import threading
 from datetime import datetime
 from functools import partial
 
+import sqlite_utils
 from slack_sdk import WebClient
 
 from bot import escalations, outbox
 from bot.oncall import current_rota
 from core.errors import ConfigError, HelpdeskError
+from core.schema import state_database
 from helpdesk_slack import blocks, home
 from helpdesk_slack.context import AppContext
 from helpdesk_slack.text import clip, escape, plain_sections
@@ -31,10 +33,6 @@ class SlackDelivery:
         # database refuses the write after a post, the retry records that post instead of posting again.
         self._posted: dict[str, dict] = {}
 
-    @property
-    def _state_db(self):
-        return self.app.settings.state_db
-
     def _channel(self, name: str, setting: str) -> str:
         if not name:
             raise ConfigError(f"{setting} is not set, so this message has nowhere to go; set it to a channel ID.")
@@ -47,7 +45,7 @@ class SlackDelivery:
             self._posted[message.key] = {"channel": response["channel"], "ts": response["ts"]}
         return self._posted[message.key]
 
-    def send(self, message: outbox.OutboxMessage, now: datetime) -> None:
+    def send(self, db: sqlite_utils.Database, message: outbox.OutboxMessage, now: datetime) -> None:
         """Deliver one outbox message; any exception leaves it queued for a retry."""
         senders = {
             "page": self._page,
@@ -55,12 +53,12 @@ class SlackDelivery:
             "relay_to_engineer": self._relay,
             "notice": self._notice,
         }
-        senders[message.kind](message, now)
+        senders[message.kind](db, message, now)
 
-    def _page(self, message: outbox.OutboxMessage, now: datetime) -> None:
+    def _page(self, db: sqlite_utils.Database, message: outbox.OutboxMessage, now: datetime) -> None:
         payload = message.payload
-        case = escalations.get(self._state_db, payload["ref"])
-        rota = current_rota(self._state_db)
+        case = escalations.get(db, payload["ref"])
+        rota = current_rota(db)
         step = rota.steps[min(payload["step"], len(rota.steps) - 1)]
         if case.slack_ts:  # a later step: in the page's thread, shown in the channel too
             self._post_once(
@@ -70,15 +68,15 @@ class SlackDelivery:
                 reply_broadcast=True,
                 text=blocks.next_step(case, step, rota),
             )
-            escalations.record_event(self._state_db, case.ref, "page delivered", f"{step.role} in Slack", now)
+            escalations.record_event(db, case.ref, "page delivered", f"{step.role} in Slack", now)
         else:
             channel = self._channel(self.app.settings.slack.oncall_channel, "SLACK_ONCALL_CHANNEL")
             text, page_blocks = blocks.page(case, step, rota)
             posted = self._post_once(message, channel=channel, text=text, blocks=page_blocks)
-            escalations.first_page_posted(self._state_db, case.ref, posted["channel"], posted["ts"], step.role, now)
+            escalations.first_page_posted(db, case.ref, posted["channel"], posted["ts"], step.role, now)
 
-    def _transcript(self, message: outbox.OutboxMessage, now: datetime) -> None:
-        case = escalations.get(self._state_db, message.payload["ref"])
+    def _transcript(self, db: sqlite_utils.Database, message: outbox.OutboxMessage, now: datetime) -> None:
+        case = escalations.get(db, message.payload["ref"])
         self._post_once(
             message,
             channel=case.slack_channel,
@@ -87,8 +85,8 @@ class SlackDelivery:
             blocks=blocks.transcript(case),
         )
 
-    def _relay(self, message: outbox.OutboxMessage, now: datetime) -> None:
-        case = escalations.get(self._state_db, message.payload["ref"])
+    def _relay(self, db: sqlite_utils.Database, message: outbox.OutboxMessage, now: datetime) -> None:
+        case = escalations.get(db, message.payload["ref"])
         if not case.slack_ts:
             raise HelpdeskError(f"the page of {case.ref} has not reached Slack yet")
         text = f"Customer: {clip(message.payload['text'], RELAY_LIMIT)}"
@@ -96,7 +94,7 @@ class SlackDelivery:
             message, channel=case.slack_channel, thread_ts=case.slack_ts, text=escape(text), blocks=plain_sections(text)
         )
 
-    def _notice(self, message: outbox.OutboxMessage, now: datetime) -> None:
+    def _notice(self, db: sqlite_utils.Database, message: outbox.OutboxMessage, now: datetime) -> None:
         channel = self._channel(self.app.settings.slack.updates_channel, "SLACK_UPDATES_CHANNEL")
         text = message.payload["text"]
         self._post_once(message, channel=channel, text=escape(text), blocks=plain_sections(text))
@@ -116,13 +114,14 @@ class SlackDelivery:
         return True
 
     def run_round(self, now: datetime) -> outbox.DrainReport:
-        report = outbox.drain(
-            self._state_db,
-            lambda message: self.send(message, now),
-            now,
-            on_failure=partial(escalations.record_delivery_failure, self._state_db),
-            kinds=SLACK_KINDS,
-        )
+        with state_database(self.app.settings.state_db) as db:
+            report = outbox.drain(
+                db,
+                lambda message: self.send(db, message, now),
+                now,
+                on_failure=partial(escalations.record_delivery_failure, db),
+                kinds=SLACK_KINDS,
+            )
         for key in report.sent:
             self._posted.pop(key, None)
         self.refresh_home()

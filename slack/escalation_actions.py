@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackClientError
 
 from bot import escalations
 from core.errors import HelpdeskError
+from core.schema import state_database
 from helpdesk_slack import blocks
 from helpdesk_slack.context import AppContext
 from helpdesk_slack.staff import REFUSAL
@@ -33,7 +34,8 @@ def change_status(app: AppContext, body: dict, client: WebClient) -> None:
     change = escalations.acknowledge if action["action_id"] == "escalation_acknowledge" else escalations.resolve
     name = user.get("name") or user.get("username") or user["id"]
     try:
-        change(app.settings.state_db, action["value"], name, app.settings.clock.now())
+        with state_database(app.settings.state_db) as db:
+            change(db, action["value"], name, app.settings.clock.now())
     except HelpdeskError as exc:
         _tell(client, channel, user["id"], str(exc))
 
@@ -41,7 +43,8 @@ def change_status(app: AppContext, body: dict, client: WebClient) -> None:
 def refresh_page(app: AppContext, body: dict, client: WebClient) -> None:
     """After a click: the page's status line and buttons show the escalation as it now stands."""
     message = body["message"]
-    case = escalations.get(app.settings.state_db, body["actions"][0]["value"])
+    with state_database(app.settings.state_db) as db:
+        case = escalations.get(db, body["actions"][0]["value"])
     client.chat_update(
         channel=body["channel"]["id"],
         ts=message["ts"],
@@ -63,9 +66,10 @@ def _relay(app: AppContext, ref: str, text: str, user: dict, message_id: str) ->
     if not app.staff.is_staff(user["id"]):
         return REFUSAL
     try:
-        escalations.relay_from_engineer(
-            app.settings.state_db, ref, text, user.get("name") or user["id"], message_id, app.settings.clock.now()
-        )
+        with state_database(app.settings.state_db) as db:
+            escalations.relay_from_engineer(
+                db, ref, text, user.get("name") or user["id"], message_id, app.settings.clock.now()
+            )
     except HelpdeskError as exc:
         return str(exc)
     return None
@@ -83,7 +87,8 @@ def reply_submitted(app: AppContext, body: dict, view: dict, ack) -> None:
 
 def thread_reply(app: AppContext, event: dict, client: WebClient) -> None:
     """A reply in a page's thread goes to the customer while the escalation is acknowledged."""
-    case = escalations.find_by_thread(app.settings.state_db, event["channel"], event["thread_ts"])
+    with state_database(app.settings.state_db) as db:
+        case = escalations.find_by_thread(db, event["channel"], event["thread_ts"])
     if case is None:
         return
     user = {"id": event["user"], "name": display_name(app, client, event["user"])}

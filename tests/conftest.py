@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+import sqlite_utils
 
 from bot.local_bot import HELPDESK, LocalBot, free_port  # noqa: F401 - HELPDESK and free_port: for the tests
 from bot.settings import PROJECT_ROOT, Settings
 from bot.training import ensure_model
+from core.schema import state_database
 
 ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
 # Models trained on test data (a project with an extra document) are cached here, never in models/, where
@@ -309,3 +311,10 @@ def web(bot, tmp_path: Path) -> Iterator[WebServer]:
     server = WebServer(settings, bot.settings.web_port)
     yield server
     server.stop()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[sqlite_utils.Database]:
+    """A state database of the test's own, migrated, held open for the test (as a request holds one)."""
+    with state_database(tmp_path / "helpdesk.db") as database:
+        yield database

@@ -14,6 +14,7 @@ from actions.escalation import FORM_SLOTS
 from bot import escalations, worker
 from bot.oncall import current_rota
 from core.clock import Clock
+from core.schema import open_state_db
 
 
 def texts(replies: list[dict]) -> str:
@@ -42,7 +43,7 @@ def test_the_form_runs_to_a_stored_escalation_with_the_transcript(bot):
     done = texts(bot.ask("Every send returns HTTP 500 since 9pm", sender=sender))
     assert "Your reference is ESC-" in done and "+64215550199" in done
     ref = done.split("Your reference is ")[1][:8]
-    case = escalations.get(bot.settings.state_db, ref)
+    case = escalations.get(open_state_db(bot.settings.state_db), ref)
     assert case.contact == {
         "contact_name": "Ana Smith",
         "company": "Kiwi Texts",
@@ -86,7 +87,9 @@ def fill_form(bot, sender: str, summary: str) -> str:
 
 
 def cases_of(bot, sender: str) -> list[escalations.Escalation]:
-    return [case for case in escalations.listing(bot.settings.state_db) if case.conversation_id == sender]
+    return [
+        case for case in escalations.listing(open_state_db(bot.settings.state_db)) if case.conversation_id == sender
+    ]
 
 
 @contextlib.contextmanager
@@ -103,10 +106,10 @@ def locked(path: Path):
 
 @pytest.mark.parametrize("fault", [read_only, locked], ids=["read-only", "locked"])
 def test_a_database_fault_keeps_the_answers_and_yes_records_them_once(bot, fault):
-    sender, db = f"esc-db-{fault.__name__}", bot.settings.state_db
-    escalations.listing(db)  # the database and its tables exist before the fault
+    sender, path = f"esc-db-{fault.__name__}", bot.settings.state_db
+    escalations.listing(open_state_db(path))  # the database and its tables exist before the fault
     answer_all_but_the_last(bot, sender)
-    with fault(db):
+    with fault(path):
         failed = bot.ask("Every send returns HTTP 500 since 9pm", sender=sender)
     assert "couldn't record your case" in texts(failed) and "0800 77 66 22 (+64 4 498 6000)" in texts(failed)
     assert "Your reference is" not in texts(failed) and cases_of(bot, sender) == []
@@ -129,10 +132,10 @@ def test_a_database_fault_keeps_the_answers_and_yes_records_them_once(bot, fault
 
 
 def test_no_to_trying_again_forgets_the_answers_and_a_new_request_asks_afresh(bot):
-    sender, db = "esc-db-no", bot.settings.state_db
-    escalations.listing(db)
+    sender, path = "esc-db-no", bot.settings.state_db
+    escalations.listing(open_state_db(path))
     answer_all_but_the_last(bot, sender)
-    with read_only(db):
+    with read_only(path):
         assert "couldn't record your case" in texts(bot.ask("Stale problem", sender=sender))
     assert "discarded those answers" in texts(bot.ask("/deny", sender=sender))
     assert "Your reference is" in fill_form(bot, sender, "Fresh problem")
@@ -141,10 +144,10 @@ def test_no_to_trying_again_forgets_the_answers_and_a_new_request_asks_afresh(bo
 
 
 def test_an_offer_accepted_after_a_failure_starts_the_form_from_empty_answers(bot):
-    sender, db = "esc-db-stale", bot.settings.state_db
-    escalations.listing(db)
+    sender, path = "esc-db-stale", bot.settings.state_db
+    escalations.listing(open_state_db(path))
     answer_all_but_the_last(bot, sender)
-    with read_only(db):
+    with read_only(path):
         bot.ask("Stale problem", sender=sender)
     # The customer ignores the offer to try again and asks for a person later: nothing stale is filed.
     assert "Your reference is" in fill_form(bot, sender, "Fresh problem")
@@ -165,11 +168,17 @@ def test_a_second_request_adds_to_the_open_case_and_past_the_limit_nothing_is_re
     again = fill_form(bot, sender, "Now the portal is down too")
     assert f"You already have an open case, {ref}, so I've added these details to it" in again
     assert [case.ref for case in cases_of(bot, sender)] == [ref]
-    assert "customer added" in [event["what"] for event in escalations.history(bot.settings.state_db, ref)]
+    assert "customer added" in [
+        event["what"] for event in escalations.history(open_state_db(bot.settings.state_db), ref)
+    ]
     fill_form(bot, sender, "Third time")  # three requests an hour are taken from one conversation
     limited = fill_form(bot, sender, "Fourth time")
     assert "can't take another request" in limited and "0800 77 66 22 (+64 4 498 6000)" in limited
-    details = [e["detail"] for e in escalations.history(bot.settings.state_db, ref) if e["what"] == "customer added"]
+    details = [
+        e["detail"]
+        for e in escalations.history(open_state_db(bot.settings.state_db), ref)
+        if e["what"] == "customer added"
+    ]
     assert details == ["Now the portal is down too", "Third time"] and len(cases_of(bot, sender)) == 1
     assert all(bot.slots(sender)[slot] is None for slot in FORM_SLOTS)  # the limit clears the answers
 
@@ -177,7 +186,7 @@ def test_a_second_request_adds_to_the_open_case_and_past_the_limit_nothing_is_re
 def promised_a_page(bot, sender: str) -> escalations.Escalation:
     """A case whose reply promised a page (as with Slack on and healthy); its page never goes out (Slack is off)."""
     assert not bot.settings.slack.enabled
-    db = bot.settings.state_db
+    db = open_state_db(bot.settings.state_db)
     return escalations.create(
         db,
         sender,

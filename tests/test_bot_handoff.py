@@ -10,10 +10,11 @@ from datetime import timedelta
 
 from bot import escalations, outbox, worker
 from core.clock import Clock
+from core.schema import open_state_db
 
 
 def test_an_acknowledged_escalation_puts_the_customer_through_to_the_engineer_until_resolved(bot):
-    sender, db = "handoff-web-1", bot.settings.state_db
+    sender, db = "handoff-web-1", open_state_db(bot.settings.state_db)
     ref = bot.escalate(sender)
     now = Clock().now()
     escalations.acknowledge(db, ref, "Tama", now)
@@ -51,7 +52,9 @@ def test_the_next_step_is_paged_when_the_injected_clock_passes_the_timeout(bot, 
     env["HELPDESK_NOW"] = "2020-09-08T10:40:00Z"
     late = subprocess.run([HELPDESK, "worker", "--once"], env=env, capture_output=True, text=True, timeout=120)
     assert f"{ref}: not acknowledged in time, paged the next step" in late.stdout
-    pages = [m for m in outbox.pending(bot.settings.state_db, kinds=["page"]) if f'"{ref}"' in m["payload"]]
+    pages = [
+        m for m in outbox.pending(open_state_db(bot.settings.state_db), kinds=["page"]) if f'"{ref}"' in m["payload"]
+    ]
     assert [m["key"] for m in pages] == [f"page:{ref}:0", f"page:{ref}:1"]
 
 
@@ -67,7 +70,7 @@ def test_a_customer_gives_their_own_oncall_engineers_details(bot):
     assert "phone number or an email" in bot.ask("skip", sender=sender)[0]["text"]  # one of the two is needed
     done = bot.ask("Ops@KiwiTexts.co.nz", sender=sender)[0]["text"]
     assert "Rua Tane as Kiwi Texts's on-call engineer" in done and "ops@kiwitexts.co.nz" in done
-    [saved] = [c for c in customer_contacts.listing(bot.settings.state_db) if c.company == "Kiwi Texts"]
+    [saved] = [c for c in customer_contacts.listing(open_state_db(bot.settings.state_db)) if c.company == "Kiwi Texts"]
     assert (saved.name, saved.phone, saved.email) == ("Rua Tane", "", "ops@kiwitexts.co.nz")
 
 
@@ -76,18 +79,18 @@ def test_a_contact_that_cannot_be_saved_is_not_kept_and_the_customer_is_told_whe
 
     from bot import customer_contacts
 
-    sender, db = "contact-form-read-only", bot.settings.state_db
-    customer_contacts.listing(db)  # the database and its table exist before the fault
+    sender, path = "contact-form-read-only", bot.settings.state_db
+    customer_contacts.listing(open_state_db(path))  # the database and its table exist before the fault
     for answer in ("I'd like to give you our on-call engineer's details", "Read Only Ltd", "Rua Tane", "skip"):
         bot.ask(answer, sender=sender)
-    with read_only(db):
+    with read_only(path):
         failed = " ".join(m.get("text", "") for m in bot.ask("ops@readonly.example.com", sender=sender))
     assert "couldn't save those details" in failed and "nothing was recorded" in failed
     assert "support@modicagroup.com" in failed and "0800 77 66 22 (+64 4 498 6000)" in failed
     assert all(
         bot.slots(sender)[slot] is None for slot in ("oncall_company", "oncall_name", "oncall_phone", "oncall_email")
     )
-    assert not [c for c in customer_contacts.listing(db) if c.company == "Read Only Ltd"]
+    assert not [c for c in customer_contacts.listing(open_state_db(path)) if c.company == "Read Only Ltd"]
     assert "Which company" in bot.ask("here are our on-call engineer's details", sender=sender)[0]["text"]
 
 
@@ -95,7 +98,7 @@ def in_handoff(bot, sender: str) -> str:
     """An escalation from `sender`, acknowledged by Tama, whose joining has reached the chat; returns its ref."""
     ref = bot.escalate(sender)
     now = Clock().now()
-    escalations.acknowledge(bot.settings.state_db, ref, "Tama", now)
+    escalations.acknowledge(open_state_db(bot.settings.state_db), ref, "Tama", now)
     worker.run_round(bot.settings, now)
     assert "Tama from the on-call team has joined this chat" in bot.said_by_bot(sender)[-1]
     return ref
@@ -104,7 +107,7 @@ def in_handoff(bot, sender: str) -> str:
 def relayed_to_engineer(bot, ref: str) -> list[str]:
     return [
         json.loads(m["payload"])["text"]
-        for m in outbox.pending(bot.settings.state_db, kinds=["relay_to_engineer"])
+        for m in outbox.pending(open_state_db(bot.settings.state_db), kinds=["relay_to_engineer"])
         if json.loads(m["payload"])["ref"] == ref
     ]
 
@@ -121,7 +124,7 @@ def test_restart_during_a_handoff_ends_it_tells_the_engineer_and_restarts(bot):
     ref = in_handoff(bot, sender)
     left = " ".join(m.get("text", "") for m in bot.ask("/restart", sender=sender))
     assert "ended your chat with the on-call engineer" in left
-    assert escalations.get(bot.settings.state_db, ref).status == "resolved"
+    assert escalations.get(open_state_db(bot.settings.state_db), ref).status == "resolved"
     assert "(the customer ended the chat; the case is resolved)" in relayed_to_engineer(bot, ref)
     answered_by_the_bot(bot, sender, ref)
 
@@ -135,7 +138,7 @@ def test_stop_during_a_handoff_ends_it_and_the_bot_answers_again(bot):
     assert "too long" in too_long and len(relayed_to_engineer(bot, ref)) == 1  # answered by its rule, not relayed
     left = " ".join(m.get("text", "") for m in bot.ask("Stop", sender=sender))
     assert f"ended your chat with the on-call engineer and told them; {ref} is closed" in left
-    assert escalations.get(bot.settings.state_db, ref).status == "resolved"
+    assert escalations.get(open_state_db(bot.settings.state_db), ref).status == "resolved"
     assert "(the customer ended the chat; the case is resolved)" in relayed_to_engineer(bot, ref)
     answered_by_the_bot(bot, sender, ref)
 
@@ -143,7 +146,9 @@ def test_stop_during_a_handoff_ends_it_and_the_bot_answers_again(bot):
 def test_a_case_closed_before_its_notice_arrives_hands_the_chat_back_at_once(bot):
     sender = "handoff-closed"
     ref = in_handoff(bot, sender)
-    escalations.resolve(bot.settings.state_db, ref, "Tama", Clock().now())  # the notice is not delivered yet
+    escalations.resolve(
+        open_state_db(bot.settings.state_db), ref, "Tama", Clock().now()
+    )  # the notice is not delivered yet
     closed = " ".join(m.get("text", "") for m in bot.ask("are you still there?", sender=sender))
     assert "The engineer has closed this case" in closed
     answered_by_the_bot(bot, sender, ref)  # the slot's reset was not undone by a fallback
@@ -163,7 +168,7 @@ def test_a_new_session_does_not_carry_the_handoff_over(bot):
 
 
 def test_an_engineer_joining_while_the_customer_is_in_a_form_reaches_them_and_the_form_is_left(bot):
-    sender, db = "handoff-mid-form", bot.settings.state_db
+    sender, db = "handoff-mid-form", open_state_db(bot.settings.state_db)
     ref = bot.escalate(sender)
     bot.ask("urgent: still nothing is delivered", sender=sender)
     bot.ask("/affirm", sender=sender)  # a second request: the form asks for a name again

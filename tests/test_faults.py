@@ -20,6 +20,7 @@ from slack_standin import SlackStandIn
 from supervised_stack import PHONE, SupervisedBot, report_urgent_case, slack_env, text_of, wait_for
 
 from bot import escalations, outbox
+from core.schema import open_state_db
 
 BREAK_AT = 3  # the customer has said what is wrong, accepted the engineer and given their name
 
@@ -54,14 +55,18 @@ def first_pages(standin: SlackStandIn, ref: str) -> list[dict]:
 
 
 def cases_of(stack: SupervisedBot, sender: str) -> list[escalations.Escalation]:
-    return [case for case in escalations.listing(stack.settings.state_db) if case.conversation_id == sender]
+    return [
+        case for case in escalations.listing(open_state_db(stack.settings.state_db)) if case.conversation_id == sender
+    ]
 
 
 def assert_one_case_paged_once(stack: SupervisedBot, standin: SlackStandIn, sender: str, ref: str | None) -> None:
     assert ref is not None
     assert [case.ref for case in cases_of(stack, sender)] == [ref]
     wait_for(lambda: first_pages(standin, ref), 120, f"the page of {ref}")
-    wait_for(lambda: not outbox.pending(stack.settings.state_db, ["page"]), 120, "the outbox's pages drained")
+    wait_for(
+        lambda: not outbox.pending(open_state_db(stack.settings.state_db), ["page"]), 120, "the outbox's pages drained"
+    )
     assert len(first_pages(standin, ref)) == 1
 
 
@@ -121,7 +126,7 @@ def test_with_slack_failing_the_customer_is_told_the_truth_and_every_page_arrive
     first = report_urgent_case(stack, "slack-failing-1")
     assert first.ref
     wait_for(
-        lambda: any(row["attempts"] for row in outbox.pending(stack.settings.state_db, ["page"])),
+        lambda: any(row["attempts"] for row in outbox.pending(open_state_db(stack.settings.state_db), ["page"])),
         120,
         "a failed delivery of the first page",
     )

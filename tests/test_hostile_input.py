@@ -14,6 +14,7 @@ import socketio
 from conftest import announce
 
 from bot.chat_input import screen, too_long_payload
+from core.schema import open_state_db
 
 MEMORY_BOUND = 1.5 * 1024**3  # bytes of peak RSS the Rasa server may reach, whatever arrives
 FAQ_QUESTION = "what is the rollback plan?"
@@ -312,7 +313,7 @@ def test_a_vote_during_a_live_handoff_is_not_relayed_to_the_engineer(bot):
     from bot import escalations, outbox, worker
     from core.clock import Clock
 
-    sender, db = "vote-in-handoff", bot.settings.state_db
+    sender, db = "vote-in-handoff", open_state_db(bot.settings.state_db)
     ref = bot.escalate(sender)
     escalations.acknowledge(db, ref, "Tama", Clock().now())
     worker.run_round(bot.settings, Clock().now())

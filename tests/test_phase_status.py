@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 from conftest import HELPDESK, settings_env
 
 from bot.phase_status import StatusError, history, report, states
@@ -22,18 +23,13 @@ def migrations(shipped_index: Path):
     return load_migrations(shipped_index)
 
 
-@pytest.fixture
-def state_db(tmp_path: Path) -> Path:
-    return tmp_path / "state.db"
-
-
 def at(text: str):
     return parse_instant(text)
 
 
-def state_at(migrations, state_db: Path, ref: str, instant: str) -> str:
+def state_at(migrations, db: sqlite_utils.Database, ref: str, instant: str) -> str:
     phase = find_phase(migrations, ref)
-    return next(s.state for s in states(state_db, [phase], at(instant)) if s.phase == phase)
+    return next(s.state for s in states(db, [phase], at(instant)) if s.phase == phase)
 
 
 def test_the_schedule_comes_from_the_documents(migrations):
@@ -59,13 +55,13 @@ def test_the_schedule_comes_from_the_documents(migrations):
         ("2020-09-09T10:00:00Z", "window ended"),  # during phase 3
     ],
 )
-def test_phase_two_by_the_clock(migrations, state_db: Path, instant: str, expected: str):
-    assert state_at(migrations, state_db, "2", instant) == expected
+def test_phase_two_by_the_clock(migrations, db: sqlite_utils.Database, instant: str, expected: str):
+    assert state_at(migrations, db, "2", instant) == expected
 
 
-def test_phase_two_is_running_at_2230_nzst(migrations, state_db: Path):
+def test_phase_two_is_running_at_2230_nzst(migrations, db: sqlite_utils.Database):
     now = at("2020-09-08T10:30:00Z")
-    text = status_now(states(state_db, [p for m in migrations for p in m.phases], now), migrations, now)
+    text = status_now(states(db, [p for m in migrations for p in m.phases], now), migrations, now)
     assert (
         "Phase 2: Messaging Core Migration" in text
         and "is in progress until Wed 9 September 2020 01:00 NZST (Tue 13:00 UTC)" in text
@@ -73,20 +69,20 @@ def test_phase_two_is_running_at_2230_nzst(migrations, state_db: Path):
     assert "API and Omni will be unavailable" in text
 
 
-def test_a_report_wins_over_the_clock_and_history_keeps_every_report(migrations, state_db: Path):
+def test_a_report_wins_over_the_clock_and_history_keeps_every_report(migrations, db: sqlite_utils.Database):
     phase = find_phase(migrations, "2")
-    report(state_db, phase, "extended", at("2020-09-08T12:30:00Z"), by="alice", until=at("2020-09-08T14:00:00Z"))
-    assert state_at(migrations, state_db, "2", "2020-09-08T13:30:00Z") == "in progress"
-    assert state_at(migrations, state_db, "2", "2020-09-08T14:00:00Z") == "overrunning"
-    report(state_db, phase, "completed", at("2020-09-08T13:45:00Z"), by="bob", note="All good")
-    assert state_at(migrations, state_db, "2", "2020-09-08T13:50:00Z") == "completed"
-    assert [(e["state"], e["by"]) for e in history(state_db)] == [("extended", "alice"), ("completed", "bob")]
+    report(db, phase, "extended", at("2020-09-08T12:30:00Z"), by="alice", until=at("2020-09-08T14:00:00Z"))
+    assert state_at(migrations, db, "2", "2020-09-08T13:30:00Z") == "in progress"
+    assert state_at(migrations, db, "2", "2020-09-08T14:00:00Z") == "overrunning"
+    report(db, phase, "completed", at("2020-09-08T13:45:00Z"), by="bob", note="All good")
+    assert state_at(migrations, db, "2", "2020-09-08T13:50:00Z") == "completed"
+    assert [(e["state"], e["by"]) for e in history(db)] == [("extended", "alice"), ("completed", "bob")]
 
 
-def test_a_delay_moves_the_window(migrations, state_db: Path):
+def test_a_delay_moves_the_window(migrations, db: sqlite_utils.Database):
     phase = find_phase(migrations, "3")
     report(
-        state_db,
+        db,
         phase,
         "delayed",
         at("2020-09-09T05:00:00Z"),
@@ -94,14 +90,14 @@ def test_a_delay_moves_the_window(migrations, state_db: Path):
         start=at("2020-09-11T09:00:00Z"),
         until=at("2020-09-11T13:00:00Z"),
     )
-    assert state_at(migrations, state_db, "3", "2020-09-09T10:00:00Z") == "scheduled"
-    assert state_at(migrations, state_db, "3", "2020-09-11T10:00:00Z") == "in progress"
+    assert state_at(migrations, db, "3", "2020-09-09T10:00:00Z") == "scheduled"
+    assert state_at(migrations, db, "3", "2020-09-11T10:00:00Z") == "in progress"
 
 
-def test_a_report_made_after_a_fixed_clock_is_not_seen_at_that_time(migrations, state_db: Path):
-    report(state_db, find_phase(migrations, "1"), "rolled_back", at("2020-09-07T12:00:00Z"), by="dan")
-    assert state_at(migrations, state_db, "1", "2020-09-07T11:00:00Z") == "in progress"
-    assert state_at(migrations, state_db, "1", "2020-09-07T12:30:00Z") == "rolled back"
+def test_a_report_made_after_a_fixed_clock_is_not_seen_at_that_time(migrations, db: sqlite_utils.Database):
+    report(db, find_phase(migrations, "1"), "rolled_back", at("2020-09-07T12:00:00Z"), by="dan")
+    assert state_at(migrations, db, "1", "2020-09-07T11:00:00Z") == "in progress"
+    assert state_at(migrations, db, "1", "2020-09-07T12:30:00Z") == "rolled back"
 
 
 @pytest.mark.parametrize(
@@ -112,11 +108,11 @@ def test_a_report_made_after_a_fixed_clock_is_not_seen_at_that_time(migrations, 
         ("delayed", {"until": "2020-09-11T13:00:00Z"}, "needs the new window"),
     ],
 )
-def test_a_bad_report_is_refused_and_changes_nothing(migrations, state_db: Path, state, kwargs, message):
+def test_a_bad_report_is_refused_and_changes_nothing(migrations, db: sqlite_utils.Database, state, kwargs, message):
     parsed = {key: at(value) for key, value in kwargs.items()}
     with pytest.raises(StatusError, match=message):
-        report(state_db, find_phase(migrations, "2"), state, at("2020-09-08T10:00:00Z"), by="eve", **parsed)
-    assert history(state_db) == []
+        report(db, find_phase(migrations, "2"), state, at("2020-09-08T10:00:00Z"), by="eve", **parsed)
+    assert history(db) == []
 
 
 @pytest.mark.parametrize(
@@ -137,13 +133,15 @@ def test_an_unknown_phase_lists_the_known_ones(migrations):
         find_phase(migrations, "phase 9")
 
 
-def test_during_phase_three_existing_api_applications_work_but_the_web_interface_does_not(migrations, state_db: Path):
+def test_during_phase_three_existing_api_applications_work_but_the_web_interface_does_not(
+    migrations, db: sqlite_utils.Database
+):
     phase_three = find_phase(migrations, "3")
     assert impact_on("API", phase_three.impact).status == "partly available"
     assert "existing API applications should work normally" in impact_on("API", phase_three.impact).evidence
     assert impact_on("Omni web interface", phase_three.impact).status == "unavailable"
     now = at("2020-09-09T10:00:00Z")
-    text = product_status("Web2SMS", states(state_db, [phase_three], now), migrations, now)
+    text = product_status("Web2SMS", states(db, [phase_three], now), migrations, now)
     assert "Web2SMS is unavailable" in text and "ends Thu 10 September 2020 01:00 NZST" in text
 
 
@@ -160,9 +158,9 @@ def test_products_are_recognised_in_questions(message: str, product: str):
     assert find_product(message) == product
 
 
-def test_when_the_running_window_ends(migrations, state_db: Path):
+def test_when_the_running_window_ends(migrations, db: sqlite_utils.Database):
     now = at("2020-09-10T11:00:00Z")
-    text = window_end(states(state_db, [p for m in migrations for p in m.phases], now), migrations, now)
+    text = window_end(states(db, [p for m in migrations for p in m.phases], now), migrations, now)
     assert text.endswith(
         "Phase 4: API End-Point Migration ends Fri 11 September 2020 01:00 NZST (Thu 13:00 UTC), in 2 hours."
     )
@@ -207,11 +205,12 @@ def test_two_processes_reporting_at_once_lose_nothing(cli_env, tmp_path: Path):
         "from bot.settings import Settings\n"
         "from bot.schedule import load_migrations, find_phase\n"
         "from bot.phase_status import report\n"
-        "from core.clock import Clock\n"
+        "from core.schema import state_database\n"
         "s = Settings.from_env()\n"
         "phase = find_phase(load_migrations(s.faq_db), '2')\n"
         "for n in range(100):\n"
-        "    report(s.state_db, phase, 'started', Clock(s.now).now(), by=sys.argv[1], note=str(n))\n"
+        "    with state_database(s.state_db) as db:\n"
+        "        report(db, phase, 'started', s.clock.now(), by=sys.argv[1], note=str(n))\n"
     )
     env = {**os.environ, **cli_env}
     workers = [
@@ -223,41 +222,43 @@ def test_two_processes_reporting_at_once_lose_nothing(cli_env, tmp_path: Path):
     assert counts == {"a": 100, "b": 100}
 
 
-def test_a_reminder_is_due_one_hour_before_each_window_and_names_the_phases_to_come(migrations, state_db: Path):
+def test_a_reminder_is_due_one_hour_before_each_window_and_names_the_phases_to_come(
+    migrations, db: sqlite_utils.Database
+):
     from bot.notices import notices_due
 
     assert [
         n.key
-        for n in notices_due(state_db, migrations[-1:], at("2020-09-08T07:59:59Z"))
+        for n in notices_due(db, migrations[-1:], at("2020-09-08T07:59:59Z"))
         if "prepare-aws-migration:2" in n.key
     ] == []
-    due = [n for n in notices_due(state_db, migrations[-1:], at("2020-09-08T08:00:00Z")) if "migration:2" in n.key]
+    due = [n for n in notices_due(db, migrations[-1:], at("2020-09-08T08:00:00Z")) if "migration:2" in n.key]
     assert len(due) == 1 and due[0].due == at("2020-09-08T08:00:00Z")
     assert "Phase 2: Messaging Core Migration" in due[0].text and "starts in 1 hour" in due[0].text
     assert "Still to come: Phase 3: Omni Web Interface Migration, Phase 4: API End-Point Migration." in due[0].text
 
 
-def test_each_notice_is_due_once_and_a_completion_produces_one(migrations, state_db: Path):
+def test_each_notice_is_due_once_and_a_completion_produces_one(migrations, db: sqlite_utils.Database):
     from bot.notices import notices_due, queue
 
     now = at("2020-09-08T14:00:00Z")
-    for notice in notices_due(state_db, migrations, now):
-        queue(state_db, notice, now)
-    assert notices_due(state_db, migrations, now) == []
-    report(state_db, find_phase(migrations, "2"), "completed", now, by="ops", note="All traffic on AWS")
-    completed = notices_due(state_db, migrations, at("2020-09-08T14:01:00Z"))
+    for notice in notices_due(db, migrations, now):
+        queue(db, notice, now)
+    assert notices_due(db, migrations, now) == []
+    report(db, find_phase(migrations, "2"), "completed", now, by="ops", note="All traffic on AWS")
+    completed = notices_due(db, migrations, at("2020-09-08T14:01:00Z"))
     assert [n.text for n in completed] == [
         "Phase 2: Messaging Core Migration (Prepare AWS Migration - More information) is completed. All traffic on AWS"
     ]
-    queue(state_db, completed[0], at("2020-09-08T14:01:00Z"))
-    assert notices_due(state_db, migrations, at("2020-09-08T15:00:00Z")) == []
+    queue(db, completed[0], at("2020-09-08T14:01:00Z"))
+    assert notices_due(db, migrations, at("2020-09-08T15:00:00Z")) == []
 
 
-def test_a_delayed_window_gets_a_new_reminder(migrations, state_db: Path):
+def test_a_delayed_window_gets_a_new_reminder(migrations, db: sqlite_utils.Database):
     from bot.notices import notices_due
 
     report(
-        state_db,
+        db,
         find_phase(migrations, "4"),
         "delayed",
         at("2020-09-09T00:00:00Z"),
@@ -265,15 +266,15 @@ def test_a_delayed_window_gets_a_new_reminder(migrations, state_db: Path):
         start=at("2020-09-12T09:00:00Z"),
         until=at("2020-09-12T13:00:00Z"),
     )
-    due = notices_due(state_db, migrations, at("2020-09-12T08:00:00Z"))
+    due = notices_due(db, migrations, at("2020-09-12T08:00:00Z"))
     assert [n.due for n in due if "migration:4" in n.key] == [at("2020-09-12T08:00:00Z")]
 
 
-def test_a_reminder_whose_window_has_started_is_no_longer_sent(migrations, state_db: Path):
+def test_a_reminder_whose_window_has_started_is_no_longer_sent(migrations, db: sqlite_utils.Database):
     from bot.notices import notices_due
 
-    assert notices_due(state_db, migrations, at("2020-09-08T09:00:00Z")) == []
-    assert notices_due(state_db, migrations, at("2020-12-01T00:00:00Z")) == []
+    assert notices_due(db, migrations, at("2020-09-08T09:00:00Z")) == []
+    assert notices_due(db, migrations, at("2020-12-01T00:00:00Z")) == []
 
 
 def test_a_phase_number_is_of_the_migration_the_message_names(migrations, shipped_index: Path):

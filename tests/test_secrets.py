@@ -10,6 +10,7 @@ from conftest import free_port, settings_env
 from bot import outbox, rasa_client
 from bot.settings import Settings
 from core.errors import BotUnavailable, redact
+from core.schema import open_state_db
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
 
@@ -39,11 +40,11 @@ def test_an_unreachable_rasa_is_reported_without_its_api_token(tmp_path):
 
 def test_a_failed_delivery_stores_its_error_without_the_token(tmp_path):
     state_db = tmp_path / "helpdesk.db"
-    outbox.enqueue(state_db, "handoff:ESC-0001", "handoff", {"ref": "ESC-0001"}, NOW)
+    outbox.enqueue(open_state_db(state_db), "handoff:ESC-0001", "handoff", {"ref": "ESC-0001"}, NOW)
 
     def send(message):
         raise BotUnavailable("the bot at http://127.0.0.1:5005/x?token=s3cr3t-T0KEN is not answering")
 
-    report = outbox.drain(state_db, send, NOW)
+    report = outbox.drain(open_state_db(state_db), send, NOW)
     assert report.failed and "s3cr3t-T0KEN" not in report.failed[0][1]
-    assert "s3cr3t-T0KEN" not in outbox.pending(state_db)[0]["last_error"]
+    assert "s3cr3t-T0KEN" not in outbox.pending(open_state_db(state_db))[0]["last_error"]

@@ -20,6 +20,7 @@ from conftest import announce
 from supervised_stack import SupervisedBot, text_of, wait_for
 
 from bot import escalations
+from core.schema import open_state_db
 
 COMPONENTS = ("rasa", "actions", "web", "worker")
 FAQ_QUESTION = "what is the rollback plan?"
@@ -99,7 +100,9 @@ def test_the_action_server_refuses_anyone_without_the_secret(supervised):
     assert post(url, body)[0] == 401
     assert post(url, body, {"Authorization": wrong})[0] == 401
     assert [
-        case for case in escalations.listing(supervised.settings.state_db) if case.conversation_id == "intruder"
+        case
+        for case in escalations.listing(open_state_db(supervised.settings.state_db))
+        if case.conversation_id == "intruder"
     ] == []
     base = url.removesuffix("/webhook")
     urllib.request.urlopen(f"{base}/health", timeout=10).close()  # open: doctor and the tests ask it

@@ -12,6 +12,7 @@ from conftest import ONCALL_CHANNEL, STAFF, UPDATES_CHANNEL, read_only
 from bot import escalations, oncall, outbox, phase_status, worker
 from core.clock import parse_instant
 from core.errors import StorageError
+from core.schema import open_state_db
 
 OUTSIDER = "UOUTSIDER"
 T0 = parse_instant("2020-09-08T10:30:00Z")
@@ -30,7 +31,7 @@ def test_a_request_without_a_valid_signature_gets_401_and_changes_nothing(slack)
     for kwargs in ({"secret": "wrong-secret"}, {"secret": None}, {"timestamp": time.time() - 6 * 60}):
         status, _, _ = slack.command("/phase", "set 2 completed", **kwargs)
         assert status == 401
-    assert phase_status.history(slack.settings.state_db) == []
+    assert phase_status.history(open_state_db(slack.settings.state_db)) == []
     assert [call.method for call in slack.standin.calls] == ["auth.test"]  # only the app's own start-up check
 
 
@@ -85,7 +86,7 @@ def test_a_staff_member_reports_a_phase_and_the_home_tab_follows(slack):
     published = len(slack.standin.called("views.publish"))
     reply = json.loads(slack.command("/phase", "set 2 extended until 2020-09-08T14:30Z DNS is slow")[1])
     assert reply["text"].startswith("Recorded: Phase 2")
-    [report] = phase_status.history(slack.settings.state_db)
+    [report] = phase_status.history(open_state_db(slack.settings.state_db))
     assert report["state"] == "extended" and report["by"] == STAFF and report["note"] == "DNS is slow"
     assert slack.delivery.refresh_home() and not slack.delivery.refresh_home()  # once per change
     view = slack.standin.called("views.publish")[published]["view"]
@@ -95,24 +96,24 @@ def test_a_staff_member_reports_a_phase_and_the_home_tab_follows(slack):
 def test_a_staff_only_command_from_anyone_else_is_refused_and_changes_nothing(slack):
     reply = json.loads(slack.command("/phase", "set 2 completed", user=OUTSIDER)[1])
     assert "only support staff" in reply["text"]
-    assert phase_status.history(slack.settings.state_db) == []
+    assert phase_status.history(open_state_db(slack.settings.state_db)) == []
     reply = json.loads(slack.command("/oncall", f"set 1 <@{OUTSIDER}|eve>", user=OUTSIDER)[1])
     assert "only support staff" in reply["text"]
-    assert oncall.current_rota(slack.settings.state_db).steps[0].slack_user == "U00PRIMARY"
+    assert oncall.current_rota(open_state_db(slack.settings.state_db)).steps[0].slack_user == "U00PRIMARY"
 
 
 def test_a_bad_phase_report_says_why_and_records_nothing(slack):
     assert "Nothing recorded: unknown state" in json.loads(slack.command("/phase", "set 2 exploded")[1])["text"]
     assert "Nothing recorded" in json.loads(slack.command("/phase", "set 9 completed")[1])["text"]
     assert "an extension needs its new end" in json.loads(slack.command("/phase", "set 2 extended")[1])["text"]
-    assert phase_status.history(slack.settings.state_db) == []
+    assert phase_status.history(open_state_db(slack.settings.state_db)) == []
 
 
 def test_staff_change_who_is_on_call(slack):
     assert "Primary on-call" in json.loads(slack.command("/oncall", "")[1])["text"]
     reply = json.loads(slack.command("/oncall", "set 1 <@U0NEWPRIME|mere> +64 21 555 0100")[1])
     assert "<@U0NEWPRIME>" in reply["text"]
-    step = oncall.current_rota(slack.settings.state_db).steps[0]
+    step = oncall.current_rota(open_state_db(slack.settings.state_db)).steps[0]
     assert (step.slack_user, step.name, step.phone) == ("U0NEWPRIME", "mere", "+64 21 555 0100")
     assert "Usage" in json.loads(slack.command("/oncall", "set one someone")[1])["text"]
 
@@ -123,12 +124,12 @@ def page_of(slack, ref: str) -> dict:
 
 def new_case(slack, summary="API returns 500 for every send", now=T0, conversation="web-abc") -> escalations.Escalation:
     return escalations.create(
-        slack.settings.state_db,
+        open_state_db(slack.settings.state_db),
         conversation,
         {"contact_name": "Ana", "company": "Kiwi Texts", "callback": "+64215550199", "product": "API"},
         summary,
         [{"from": "customer", "text": "our messages are not delivered"}],
-        oncall.current_rota(slack.settings.state_db),
+        oncall.current_rota(open_state_db(slack.settings.state_db)),
         now,
     ).case
 
@@ -162,7 +163,7 @@ def test_acknowledge_and_resolve_buttons_update_the_escalation_and_the_page(slac
     message = {"ts": "1700000000.000001", "text": page["text"], "blocks": page["blocks"]}
     slack.click("escalation_acknowledge", case.ref, message=message)
     updated = slack.standin.wait_for("chat.update")[0]
-    assert escalations.get(slack.settings.state_db, case.ref).status == "acknowledged"
+    assert escalations.get(open_state_db(slack.settings.state_db), case.ref).status == "acknowledged"
     assert "Acknowledged by ustaff01" in texts_of(updated["blocks"])
     assert [e["action_id"] for b in updated["blocks"] if b["type"] == "actions" for e in b["elements"]] == [
         "escalation_reply",
@@ -170,13 +171,15 @@ def test_acknowledge_and_resolve_buttons_update_the_escalation_and_the_page(slac
     ]
     assert (
         escalations.escalate_unanswered(
-            slack.settings.state_db, oncall.current_rota(slack.settings.state_db), T0 + timedelta(hours=1)
+            open_state_db(slack.settings.state_db),
+            oncall.current_rota(open_state_db(slack.settings.state_db)),
+            T0 + timedelta(hours=1),
         )
         == []
     )
     slack.click("escalation_resolve", case.ref, message=message)
     slack.standin.wait_for("chat.update", 2)
-    assert escalations.get(slack.settings.state_db, case.ref).status == "resolved"
+    assert escalations.get(open_state_db(slack.settings.state_db), case.ref).status == "resolved"
 
 
 def test_escalation_buttons_are_for_staff_only(slack):
@@ -184,7 +187,7 @@ def test_escalation_buttons_are_for_staff_only(slack):
     slack.click("escalation_acknowledge", case.ref, user=OUTSIDER)
     note = slack.standin.wait_for("chat.postEphemeral")[0]
     assert note["user"] == OUTSIDER and "only support staff" in note["text"]
-    assert escalations.get(slack.settings.state_db, case.ref).status == "triggered"
+    assert escalations.get(open_state_db(slack.settings.state_db), case.ref).status == "triggered"
 
 
 def test_a_slack_outage_delays_pages_but_delivers_each_once_and_the_history_shows_the_retries(slack):
@@ -196,8 +199,8 @@ def test_a_slack_outage_delays_pages_but_delivers_each_once_and_the_history_show
         now += timedelta(minutes=2)
     pages = [p for p in slack.standin.called("chat.postMessage") if p.get("blocks") and not p.get("thread_ts")]
     assert sorted(p["text"].split()[0] for p in pages) == [c.ref for c in cases]  # each once, none lost
-    assert outbox.pending(slack.settings.state_db) == []
-    history = [e for c in cases for e in escalations.history(slack.settings.state_db, c.ref)]
+    assert outbox.pending(open_state_db(slack.settings.state_db)) == []
+    history = [e for c in cases for e in escalations.history(open_state_db(slack.settings.state_db), c.ref)]
     failures = [e for e in history if e["what"] == "delivery failed"]
     assert len(failures) == 5 and all("internal_error" in e["detail"] for e in failures)
     assert sum(e["what"] == "page delivered" for e in history) == 3
@@ -212,8 +215,8 @@ def test_a_page_posted_while_the_database_refused_to_record_it_is_recorded_later
         slack.delivery.run_round(T0 + timedelta(seconds=seconds))
     pages = [p for p in slack.standin.called("chat.postMessage") if p.get("blocks") and not p.get("thread_ts")]
     assert len(pages) == 1
-    assert escalations.get(slack.settings.state_db, case.ref).slack_ts
-    assert outbox.pending(slack.settings.state_db, ["page"]) == []
+    assert escalations.get(open_state_db(slack.settings.state_db), case.ref).slack_ts
+    assert outbox.pending(open_state_db(slack.settings.state_db), ["page"]) == []
 
 
 def test_an_unacknowledged_page_goes_to_the_next_step_in_the_pages_thread(slack):
@@ -243,7 +246,7 @@ def test_maintenance_notices_are_posted_once_each_also_after_a_restart(slack):
 def test_the_reply_button_opens_a_form_whose_text_reaches_the_customer(slack):
     case = new_case(slack)
     slack.delivery.run_round(T0)
-    escalations.acknowledge(slack.settings.state_db, case.ref, "tama", T0)
+    escalations.acknowledge(open_state_db(slack.settings.state_db), case.ref, "tama", T0)
     slack.click("escalation_reply", case.ref, message={"ts": "1700000000.000001", "text": "", "blocks": []})
     [opened] = slack.standin.called("views.open")
     modal = opened["view"]
@@ -266,7 +269,7 @@ def test_the_reply_button_opens_a_form_whose_text_reaches_the_customer(slack):
     }
     status, body, _ = slack.interact(submission)
     assert status == 200 and body == ""
-    [relay] = outbox.pending(slack.settings.state_db, kinds=["relay_to_customer"])
+    [relay] = outbox.pending(open_state_db(slack.settings.state_db), kinds=["relay_to_customer"])
     assert json.loads(relay["payload"])["text"] == "We're restarting the gateway now."
 
 
@@ -284,7 +287,7 @@ def test_a_reply_to_an_escalation_nobody_acknowledged_is_refused_in_the_form(sla
     )
     reply = json.loads(body)
     assert reply["response_action"] == "errors" and "acknowledge it before replying" in reply["errors"]["reply"]
-    assert outbox.pending(slack.settings.state_db, kinds=["relay_to_customer"]) == []
+    assert outbox.pending(open_state_db(slack.settings.state_db), kinds=["relay_to_customer"]) == []
 
 
 def test_members_of_the_staff_channel_count_as_staff(tmp_path, shipped_index):
@@ -352,12 +355,12 @@ def test_a_malformed_body_is_refused_and_changes_nothing(slack):
 def test_a_huge_customer_message_reaches_the_thread_cut_to_fit_one_slack_message(slack):
     case = new_case(slack)
     slack.delivery.run_round(T0)
-    escalations.acknowledge(slack.settings.state_db, case.ref, "tama", T0)
-    escalations.relay_from_customer(slack.settings.state_db, "web-abc", "help " * 40_000, "m-huge", T0)
+    escalations.acknowledge(open_state_db(slack.settings.state_db), case.ref, "tama", T0)
+    escalations.relay_from_customer(open_state_db(slack.settings.state_db), "web-abc", "help " * 40_000, "m-huge", T0)
     slack.delivery.run_round(T0 + timedelta(seconds=1))
     relayed = [p for p in slack.standin.called("chat.postMessage") if p["text"].startswith("Customer:")]
     assert len(relayed) == 1 and len(relayed[0]["blocks"]) <= 50 and relayed[0]["text"].endswith("…")
-    assert outbox.pending(slack.settings.state_db, kinds=["relay_to_engineer"]) == []
+    assert outbox.pending(open_state_db(slack.settings.state_db), kinds=["relay_to_engineer"]) == []
 
 
 def signed_event(slack, event: dict, event_id: str, retry: int | None = None) -> int:
@@ -418,7 +421,7 @@ def test_a_reply_in_a_pages_thread_sent_again_at_once_is_handled_once(slack):
     # by the time its answer comes: here a "not sent" note, as nobody acknowledged the case yet.
     case = new_case(slack)
     slack.delivery.run_round(T0)
-    page_ts = escalations.get(slack.settings.state_db, case.ref).slack_ts
+    page_ts = escalations.get(open_state_db(slack.settings.state_db), case.ref).slack_ts
     reply = {
         "type": "message",
         "channel": ONCALL_CHANNEL,

@@ -12,6 +12,7 @@ from test_slack_app import texts_of
 
 from bot import escalations, worker
 from core.clock import Clock
+from core.schema import open_state_db
 
 
 @pytest.fixture
@@ -82,7 +83,7 @@ def test_slack_gets_its_ack_while_the_bot_is_still_thinking(tmp_path, shipped_in
 
 
 def test_an_engineers_thread_reply_reaches_the_customer_and_the_customers_words_reach_the_thread(slack_bot, bot):
-    sender, db = "slack-handoff-web", bot.settings.state_db
+    sender, db = "slack-handoff-web", open_state_db(bot.settings.state_db)
     ref = bot.escalate(sender)
     now = Clock().now()
     slack_bot.delivery.run_round(now)

@@ -13,6 +13,7 @@ from conftest import WebServer, settings_env
 from playwright.sync_api import Page, expect
 
 from bot.settings import PROJECT_ROOT, Settings
+from core.schema import open_state_db
 
 SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
@@ -370,7 +371,7 @@ def test_the_customer_sees_the_engineer_join_talk_and_leave(page: Page, web, bot
     ask(page, "hello")
     expect(bot_messages(page).last).to_contain_text("helpdesk bot", timeout=ANSWER_TIMEOUT)
     session_id = session_of(page)
-    db = bot.settings.state_db
+    db = open_state_db(bot.settings.state_db)
     case = escalations.create(
         db, session_id, {"contact_name": "Ana"}, "API down", [], current_rota(db), Clock().now()
     ).case
