@@ -187,9 +187,7 @@ def test_helpdesk_tracker_prune_prints_the_counts(tmp_path: Path, tracker_db: Pa
 
 @pytest.mark.parametrize("days", ["0", "-3", "thirty", "1.5"])
 def test_helpdesk_tracker_prune_refuses_days_that_are_not_a_positive_whole_number(days: str, capsys):
-    with pytest.raises(SystemExit) as exit_:
-        cli.main(["tracker", "prune", "--days", days])
-    assert exit_.value.code == 2
+    assert cli.main(["tracker", "prune", "--days", days]) == 2  # a usage error: nothing is deleted
     assert "--days" in capsys.readouterr().err
 
 
