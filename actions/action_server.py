@@ -18,8 +18,8 @@ from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.serve import require_action_token, run_server
-from bot.settings import Settings
+from bot.ops.serve import require_action_token, run_server
+from core.settings import Settings
 
 OPEN_PATHS = frozenset({"/health"})  # `helpdesk doctor` and the tests ask it without the secret
 # Each call carries the conversation's whole tracker since its session started plus the domain: a long

@@ -1,5 +1,5 @@
 """The chat channels customers reach (credentials.yml names them): Rasa's REST and socket.io channels,
-with every message screened by bot.chat_input before Rasa sees it.
+with every message screened by bot.chat.chat_input before Rasa sees it.
 
 Over Rasa's own channels these add: 400 for a body that is not a JSON object with a string sender and
 message; a cap on message length applied before NLU; no customer-sent intents but the bot's own button
@@ -20,9 +20,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from bot import chat_input, session_tokens
-from bot.settings import Settings
+from bot.chat import chat_input, session_tokens
 from core.errors import InvalidMessage
+from core.settings import Settings
 
 logger = logging.getLogger(__name__)
 MAX_SENDER = 128

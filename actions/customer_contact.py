@@ -1,4 +1,4 @@
-"""The form for a customer's own on-call engineer: thin Rasa SDK wrapper around bot.customer_contacts."""
+"""The form for a customer's own on-call engineer: thin Rasa SDK wrapper around bot.escalation.customer_contacts."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.edge import HelpdeskAction
 from actions.forms import CheckedFormValidation, checked_answer
-from bot import contact_checks, customer_contacts
-from bot.settings import Settings
+from bot.escalation import contact_checks, customer_contacts
 from core.errors import HelpdeskError
 from core.schema import state_database
+from core.settings import Settings
 
 SKIPPED = "skipped"  # a slot must hold something for the form to move on
 

@@ -1,5 +1,5 @@
-"""The escalation form and the handoff record: thin Rasa SDK wrappers around bot.contact_checks and
-bot.escalations."""
+"""The escalation form and the handoff record: thin Rasa SDK wrappers around bot.escalation.contact_checks and
+bot.escalation.escalations."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import customer_contact
 from actions.edge import HelpdeskAction
 from actions.forms import CheckedFormValidation
-from bot import contact_checks, escalations
-from bot.oncall import current_rota
-from bot.settings import Settings
+from bot.escalation import contact_checks, escalations
+from bot.escalation.oncall import current_rota
 from core.db import write_transaction
 from core.errors import HelpdeskError, StorageError
 from core.schema import state_database
+from core.settings import Settings
 
 # What each answer of the form must be; a check raises InvalidAnswer with what to type instead.
 CHECKS = {
@@ -60,7 +60,7 @@ def forget_answers() -> list[dict]:
 class ActionCreateEscalation(HelpdeskAction):
     """Records the case from the form's answers and says what happens next, truthfully: whether the engineer
     can be paged, whether it was added to the conversation's open case. A database fault keeps the answers
-    and offers to try again; the limits of bot.escalations clear them."""
+    and offers to try again; the limits of bot.escalation.escalations clear them."""
 
     def name(self) -> str:
         return "action_create_escalation"

@@ -1,4 +1,4 @@
-"""Answers FAQ questions: thin Rasa SDK wrapper around bot.answers."""
+"""Answers FAQ questions: thin Rasa SDK wrapper around bot.answers.faq."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.edge import HelpdeskAction
-from bot.answers import CHOICE_INTENT, FaqReply, answer_entry, answer_question, choice_payload
-from bot.intent_vectors import SEMANTIC_NEIGHBOURS, SEMANTIC_RANKING, faq_share
-from bot.settings import Settings
-from bot.urgency import FAQ_MISSES_BEFORE_OFFER
+from bot.answers.faq import CHOICE_INTENT, FaqReply, answer_entry, answer_question, choice_payload
+from bot.answers.intent_vectors import SEMANTIC_NEIGHBOURS, SEMANTIC_RANKING, faq_share
+from bot.answers.urgency import FAQ_MISSES_BEFORE_OFFER
 from core.errors import HelpdeskError
+from core.settings import Settings
 from faq_index.search import searcher_for
 
 

@@ -1,4 +1,4 @@
-"""Form validation driven by a table of answer checks (see bot.contact_checks)."""
+"""Form validation driven by a table of answer checks (see bot.escalation.contact_checks)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.edge import HelpdeskAction
-from bot import contact_checks
+from bot.escalation import contact_checks
 
 Check = Callable[[str], str]
 

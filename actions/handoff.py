@@ -1,7 +1,7 @@
 """The live handoff: while an on-call engineer has the case, the bot relays instead of answering.
 
-The engineer's side arrives as external intents (bot.rasa_client.trigger_intent from the worker);
-the customer's messages are routed here by actions.handoff_policy. Thin wrappers over bot.escalations.
+The engineer's side arrives as external intents (bot.ops.rasa_client.trigger_intent from the worker);
+the customer's messages are routed here by actions.handoff_policy. Thin wrappers over bot.escalation.escalations.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.edge import HelpdeskAction
-from bot import escalations
-from bot.settings import Settings
+from bot.escalation import escalations
 from core.errors import HelpdeskError
 from core.schema import state_database
+from core.settings import Settings
 
 RESTART_INTENT = "restart"
 
@@ -100,7 +100,7 @@ class ActionRelayToEngineer(HelpdeskAction):
 
 class ActionLeaveHandoff(HelpdeskAction):
     """The customer ends the live handoff ('stop', or /restart): the case is resolved as theirs to close and
-    the engineer is told (bot.escalations.customer_left), the bot answers again, and /restart then restarts.
+    the engineer is told (bot.escalation.escalations.customer_left), the bot answers again, and /restart then restarts.
     The customer is never kept in the handoff: if the engineer cannot be told, they are still let out."""
 
     def name(self) -> str:

@@ -2,7 +2,7 @@
 
 While the `handoff_ref` slot is set, a customer's message goes to action_relay_to_engineer, whatever its
 intent, except:
-- a request to end the chat ("stop", "cancel", "end chat": bot.leaving, plain words, not a classifier guess)
+- a request to end the chat ("stop", "cancel", "end chat": bot.escalation.leaving, plain words, not a classifier guess)
   and /restart go to action_leave_handoff, which tells the engineer and lets the customer out;
 - the engineer's own events (EXTERNAL_* intents), `message_too_long` and the customer's votes on an earlier
   answer (feedback_positive, feedback_negative: not words for the engineer) are left to the rules.
@@ -21,7 +21,7 @@ from rasa.shared.core.constants import ACTION_LISTEN_NAME, USER_INTENT_RESTART
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.leaving import wants_to_leave
+from bot.escalation.leaving import wants_to_leave
 
 RELAY_ACTION = "action_relay_to_engineer"
 LEAVE_ACTION = "action_leave_handoff"

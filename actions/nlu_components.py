@@ -11,16 +11,16 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.answers import asked_part
-from bot.intent_vectors import SEMANTIC_NEIGHBOURS, SEMANTIC_RANKING, TOP, IntentVectors
-from bot.routing import route
+from bot.answers.faq import asked_part
+from bot.answers.intent_vectors import SEMANTIC_NEIGHBOURS, SEMANTIC_RANKING, TOP, IntentVectors
+from bot.answers.routing import route
 
 _FILE = "intent_vectors.npz"
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class IntentVectorsClassifier(GraphComponent):
-    """bot/intent_vectors.py, trained with the model: adds `semantic_ranking` ([{name, confidence}], FAQ
+    """bot/answers/intent_vectors.py, trained with the model: adds `semantic_ranking` ([{name, confidence}], FAQ
     entries as faq/<entry id>) and `semantic_neighbours` ([{name, similarity}]) to each message, for the Router
     and the FAQ action. It sets no intent."""
 
@@ -72,7 +72,7 @@ class IntentVectorsClassifier(GraphComponent):
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class Router(GraphComponent):
-    """One routing decision (bot/routing.py): the classifiers' rankings combined, then the message's words:
+    """One routing decision (bot/answers/routing.py): the classifiers' rankings combined, then the message's words:
     urgency and requests for a person first, requests the helpdesk cannot serve refused, the plan answered
     from the FAQ and the present from the live status."""
 

@@ -21,9 +21,9 @@ import sys
 from typing import Any
 
 from actions.edge import FAULT_RESPONSE  # domain.yml: sorry, and the support phone number
-from bot.settings import Settings
 from core.db import private_file
 from core.quiet import quiet_third_party_warnings
+from core.settings import Settings
 
 MAX_BODY_BYTES = 64 * 1024  # chat messages and the worker's API calls are a few KB; model uploads are not used
 

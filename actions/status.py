@@ -1,4 +1,4 @@
-"""Answers about the live status of the migrations: thin Rasa SDK wrapper around bot.status_replies."""
+"""Answers about the live status of the migrations: thin Rasa SDK wrapper around bot.status.status_replies."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.edge import HelpdeskAction
-from bot import phase_status, status_replies
-from bot.products import find_product
-from bot.schedule import phase_in_text
-from bot.settings import Settings
+from bot.status import phase_status, status_replies
+from bot.status.products import find_product
+from bot.status.schedule import phase_in_text
 from core.errors import HelpdeskError
+from core.settings import Settings
 from faq_index.search import searcher_for
 
 

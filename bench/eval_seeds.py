@@ -1,4 +1,4 @@
-"""How much the bot's figures move with the training seed: `helpdesk eval --seeds N` (bot/evaluation.py:
+"""How much the bot's figures move with the training seed: `helpdesk eval --seeds N` (bot/answers/evaluation.py:
 evaluate_seeds) under the name this benchmark always had. The same data and pipeline are trained with several
 seeds in temporary copies of the project (its own models and caches untouched), each model is run as
 `make run` runs it, and both evaluation sets are scored.

@@ -36,7 +36,8 @@ from conftest import ONCALL_CHANNEL, read_only  # noqa: E402
 from slack_standin import SlackStandIn  # noqa: E402
 from supervised_stack import SupervisedBot, UrgentCase, report_urgent_case, say, slack_env, wait_for  # noqa: E402
 
-from bot import escalations, outbox  # noqa: E402
+from bot.escalation import escalations  # noqa: E402
+from core import outbox
 from core.schema import open_state_db
 
 COMPONENTS = ("rasa", "actions", "worker", "slack", "web")

@@ -46,8 +46,8 @@ import aiohttp
 import yaml
 from stack import DEFAULT_NOW, Stack, local_stack, machine
 
-from bot.local_bot import free_port
-from bot.training import rasa_env
+from bot.answers.training import rasa_env
+from bot.ops.local_bot import free_port
 
 QUESTIONS = Path(__file__).with_name("load_questions.yml")
 GREETING = "hi"

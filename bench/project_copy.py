@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.evaluation import copy_training_inputs
-from bot.local_bot import HELPDESK, free_port  # noqa: F401 - for the benchmarks
+from bot.answers.evaluation import copy_training_inputs
+from bot.ops.local_bot import HELPDESK, free_port  # noqa: F401 - for the benchmarks
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -21,7 +21,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from slack_standin import HeldRasa, SlackStandIn, post_signed  # noqa: E402
 
-from bot.settings import Settings  # noqa: E402
+from core.settings import Settings  # noqa: E402
 from helpdesk_slack.app import build_app  # noqa: E402
 from helpdesk_slack.http_server import PATH, make_server  # noqa: E402
 

@@ -2,7 +2,7 @@
 memory of its processes, and a description of the machine.
 
 `local_stack` starts the real Rasa server and action server as `helpdesk eval` and the tests do
-(`bot/local_bot.py`: `helpdesk serve rasa`, `helpdesk serve actions`, each exec'ing into its Python server,
+(`bot/ops/local_bot.py`: `helpdesk serve rasa`, `helpdesk serve actions`, each exec'ing into its Python server,
 so the child's PID is the server's own), on free ports with a temporary state folder, from a snapshot of
 the training inputs (others may be editing the project meanwhile). The model for that snapshot is taken
 from the project's models/ when it is there (the same name is the same training inputs), else trained in
@@ -30,10 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.evaluation import copy_training_inputs  # noqa: E402
-from bot.local_bot import ACTIONS, RASA, LocalBot, private_env  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from bot.training import current_model, ensure_model, generate_training_data  # noqa: E402
+from bot.answers.evaluation import copy_training_inputs  # noqa: E402
+from bot.answers.training import current_model, ensure_model, generate_training_data  # noqa: E402
+from bot.ops.local_bot import ACTIONS, RASA, LocalBot, private_env  # noqa: E402
+from core.settings import Settings  # noqa: E402
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # A moment inside a maintenance window (Phase 2: Messaging Core Migration, API and Omni unavailable), when
@@ -213,7 +213,7 @@ def local_stack(now: str = DEFAULT_NOW, **overrides: str) -> Iterator[Stack]:
         try:
             pids = {"rasa": bot.processes[RASA].pid, "actions": bot.processes[ACTIONS].pid}
             description = (
-                f"`helpdesk serve rasa` + `helpdesk serve actions` (bot/local_bot.py), temporary state folder, "
+                f"`helpdesk serve rasa` + `helpdesk serve actions` (bot/ops/local_bot.py), temporary state folder, "
                 f"SQLite tracker store, action server clock HELPDESK_NOW={now or 'real time'}; "
                 f"started in {time.monotonic() - started:.0f} s"
             )

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from bot.settings import PROJECT_ROOT
 from core.errors import ConfigError
+from core.settings import PROJECT_ROOT
 
 
 @lru_cache(maxsize=4)

@@ -6,7 +6,7 @@ Two formats, one a question:
       accept: ["<file> :: <entry question>", "status", "escalation", "contact", "none"]   # any of these is right
       at: "2020-09-08T22:30:00+12:00"   # optional: the instant it is asked (the live status depends on it)
       says: ["Phase 2"]                  # optional, with "status": what the live reply must contain then
-`expect: X` is read as `accept: [X]`. The whole bot is scored in bot/evaluation.py.
+`expect: X` is read as `accept: [X]`. The whole bot is scored in bot/answers/evaluation.py.
 """
 
 from __future__ import annotations

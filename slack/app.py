@@ -8,7 +8,7 @@ import re
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.settings import Settings
+from core.settings import Settings
 from helpdesk_slack import asking, blocks, commands, dedupe, escalation_actions, home, reviewing
 from helpdesk_slack.context import AppContext
 from helpdesk_slack.staff import StaffList

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from bot.escalations import Escalation
-from bot.oncall import Rota, Step
-from bot.review import ReviewItem
-from bot.status_replies import when
+from bot.answers.review import ReviewItem
+from bot.escalation.escalations import Escalation
+from bot.escalation.oncall import Rota, Step
+from bot.status.status_replies import when
 from faq_index.search import Hit
 from helpdesk_slack.text import BUTTON_TEXT_LIMIT, clip, escape, mrkdwn, plain, plain_section, plain_sections
 

@@ -10,9 +10,10 @@ from typing import Callable
 
 from slack_sdk import WebClient
 
-from bot import oncall, phase_status, schedule
-from bot.answers import answer_entry
-from bot.status_replies import STATUS_HEADERS, status_rows, when
+from bot.answers.faq import answer_entry
+from bot.escalation import oncall
+from bot.status import phase_status, schedule
+from bot.status.status_replies import STATUS_HEADERS, status_rows, when
 from bot.table import format_table
 from core.clock import parse_instant
 from core.errors import HelpdeskError

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from slack_sdk import WebClient
 
-from bot.settings import Settings
+from core.settings import Settings
 from faq_index.search import FaqSearcher, searcher_for
 from helpdesk_slack.staff import StaffList
 

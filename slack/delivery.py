@@ -11,8 +11,9 @@ from functools import partial
 import sqlite_utils
 from slack_sdk import WebClient
 
-from bot import escalations, outbox
-from bot.oncall import current_rota
+from bot.escalation import escalations
+from bot.escalation.oncall import current_rota
+from core import outbox
 from core.errors import ConfigError, HelpdeskError
 from core.schema import state_database
 from helpdesk_slack import blocks, home

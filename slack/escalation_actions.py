@@ -8,7 +8,7 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
-from bot import escalations
+from bot.escalation import escalations
 from core.errors import HelpdeskError
 from core.schema import state_database
 from helpdesk_slack import blocks

@@ -1,5 +1,5 @@
 """The Home tab: the migrations and the state of each phase, republished when a state changes; for staff, also
-the questions to review (bot/review.py) with a Teach menu each."""
+the questions to review (bot/answers/review.py) with a Teach menu each."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Iterator
 
 from slack_sdk import WebClient
 
-from bot import phase_status
-from bot.status_replies import when, window_text
+from bot.status import phase_status
+from bot.status.status_replies import when, window_text
 from core.db import write_transaction
 from core.errors import HelpdeskError
 from core.schema import open_state_db

@@ -11,10 +11,10 @@ from datetime import timedelta
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackClientError
 
-from bot.serve import run_server
-from bot.settings import Settings
+from bot.ops.serve import run_server
 from core.errors import ConfigError
 from core.retry import Backoff
+from core.settings import Settings
 from helpdesk_slack.app import build_app
 from helpdesk_slack.delivery import SlackDelivery
 from helpdesk_slack.http_server import PATH, make_server

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import sqlite_utils
 
-from bot import review as bot_review
-from bot.curated import TARGETS
+from bot.answers import review as bot_review
+from bot.answers.curated import TARGETS
 from core.db import write_transaction
 from core.schema import open_state_db
 from helpdesk_slack.blocks import TeachOption
@@ -26,7 +26,7 @@ TABLE = "slack_teach_offers"
 KEEP = timedelta(days=90)  # as long as the tracker store keeps a conversation (HELPDESK_TRACKER_RETENTION_DAYS)
 FAQ_CHOICES = 3  # the FAQ search's top entries offered for a question (plus any entry customers pressed)
 MOST_FAQ_CHOICES = 5
-# The bot's other replies (bot/curated.py TARGETS), as staff see them in the menu.
+# The bot's other replies (bot/answers/curated.py TARGETS), as staff see them in the menu.
 OTHER_REPLIES = {
     "status": ("Live status of the migrations", "status: ask_status_now"),
     "contact": ("Customer's on-call contact form", "contact: give_oncall_contact"),

@@ -1,5 +1,5 @@
-"""/review and the Teach menu: staff see the customers' questions that went badly (bot/review.py) and teach one
-to the reply it should have had (bot/curated.py teach, which records who and when in data/nlu/curated.yml).
+"""/review and the Teach menu: staff see the customers' questions that went badly (bot/answers/review.py) and teach one
+to the reply it should have had (bot/answers/curated.py teach, which records who and when in data/nlu/curated.yml).
 
 /review is staff only and acknowledged at once; the list (reading the tracker store can take a while) follows
 through the command's response_url, visible only to the asker. A Teach choice is recorded before Slack gets
@@ -15,7 +15,7 @@ from typing import Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot import curated
+from bot.answers import curated
 from core.errors import HelpdeskError
 from helpdesk_slack import blocks, home, offers
 from helpdesk_slack.context import AppContext

@@ -8,7 +8,7 @@ import time
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.settings import SlackSettings
+from core.settings import SlackSettings
 
 MEMBERS_TTL = 60.0  # seconds a staff channel's member list is trusted before it is asked again
 

@@ -17,10 +17,10 @@ from typing import Iterator
 import pytest
 import sqlite_utils
 
-from bot.local_bot import HELPDESK, LocalBot, free_port  # noqa: F401 - HELPDESK and free_port: for the tests
-from bot.settings import PROJECT_ROOT, Settings
-from bot.training import ensure_model
+from bot.answers.training import ensure_model
+from bot.ops.local_bot import HELPDESK, LocalBot, free_port  # noqa: F401 - HELPDESK and free_port: for the tests
 from core.schema import state_database
+from core.settings import PROJECT_ROOT, Settings
 
 ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
 # Models trained on test data (a project with an extra document) are cached here, never in models/, where
@@ -103,7 +103,7 @@ def trained_model() -> Path:
 
 
 class RunningBot(LocalBot):
-    """The real Rasa server and action server (bot/local_bot.py), with what the tests ask of them."""
+    """The real Rasa server and action server (bot/ops/local_bot.py), with what the tests ask of them."""
 
     def said_by_bot(self, sender: str) -> list[str]:
         """Everything the bot said in a conversation, from its tracker."""

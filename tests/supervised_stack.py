@@ -23,8 +23,8 @@ from conftest import (
     settings_env,
 )
 
-from bot.settings import Settings
 from core.errors import BotUnavailable
+from core.settings import Settings
 
 SUPERVISORCTL = str(Path(HELPDESK).with_name("supervisorctl"))
 T = TypeVar("T")

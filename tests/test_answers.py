@@ -1,4 +1,4 @@
-"""The answer policy (bot.answers) on the shipped FAQ, without any server."""
+"""The answer policy (bot.answers.faq) on the shipped FAQ, without any server."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.answers import answer_entry, answer_question
+from bot.answers.faq import answer_entry, answer_question
 from faq_index.search import FaqSearcher
 
 AWS = "000_5b56ee65ad449da6.txt"
@@ -58,7 +58,7 @@ def test_naming_the_older_migration_answers_from_it_alone(searcher: FaqSearcher)
 
 
 def test_a_close_runner_up_is_offered_beside_the_answer_and_a_clear_winner_stands_alone(searcher: FaqSearcher):
-    from bot.answers import MAX_BUTTONS
+    from bot.answers.faq import MAX_BUTTONS
 
     clear = answer_question(searcher, "rollback plan?")
     assert clear.entry.question == "What is the rollback plan?" and clear.alternatives == ()
@@ -93,7 +93,7 @@ def test_a_button_answers_its_entry_and_an_unknown_id_is_handled(searcher: FaqSe
 
 
 def test_a_long_message_is_answered_by_the_question_it_asks(searcher: FaqSearcher):
-    from bot.answers import asked_part
+    from bot.answers.faq import asked_part
 
     context = "Hello, I manage messaging for a large retailer and we send a lot of texts. " * 20
     assert asked_part(context + "What is the rollback plan?") == "What is the rollback plan?"
@@ -104,7 +104,7 @@ def test_a_long_message_is_answered_by_the_question_it_asks(searcher: FaqSearche
 
 
 def test_a_choice_button_names_its_entry_and_other_payloads_name_none():
-    from bot.answers import choice_payload, entry_of_payload
+    from bot.answers.faq import choice_payload, entry_of_payload
 
     assert entry_of_payload(choice_payload("what_are_the_risks_3c3d")) == "what_are_the_risks_3c3d"
     for other in ("/affirm", "/faq_choice{not json", '/faq_choice{"other": 1}', "/faq_choice[]", ""):

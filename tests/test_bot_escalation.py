@@ -11,8 +11,9 @@ import pytest
 from conftest import read_only
 
 from actions.escalation import FORM_SLOTS
-from bot import escalations, worker
-from bot.oncall import current_rota
+from bot.escalation import escalations
+from bot.escalation.oncall import current_rota
+from bot.ops import worker
 from core.clock import Clock
 from core.schema import open_state_db
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import PROJECT_ROOT
-from bot.training import GENERATED_NLU
+from bot.answers.training import GENERATED_NLU
+from core.settings import PROJECT_ROOT
 from faq_index.training_data import HEADER, write_training_data
 
 SUPPORT = "support@modicagroup.com"

@@ -8,7 +8,9 @@ import urllib.parse
 import urllib.request
 from datetime import timedelta
 
-from bot import escalations, outbox, worker
+from bot.escalation import escalations
+from bot.ops import worker
+from core import outbox
 from core.clock import Clock
 from core.schema import open_state_db
 
@@ -59,7 +61,7 @@ def test_the_next_step_is_paged_when_the_injected_clock_passes_the_timeout(bot, 
 
 
 def test_a_customer_gives_their_own_oncall_engineers_details(bot):
-    from bot import customer_contacts
+    from bot.escalation import customer_contacts
 
     sender = "contact-form"
     assert "Which company" in bot.ask("I'd like to give you our on-call engineer's details", sender=sender)[0]["text"]
@@ -77,7 +79,7 @@ def test_a_customer_gives_their_own_oncall_engineers_details(bot):
 def test_a_contact_that_cannot_be_saved_is_not_kept_and_the_customer_is_told_where_to_send_it(bot):
     from conftest import read_only
 
-    from bot import customer_contacts
+    from bot.escalation import customer_contacts
 
     sender, path = "contact-form-read-only", bot.settings.state_db
     customer_contacts.listing(open_state_db(path))  # the database and its table exist before the fault

@@ -8,8 +8,8 @@ import subprocess
 
 from conftest import HELPDESK
 
-from bot.settings import PROJECT_ROOT
-from bot.training import rasa_executable
+from bot.answers.training import rasa_executable
+from core.settings import PROJECT_ROOT
 
 
 def test_the_bot_greets_back(bot):

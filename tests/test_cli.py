@@ -89,7 +89,7 @@ def test_doctor_tries_a_write_to_the_database(tmp_path: Path):
 
 
 def test_doctor_says_which_python_rasa_needs():
-    from bot.doctor import check_python
+    from bot.ops.doctor import check_python
 
     assert check_python((3, 10)).ok
     too_new = check_python((3, 12))

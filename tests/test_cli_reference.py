@@ -9,7 +9,7 @@ import shlex
 import click
 
 from bot.cli import cli
-from bot.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 SHOWN = [line.split("#")[0].strip() for line in re.findall(r"^\.venv/bin/helpdesk .*$", README, re.M)]

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.contact_checks import InvalidAnswer, callback, normalise_phone, optional, plain_text
+from bot.escalation.contact_checks import InvalidAnswer, callback, normalise_phone, optional, plain_text
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from bot import escalations, outbox
-from bot.escalations import EscalationError
-from bot.oncall import load_rota
+from bot.escalation import escalations
+from bot.escalation.escalations import EscalationError
+from bot.escalation.oncall import load_rota
+from core import outbox
 from core.clock import parse_instant
 
 T0 = parse_instant("2020-09-08T10:30:00Z")
@@ -132,8 +133,8 @@ def test_escalations_from_the_command_line(tmp_path: Path, db: sqlite_utils.Data
 def test_doctor_reports_pages_undelivered_for_over_ten_minutes(tmp_path: Path, db: sqlite_utils.Database, rota):
     from conftest import settings_env
 
-    from bot.doctor import check_outbox
-    from bot.settings import Settings
+    from bot.ops.doctor import check_outbox
+    from core.settings import Settings
 
     settings = Settings.from_env(settings_env(tmp_path))
     assert settings.state_db == tmp_path / "helpdesk.db"  # the fixture's db

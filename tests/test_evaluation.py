@@ -10,7 +10,7 @@ import pytest
 import yaml
 from rapidfuzz import fuzz, process
 
-from bot.evaluation import (
+from bot.answers.evaluation import (
     CHOICES,
     ENTRY,
     Entries,
@@ -21,7 +21,7 @@ from bot.evaluation import (
     set_seed,
     what_the_bot_did,
 )
-from bot.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 from faq_index.evaluate import (
     CONTACT,
     ESCALATION,

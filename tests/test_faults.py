@@ -19,7 +19,8 @@ from conftest import ONCALL_CHANNEL
 from slack_standin import SlackStandIn
 from supervised_stack import PHONE, SupervisedBot, report_urgent_case, slack_env, text_of, wait_for
 
-from bot import escalations, outbox
+from bot.escalation import escalations
+from core import outbox
 from core.schema import open_state_db
 
 BREAK_AT = 3  # the customer has said what is wrong, accepted the engineer and given their name

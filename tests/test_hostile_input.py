@@ -13,7 +13,7 @@ import pytest
 import socketio
 from conftest import announce
 
-from bot.chat_input import screen, too_long_payload
+from bot.chat.chat_input import screen, too_long_payload
 from core.schema import open_state_db
 
 MEMORY_BOUND = 1.5 * 1024**3  # bytes of peak RSS the Rasa server may reach, whatever arrives
@@ -310,7 +310,9 @@ def test_a_vote_between_the_offer_of_the_engineer_and_yes_keeps_the_offer_open(b
 
 
 def test_a_vote_during_a_live_handoff_is_not_relayed_to_the_engineer(bot):
-    from bot import escalations, outbox, worker
+    from bot.escalation import escalations
+    from bot.ops import worker
+    from core import outbox
     from core.clock import Clock
 
     sender, db = "vote-in-handoff", open_state_db(bot.settings.state_db)

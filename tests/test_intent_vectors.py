@@ -1,11 +1,11 @@
-"""The sentence-vector classifier (bot/intent_vectors.py) and its place in the routing, without a server."""
+"""The sentence-vector classifier (bot/answers/intent_vectors.py) and its place in the routing, without a server."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from bot.intent_vectors import IntentVectors, by_intent, faq_share
-from bot.routing import combined_intent, route
+from bot.answers.intent_vectors import IntentVectors, by_intent, faq_share
+from bot.answers.routing import combined_intent, route
 
 EXAMPLES = {
     "faq/rollback": ["what is the rollback plan", "can you undo the migration if it fails", "revert plan?"],

@@ -1,5 +1,5 @@
 """The data flows one way: core <- faq_index <- bot <- actions, slack, web. No module imports a layer above
-its own (bot/serve.py starts the channels as processes of their own, without importing them)."""
+its own (bot/ops/serve.py starts the channels as processes of their own, without importing them)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 
 ABOVE = {
     "core": {"faq_index", "bot", "actions", "helpdesk_slack", "helpdesk_web"},

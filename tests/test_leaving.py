@@ -1,10 +1,10 @@
-"""The words that end a live handoff for the customer (bot.leaving), without Rasa."""
+"""The words that end a live handoff for the customer (bot.escalation.leaving), without Rasa."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.leaving import wants_to_leave
+from bot.escalation.leaving import wants_to_leave
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from conftest import ARTIFACTS, HELPDESK, TEST_MODELS, RunningBot, settings_env
 
-from bot.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 
 PROJECT_FILES = [
     "config.yml",

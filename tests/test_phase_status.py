@@ -11,10 +11,10 @@ import pytest
 import sqlite_utils
 from conftest import HELPDESK, settings_env
 
-from bot.phase_status import StatusError, history, report, states
-from bot.products import find_product, impact_on
-from bot.schedule import UnknownPhase, find_phase, load_migrations, phase_in_text
-from bot.status_replies import product_status, status_now, window_end
+from bot.status.phase_status import StatusError, history, report, states
+from bot.status.products import find_product, impact_on
+from bot.status.schedule import UnknownPhase, find_phase, load_migrations, phase_in_text
+from bot.status.status_replies import product_status, status_now, window_end
 from core.clock import parse_instant
 
 
@@ -202,9 +202,9 @@ def test_bad_status_input_is_one_clear_line_and_changes_nothing(cli_env, args, m
 def test_two_processes_reporting_at_once_lose_nothing(cli_env, tmp_path: Path):
     script = (
         "import sys\n"
-        "from bot.settings import Settings\n"
-        "from bot.schedule import load_migrations, find_phase\n"
-        "from bot.phase_status import report\n"
+        "from core.settings import Settings\n"
+        "from bot.status.schedule import load_migrations, find_phase\n"
+        "from bot.status.phase_status import report\n"
         "from core.schema import state_database\n"
         "s = Settings.from_env()\n"
         "phase = find_phase(load_migrations(s.faq_db), '2')\n"
@@ -225,7 +225,7 @@ def test_two_processes_reporting_at_once_lose_nothing(cli_env, tmp_path: Path):
 def test_a_reminder_is_due_one_hour_before_each_window_and_names_the_phases_to_come(
     migrations, db: sqlite_utils.Database
 ):
-    from bot.notices import notices_due
+    from bot.status.notices import notices_due
 
     assert [
         n.key
@@ -239,7 +239,7 @@ def test_a_reminder_is_due_one_hour_before_each_window_and_names_the_phases_to_c
 
 
 def test_each_notice_is_due_once_and_a_completion_produces_one(migrations, db: sqlite_utils.Database):
-    from bot.notices import notices_due, queue
+    from bot.status.notices import notices_due, queue
 
     now = at("2020-09-08T14:00:00Z")
     for notice in notices_due(db, migrations, now):
@@ -255,7 +255,7 @@ def test_each_notice_is_due_once_and_a_completion_produces_one(migrations, db: s
 
 
 def test_a_delayed_window_gets_a_new_reminder(migrations, db: sqlite_utils.Database):
-    from bot.notices import notices_due
+    from bot.status.notices import notices_due
 
     report(
         db,
@@ -271,7 +271,7 @@ def test_a_delayed_window_gets_a_new_reminder(migrations, db: sqlite_utils.Datab
 
 
 def test_a_reminder_whose_window_has_started_is_no_longer_sent(migrations, db: sqlite_utils.Database):
-    from bot.notices import notices_due
+    from bot.status.notices import notices_due
 
     assert notices_due(db, migrations, at("2020-09-08T09:00:00Z")) == []
     assert notices_due(db, migrations, at("2020-12-01T00:00:00Z")) == []

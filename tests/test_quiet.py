@@ -21,5 +21,5 @@ def test_a_third_party_deprecation_is_not_shown():
 
 
 def test_the_projects_own_deprecations_still_show():
-    assert len(warn_from("bot.answers")) == 1 and len(warn_from("actions")) == 1
+    assert len(warn_from("bot.answers.faq")) == 1 and len(warn_from("actions")) == 1
     assert len(warn_from("botocore.client")) == 0  # a package whose name only starts like ours is not ours

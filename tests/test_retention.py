@@ -19,10 +19,11 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot import cli, worker
-from bot.retention import prune_tracker
-from bot.settings import Settings
+from bot import cli
+from bot.ops import worker
+from bot.ops.retention import prune_tracker
 from core.errors import ConfigError
+from core.settings import Settings
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc)
 RETENTION = timedelta(days=90)
@@ -112,7 +113,7 @@ def test_the_worker_prunes_at_most_once_an_hour_and_logs_what_it_deleted(tmp_pat
     settings = worker_settings(tmp_path, tracker_db)
     store = rasa_store(tracker_db)
     save_conversation(store, "first", timedelta(days=91))
-    caplog.set_level(logging.INFO, logger="bot.worker")
+    caplog.set_level(logging.INFO, logger="bot.ops.worker")
 
     pruned_at = worker.prune_tracker_if_due(settings, NOW, None)
     assert pruned_at == NOW and said(store, "first") is None
@@ -130,7 +131,7 @@ def test_the_worker_prunes_at_most_once_an_hour_and_logs_what_it_deleted(tmp_pat
 
 def test_the_worker_logs_nothing_when_nothing_was_pruned(tmp_path: Path, tracker_db: Path, caplog):
     save_conversation(rasa_store(tracker_db), "recent", timedelta(days=1))
-    caplog.set_level(logging.INFO, logger="bot.worker")
+    caplog.set_level(logging.INFO, logger="bot.ops.worker")
 
     worker.prune_tracker_if_due(worker_settings(tmp_path, tracker_db), NOW, None)
 

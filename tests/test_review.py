@@ -21,14 +21,14 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import cli
-from bot.answers import choice_payload, entry_of_payload
-from bot.chat_input import feedback_payload
-from bot.curated import teach
-from bot.evaluation import copy_training_inputs
-from bot.review import CHOICE, NARROW, NEGATIVE_FEEDBACK, PICKED_ANOTHER, REFUSED, ReviewItem, review, similar
-from bot.settings import PROJECT_ROOT, Settings
+from bot.answers.curated import teach
+from bot.answers.evaluation import copy_training_inputs
+from bot.answers.faq import choice_payload, entry_of_payload
+from bot.answers.review import CHOICE, NARROW, NEGATIVE_FEEDBACK, PICKED_ANOTHER, REFUSED, ReviewItem, review, similar
+from bot.chat.chat_input import feedback_payload
 from core.clock import Clock
 from core.errors import ConfigError
+from core.settings import PROJECT_ROOT, Settings
 from faq_index.search import searcher_for
 
 DAY = timedelta(days=1)

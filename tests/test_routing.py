@@ -1,11 +1,11 @@
-"""The words that decide a message's kind of reply, whatever the classifier guessed (bot/routing.py).
+"""The words that decide a message's kind of reply, whatever the classifier guessed (bot/answers/routing.py).
 Examples written for these tests; none is taken from the evaluation sets."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.routing import about_now, about_plan, near_domain_request, route
+from bot.answers.routing import about_now, about_plan, near_domain_request, route
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,11 @@ from datetime import datetime, timezone
 import pytest
 from conftest import free_port, settings_env
 
-from bot import outbox, rasa_client
-from bot.settings import Settings
+from bot.ops import rasa_client
+from core import outbox
 from core.errors import BotUnavailable, redact
 from core.schema import open_state_db
+from core.settings import Settings
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
 

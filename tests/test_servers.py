@@ -19,7 +19,7 @@ import pytest
 from conftest import announce
 from supervised_stack import SupervisedBot, text_of, wait_for
 
-from bot import escalations
+from bot.escalation import escalations
 from core.schema import open_state_db
 
 COMPONENTS = ("rasa", "actions", "web", "worker")

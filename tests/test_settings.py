@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import Settings
 from core.clock import Clock, parse_instant
 from core.errors import ConfigError
+from core.settings import Settings
 
 
 def test_defaults_are_the_documented_ports_and_paths(tmp_path: Path):
@@ -33,7 +33,7 @@ def test_every_documented_setting_is_read(tmp_path: Path):
     names = [
         line.split("=")[0] for line in documented.read_text().splitlines() if "=" in line and not line.startswith("#")
     ]
-    source = (Path(__file__).resolve().parent.parent / "bot" / "settings.py").read_text()
+    source = (Path(__file__).resolve().parent.parent / "core" / "settings.py").read_text()
     assert names, ".env.example documents no setting"
     assert [name for name in names if f'"{name}"' not in source] == []
 

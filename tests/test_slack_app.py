@@ -9,7 +9,10 @@ from datetime import timedelta
 import pytest
 from conftest import ONCALL_CHANNEL, STAFF, UPDATES_CHANNEL, read_only
 
-from bot import escalations, oncall, outbox, phase_status, worker
+from bot.escalation import escalations, oncall
+from bot.ops import worker
+from bot.status import phase_status
+from core import outbox
 from core.clock import parse_instant
 from core.errors import StorageError
 from core.schema import open_state_db
@@ -309,8 +312,8 @@ def test_members_of_the_staff_channel_count_as_staff(tmp_path, shipped_index):
 def test_without_slack_tokens_make_run_starts_everything_else_and_says_slack_is_off(tmp_path):
     from conftest import settings_env
 
-    from bot.serve import components_to_start
-    from bot.settings import Settings
+    from bot.ops.serve import components_to_start
+    from core.settings import Settings
 
     started, off = components_to_start(Settings.from_env(settings_env(tmp_path)))
     assert started == ["rasa", "actions", "web", "worker"]
@@ -325,8 +328,8 @@ def test_the_slack_app_keeps_trying_to_start_while_slack_is_unreachable(tmp_path
     import pytest
     from conftest import free_port, settings_env
 
-    from bot.settings import Settings
     from core.errors import ConfigError
+    from core.settings import Settings
     from helpdesk_slack.main import start_app
 
     unreachable = Settings.from_env(

@@ -18,9 +18,9 @@ from conftest import STAFF, SlackHarness, settings_env
 from test_review import faq_turn, rasa_store, save
 from test_slack_app import OUTSIDER, texts_of
 
-from bot.curated import CURATED_NLU, EMPTY, TARGETS
-from bot.evaluation import copy_training_inputs
-from bot.settings import PROJECT_ROOT
+from bot.answers.curated import CURATED_NLU, EMPTY, TARGETS
+from bot.answers.evaluation import copy_training_inputs
+from core.settings import PROJECT_ROOT
 from helpdesk_slack.blocks import TEACH_ACTION
 
 REFUSED_TEXT = "can you book me a table for two tonight"
@@ -217,7 +217,7 @@ def test_anyone_but_staff_is_refused_and_nothing_is_written(slack):
 
 
 def test_a_duplicate_teach_says_so_and_records_nothing(slack):
-    # A question already in the training data is not listed (bot/review.py), so a duplicate comes from a menu
+    # A question already in the training data is not listed (bot/answers/review.py), so a duplicate comes from a menu
     # pressed again after its question was taught.
     asked(slack, {"table": [(REFUSED_TEXT, timedelta(hours=1), DONT_KNOW)]})
     [table_menu] = menus(review_list(slack)["blocks"])

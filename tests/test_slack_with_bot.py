@@ -10,7 +10,8 @@ from conftest import ONCALL_CHANNEL, STAFF, SlackHarness, settings_env
 from slack_standin import HeldRasa
 from test_slack_app import texts_of
 
-from bot import escalations, worker
+from bot.escalation import escalations
+from bot.ops import worker
 from core.clock import Clock
 from core.schema import open_state_db
 

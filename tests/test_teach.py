@@ -18,11 +18,11 @@ from conftest import HELPDESK, settings_env
 from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
 
 from bot import cli
-from bot.curated import CURATED_NLU, EMPTY, TARGETS, check, teach
-from bot.evaluation import copy_training_inputs
-from bot.settings import PROJECT_ROOT, Settings
-from bot.training import generate_training_data, training_hash
+from bot.answers.curated import CURATED_NLU, EMPTY, TARGETS, check, teach
+from bot.answers.evaluation import copy_training_inputs
+from bot.answers.training import generate_training_data, training_hash
 from core.errors import DuplicateExample, StaleExample, TrainingDataError, UnknownTarget
+from core.settings import PROJECT_ROOT, Settings
 from faq_index.training_data import HEADER as GENERATED_HEADER
 
 NOW = datetime(2024, 6, 3, 9, 30, tzinfo=timezone.utc)

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.urgency import detect, override
+from bot.answers.urgency import detect, override
 
 
 @pytest.mark.parametrize(
@@ -78,7 +78,7 @@ def test_the_pipeline_component_overrides_whatever_the_classifier_said():
 
 
 def test_a_long_message_that_opens_with_a_greeting_is_not_small_talk():
-    from bot.urgency import override
+    from bot.answers.urgency import override
 
     long_question = "Hello there, I look after messaging for a retailer. " * 6 + "What is the rollback plan?"
     assert override(long_question, "greet") == "nlu_fallback"
@@ -87,7 +87,7 @@ def test_a_long_message_that_opens_with_a_greeting_is_not_small_talk():
 
 
 def test_asking_for_a_person_must_name_one():
-    from bot.urgency import override
+    from bot.answers.urgency import override
 
     assert override("book me a table for two", "ask_human") == "nlu_fallback"
     assert override("how should my team get ready", "ask_human") == "nlu_fallback"  # the customer's own team
@@ -102,7 +102,7 @@ def test_asking_for_a_person_must_name_one():
 
 
 def test_a_question_is_not_taken_for_a_yes_no_thanks_or_goodbye():
-    from bot.urgency import override
+    from bot.answers.urgency import override
 
     assert override("how should my team get ready", "affirm") == "nlu_fallback"
     assert override("what happens to my messages then", "thanks") == "nlu_fallback"
@@ -111,14 +111,14 @@ def test_a_question_is_not_taken_for_a_yes_no_thanks_or_goodbye():
 
 
 def test_the_classifiers_urgency_guess_on_a_planning_question_is_answered_as_a_question():
-    from bot.urgency import override
+    from bot.answers.urgency import override
 
     assert override("how do we prevent downtime for our alerts", "urgent_problem") == "nlu_fallback"
     assert override("our customers can't get their codes", "urgent_problem") in (None, "urgent_problem")
 
 
 def test_a_flow_starting_intent_needs_its_words():
-    from bot.urgency import override
+    from bot.answers.urgency import override
 
     assert override("do our endpoints or domains change after the move", "give_oncall_contact") == "nlu_fallback"
     for text in (

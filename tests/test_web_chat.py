@@ -12,8 +12,8 @@ import pytest
 from conftest import WebServer, settings_env
 from playwright.sync_api import Page, expect
 
-from bot.settings import PROJECT_ROOT, Settings
 from core.schema import open_state_db
+from core.settings import PROJECT_ROOT, Settings
 
 SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
@@ -105,7 +105,7 @@ def test_the_conversation_survives_a_restart_of_the_rasa_server(page: Page, web,
 def test_a_customer_rates_an_answer_down_with_the_keyboard_and_review_lists_the_question(page: Page, web, bot):
     from datetime import timedelta
 
-    from bot.review import NEGATIVE_FEEDBACK, review
+    from bot.answers.review import NEGATIVE_FEEDBACK, review
     from core.clock import Clock
 
     open_chat(page, web.url)
@@ -363,8 +363,10 @@ def test_when_the_bot_is_unreachable_the_widget_says_so_and_sends_what_was_typed
 
 
 def test_the_customer_sees_the_engineer_join_talk_and_leave(page: Page, web, bot):
-    from bot import escalations, outbox, worker
-    from bot.oncall import current_rota
+    from bot.escalation import escalations
+    from bot.escalation.oncall import current_rota
+    from bot.ops import worker
+    from core import outbox
     from core.clock import Clock
 
     open_chat(page, web.url)

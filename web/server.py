@@ -10,10 +10,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlparse
 
-from bot import phase_status, status_replies
-from bot.serve import run_server
-from bot.settings import Settings
+from bot.ops.serve import run_server
+from bot.status import phase_status, status_replies
 from core.errors import HelpdeskError
+from core.settings import Settings
 
 logger = logging.getLogger(__name__)
 WEB_DIR = Path(__file__).resolve().parent

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import click
 
-from bot import curated, evaluation, rasa_client, review, training
+from bot.answers import curated, evaluation, review, training
 from bot.cli.common import COUNT, DAYS, shorten, with_settings
-from bot.settings import Settings
+from bot.ops import rasa_client
 from bot.table import format_table
 from core.clock import Clock
+from core.settings import Settings
 
 
 @click.command()

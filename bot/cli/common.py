@@ -8,8 +8,8 @@ from typing import Callable
 import click
 import sqlite_utils
 
-from bot.settings import Settings
 from core.schema import state_database
+from core.settings import Settings
 
 
 def with_settings(command: Callable) -> Callable:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import click
 from click_default_group import DefaultGroup
 
-from bot import customer_contacts, escalations, oncall
 from bot.cli.common import StateDb, with_state
-from bot.settings import Settings
-from bot.status_replies import when
+from bot.escalation import customer_contacts, escalations, oncall
+from bot.status.status_replies import when
 from bot.table import format_table
+from core.settings import Settings
 
 
 @click.group(name="escalations", cls=DefaultGroup, default="list", default_if_no_args=True)

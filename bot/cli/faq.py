@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from bot.cli.common import with_settings
-from bot.settings import PROJECT_ROOT, Settings
 from bot.table import format_table
+from core.settings import PROJECT_ROOT, Settings
 from faq_index import evaluate, index, search
 
 DEV_SET = PROJECT_ROOT / "tests" / "data" / "faq_dev.yml"

@@ -6,12 +6,12 @@ from datetime import timedelta
 
 import click
 
-from bot import doctor, retention, serve, worker
 from bot.cli.answers import train_model
 from bot.cli.common import DAYS, with_settings
-from bot.settings import Settings
-from bot.status_replies import when
+from bot.ops import doctor, retention, serve, worker
+from bot.status.status_replies import when
 from core.clock import Clock
+from core.settings import Settings
 
 
 @click.command()

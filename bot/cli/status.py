@@ -7,12 +7,12 @@ import os
 import click
 from click_default_group import DefaultGroup
 
-from bot import notices, phase_status, schedule
 from bot.cli.common import StateDb, with_settings, with_state
-from bot.settings import Settings
-from bot.status_replies import STATUS_HEADERS, status_rows, when
+from bot.status import notices, phase_status, schedule
+from bot.status.status_replies import STATUS_HEADERS, status_rows, when
 from bot.table import format_table
 from core.clock import parse_instant
+from core.settings import Settings
 
 
 @click.group(cls=DefaultGroup, default="show", default_if_no_args=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 
 PRODUCTS_FILE = PROJECT_ROOT / "data" / "products.yml"
 _DOWN = re.compile(r"\b(unavailable|unsuccessful|not be able|cannot|can't|no new|error|down|offline)\b", re.I)

@@ -10,11 +10,11 @@ from datetime import datetime
 
 import sqlite_utils
 
-from bot.schedule import Migration, Phase, load_migrations
-from bot.settings import Settings
+from bot.status.schedule import Migration, Phase, load_migrations
 from core.db import write_transaction
 from core.errors import HelpdeskError
 from core.schema import state_database
+from core.settings import Settings
 
 STATES = ("started", "extended", "completed", "delayed", "rolled_back")
 

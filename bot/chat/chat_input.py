@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 
-from bot.answers import CHOICE_INTENT, choice_payload, entry_of_payload
+from bot.answers.faq import CHOICE_INTENT, choice_payload, entry_of_payload
 from core.errors import InvalidMessage
 
 TOO_LONG_INTENT = "message_too_long"

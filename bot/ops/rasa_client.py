@@ -9,8 +9,8 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from bot.settings import Settings
 from core.errors import BotUnavailable, redact
+from core.settings import Settings
 
 
 def _request(url: str, payload: dict[str, Any] | None = None, timeout: float = 30.0) -> Any:

@@ -6,7 +6,7 @@ nearest neighbour) is a second signal. The regression learns from contrasts, so 
 many hand-written paraphrases; the neighbour keeps a new document's entries, which have only generated
 examples, in the running.
 
-Both are signals of the routing (bot/routing.py) and of the FAQ answer (bot/answers.py), beside Rasa's
+Both are signals of the routing (bot/answers/routing.py) and of the FAQ answer (bot/answers/faq.py), beside Rasa's
 DIETClassifier and the FAQ search. Unlike DIET it gives the same answer for every training seed: the
 regression's optimum is unique, and the encoder is frozen. Hand-written paraphrases in customers' words
 (data/nlu/curated.yml) are where it learns most.

@@ -6,17 +6,17 @@ the words below do not. They settle the boundaries where users are hurt most:
   schedule), "is the API down right now?" about the present (the live status);
 - requests near the domain that the helpdesk cannot serve ("send an SMS for me", "what does an SMS
   cost?", "write me code for your API") are refused, not answered with the nearest FAQ entry;
-- urgency and requests for a person (bot/urgency.py) come first.
+- urgency and requests for a person (bot/answers/urgency.py) come first.
 """
 
 from __future__ import annotations
 
 import re
 
-from bot.intent_vectors import by_intent
-from bot.products import find_product
-from bot.urgency import LONG_MESSAGE_WORDS
-from bot.urgency import override as urgency_override
+from bot.answers.intent_vectors import by_intent
+from bot.answers.urgency import LONG_MESSAGE_WORDS
+from bot.answers.urgency import override as urgency_override
+from bot.status.products import find_product
 
 STATUS_INTENTS = frozenset(
     {"ask_status_now", "ask_product_status", "ask_phase_status", "ask_window_end", "ask_next_window"}
@@ -114,7 +114,7 @@ def near_domain_request(text: str) -> bool:
 def combined_intent(diet: dict[str, float], vectors: dict[str, float]) -> str | None:
     """The intent both classifiers' rankings agree on best (None without the sentence-vector ranking).
 
-    DIET's choice flips with the training seed; the sentence-vector classifier's does not (bot/intent_vectors.py).
+    DIET's choice flips with the training seed; the sentence-vector classifier's does not (bot/answers/intent_vectors.py).
     """
     if not vectors:
         return None
@@ -136,7 +136,7 @@ def route(
     combined (`diet`, `vectors`: confidence per intent), then checked against the message's words.
 
     DIET learnt from short messages: for a long one only the sentence-vector ranking (of its question
-    sentences, bot/answers.py asked_part) is heard."""
+    sentences, bot/answers/faq.py asked_part) is heard."""
     if len(text.split()) > LONG_MESSAGE_WORDS:
         diet = None
     chosen = combined_intent(diet or {}, vectors or {}) or intent

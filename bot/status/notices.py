@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
-from bot import outbox
-from bot.phase_status import history, states_from
-from bot.schedule import Migration
-from bot.status_replies import when
+from bot.status.phase_status import history, states_from
+from bot.status.schedule import Migration
+from bot.status.status_replies import when
+from core import outbox
 
 REMINDER_LEAD = timedelta(hours=1)
 

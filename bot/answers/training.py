@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 from typing import IO
 
-from bot import curated
-from bot.settings import Settings
+from bot.answers import curated
 from core.errors import ModelMissing
+from core.settings import Settings
 from faq_index.index import build_index
 from faq_index.training_data import write_training_data
 

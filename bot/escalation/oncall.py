@@ -9,9 +9,9 @@ from pathlib import Path
 import sqlite_utils
 import yaml
 
-from bot.settings import PROJECT_ROOT
 from core.db import write_transaction
 from core.errors import ConfigError
+from core.settings import PROJECT_ROOT
 
 ROTA_FILE = PROJECT_ROOT / "data" / "oncall.yml"
 

@@ -3,19 +3,19 @@
 Rasa's SQLTrackerStore (endpoints.yml) keeps every event in one table, `events` (id, sender_id, type_name,
 timestamp in float seconds, intent_name, action_name, data: the event as JSON, as Rasa's HTTP API gives it).
 Each customer message (a `user` event that is not a button's payload or an EXTERNAL_ intent) and the events up
-to the next one are classified with `bot.evaluation.what_the_bot_did`, as `helpdesk eval` classifies them, and
+to the next one are classified with `bot.answers.evaluation.what_the_bot_did`, as `helpdesk eval` classifies them, and
 listed when:
 - refused: out of scope, Rasa's fallback, or the FAQ's "I don't know" (also when the offer of a person
   followed it);
 - choices: buttons instead of an answer;
 - narrow: an FAQ answer whose fused score was under NARROW_SCORE, or less than NARROW_MARGIN ahead of the
-  next other entry (actions/faq.py records both in the bot event's metadata, key "faq": bot/answers.py
+  next other entry (actions/faq.py records both in the bot event's metadata, key "faq": bot/answers/faq.py
   FaqReply.record);
 - picked another: the customer's next message was a button for an entry other than the one answered;
 - negative feedback: the customer voted 👎 on the bot's reply to it (an intent in NEGATIVE_FEEDBACK_INTENTS).
 Similar texts are grouped, newest first.
 
-Votes (the web chat's thumbs; bot/chat_input.py) are user events too, but not customer messages: they come
+Votes (the web chat's thumbs; bot/chat/chat_input.py) are user events too, but not customer messages: they come
 whenever the customer likes, after further questions as well. A vote names the reply it rates by the
 customer's message that reply answered, `{"rated": "n"}`: the n-th customer message of the conversation,
 counted as the widget counts them (every user event but votes and EXTERNAL_ intents). It rates the question
@@ -36,13 +36,13 @@ from typing import Iterable, Iterator
 from rapidfuzz import fuzz
 from rapidfuzz.utils import default_process
 
-from bot.answers import CHOICE_INTENT, entry_of_payload
-from bot.chat_input import RATED
-from bot.curated import training_examples
-from bot.evaluation import CHOICES, ENTRY, NONE, Entries, Outcome, offered_entries, what_the_bot_did
-from bot.settings import Settings
+from bot.answers.curated import training_examples
+from bot.answers.evaluation import CHOICES, ENTRY, NONE, Entries, Outcome, offered_entries, what_the_bot_did
+from bot.answers.faq import CHOICE_INTENT, entry_of_payload
+from bot.chat.chat_input import RATED
 from core.db import connect
 from core.errors import ConfigError
+from core.settings import Settings
 from faq_index.training_data import normalise_question
 
 # Why a question is listed.
@@ -53,7 +53,9 @@ REFUSED, CHOICE, NARROW, PICKED_ANOTHER, NEGATIVE_FEEDBACK = (
     "picked another",
     "negative feedback",
 )
-NARROW_SCORE = 0.30  # an answer with a fused score under this was only just answered (bot/answers.py ANSWER_AT: 0.25)
+NARROW_SCORE = (
+    0.30  # an answer with a fused score under this was only just answered (bot/answers/faq.py ANSWER_AT: 0.25)
+)
 NARROW_MARGIN = 0.05  # ... or with the next other entry this close behind it (fused-score units)
 # The intents of a customer's "that did not help" and "that helped": the web chat's 👎 and 👍 under an answer.
 NEGATIVE_FEEDBACK_INTENTS = frozenset({"feedback_negative"})
@@ -226,7 +228,7 @@ def _classify(sender: str, events: list[dict], start: datetime, end: datetime, e
 
 
 def _record(turn: list[dict]) -> dict:
-    """What action_answer_faq recorded about its reply (bot/answers.py FaqReply.record), if it answered."""
+    """What action_answer_faq recorded about its reply (bot/answers/faq.py FaqReply.record), if it answered."""
     for event in turn:
         if event.get("event") == "bot" and isinstance((event.get("metadata") or {}).get("faq"), dict):
             return event["metadata"]["faq"]

@@ -28,8 +28,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError as RoundTripError
 
-from bot.settings import Settings
 from core.errors import DuplicateExample, StaleExample, TrainingDataError, UnknownTarget
+from core.settings import Settings
 from faq_index.index import list_entries
 from faq_index.training_data import HEADER as GENERATED_HEADER
 from faq_index.training_data import normalise_question

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
-from bot import outbox
-from bot.oncall import Rota
+from bot.escalation.oncall import Rota
+from core import outbox
 from core.db import write_transaction
 from core.errors import HelpdeskError
 

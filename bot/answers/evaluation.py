@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Iterable
 
-from bot.answers import entry_of_payload
-from bot.local_bot import LocalBot, private_env
-from bot.settings import PROJECT_ROOT, Settings
-from bot.training import current_model, ensure_model, generate_training_data
+from bot.answers.faq import entry_of_payload
+from bot.answers.training import current_model, ensure_model, generate_training_data
+from bot.ops.local_bot import LocalBot, private_env
 from core.errors import ConfigError
+from core.settings import PROJECT_ROOT, Settings
 from faq_index.evaluate import (
     CONTACT,
     ESCALATION,

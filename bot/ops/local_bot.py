@@ -17,9 +17,9 @@ import urllib.request
 from pathlib import Path
 from typing import Mapping
 
-from bot import rasa_client
-from bot.settings import Settings
+from bot.ops import rasa_client
 from core.errors import BotUnavailable
+from core.settings import Settings
 
 HELPDESK = str(Path(sys.executable).with_name("helpdesk"))
 ACTIONS, RASA = 0, 1  # where each server is in LocalBot.processes

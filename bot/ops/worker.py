@@ -4,7 +4,7 @@ Each round pages the next step of the rota for unacknowledged escalations, tells
 page has not gone out in time to ring instead, queues the maintenance notices that are due, and delivers the
 outbox messages bound for customers' chats (through Rasa's API).
 Slack-bound messages are delivered by the Slack app's own loop (slack/delivery.py). Once an hour it also
-deletes the Rasa conversations silent for longer than HELPDESK_TRACKER_RETENTION_DAYS (bot/retention.py).
+deletes the Rasa conversations silent for longer than HELPDESK_TRACKER_RETENTION_DAYS (bot/ops/retention.py).
 """
 
 from __future__ import annotations
@@ -15,12 +15,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import partial
 
-from bot import escalations, notices, outbox, rasa_client, retention
-from bot.oncall import current_rota
-from bot.schedule import load_migrations
-from bot.settings import Settings
+from bot.escalation import escalations
+from bot.escalation.oncall import current_rota
+from bot.ops import rasa_client, retention
+from bot.status import notices
+from bot.status.schedule import load_migrations
+from core import outbox
 from core.errors import HelpdeskError
 from core.schema import state_database
+from core.settings import Settings
 
 logger = logging.getLogger(__name__)
 CHAT_KINDS = ("handoff", "relay_to_customer", "page_failed")  # delivered here; every other kind goes to Slack

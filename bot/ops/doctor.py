@@ -9,12 +9,13 @@ import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot import outbox, rasa_client
-from bot.settings import Settings
-from bot.training import current_model
+from bot.answers.training import current_model
+from bot.ops import rasa_client
+from core import outbox
 from core.db import probe_write
 from core.errors import HelpdeskError, StorageError
 from core.schema import state_database
+from core.settings import Settings
 from faq_index.index import list_entries
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.phase_status import PhaseState
-from bot.products import impact_on
-from bot.schedule import Migration
+from bot.status.phase_status import PhaseState
+from bot.status.products import impact_on
+from bot.status.schedule import Migration
 from faq_index.dates import LOCAL_ZONE
 
 ACTIVE = {"in progress", "overrunning"}

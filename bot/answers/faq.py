@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from bot.urgency import LONG_MESSAGE_WORDS
+from bot.answers.urgency import LONG_MESSAGE_WORDS
 from faq_index.search import FaqSearcher, Hit
 from faq_index.training_data import response_text
 
@@ -20,7 +20,7 @@ from faq_index.training_data import response_text
 WEIGHTS = {
     "lexical": 0.45,  # the FAQ search's score (faq_index/search.py)
     "semantic": 0.2,  # MiniLM similarity of the message to the entry's question and answer
-    "classifier": 0.175,  # the sentence-vector classifier's probability (bot/intent_vectors.py)
+    "classifier": 0.175,  # the sentence-vector classifier's probability (bot/answers/intent_vectors.py)
     "neighbours": 0.175,  # MiniLM similarity to the entry's closest training example (same module)
 }
 UNRELATED = 0.3  # MiniLM similarity under which a message with no FAQ word is about something else
@@ -113,7 +113,7 @@ def answer_question(
     neighbours: dict[str, float] | None = None,
 ) -> FaqReply:
     """The reply to `text`, given the sentence-vector classifier's probability per entry id and the similarity of
-    the closest example per entry id (bot/intent_vectors.py; both ranked the same part of the message)."""
+    the closest example per entry id (bot/answers/intent_vectors.py; both ranked the same part of the message)."""
     text = asked_part(text)  # the classifier ranked the same part (actions/nlu_components.py)
     result = searcher.search(text, k=25)  # also reloads the entries if the index was rebuilt
     semantic = searcher.semantic(text)

@@ -1,0 +1,1 @@
+"""Answering customers' questions: routing, the FAQ answer, and learning from conversations."""

@@ -1,0 +1,1 @@
+"""Urgent cases: escalations, the on-call rota, customers' contacts, the live handoff."""

@@ -1,0 +1,1 @@
+"""Running the helpdesk: its servers, the worker, health checks, the Rasa client."""
