@@ -10,17 +10,17 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.edge import HelpdeskAction
 from bot.answers.faq import CHOICE_INTENT, FaqReply, answer_entry, answer_question, choice_payload
-from bot.answers.intent_vectors import SEMANTIC_NEIGHBOURS, SEMANTIC_RANKING, faq_share
+from bot.answers.intent_vectors import SEMANTIC_RANKING, faq_share
 from bot.answers.urgency import FAQ_MISSES_BEFORE_OFFER
 from core.errors import HelpdeskError
 from core.settings import Settings
 from faq_index.search import searcher_for
 
 
-def _per_entry(tracker: Tracker, key: str, value: str) -> dict[str, float]:
-    """One of the sentence-vector classifier's readings per FAQ entry id (actions/nlu_components.py)."""
-    items = (tracker.latest_message or {}).get(key) or []
-    return faq_share({item["name"]: float(item.get(value) or 0.0) for item in items if item.get("name")})
+def _classifier_ranking(tracker: Tracker) -> dict[str, float]:
+    """The sentence-vector classifier's probability per FAQ entry id (actions/nlu_components.py)."""
+    ranking = (tracker.latest_message or {}).get(SEMANTIC_RANKING) or []
+    return faq_share({item["name"]: float(item.get("confidence") or 0.0) for item in ranking if item.get("name")})
 
 
 def _after(reply: FaqReply, tracker: Tracker) -> list[dict]:
@@ -59,12 +59,7 @@ class ActionAnswerFaq(HelpdeskAction):
             dispatcher.utter_message(response="utter_faq_empty")
             return []
         else:
-            reply = answer_question(
-                searcher,
-                text,
-                _per_entry(tracker, SEMANTIC_RANKING, "confidence"),
-                _per_entry(tracker, SEMANTIC_NEIGHBOURS, "similarity"),
-            )
+            reply = answer_question(searcher, text, _classifier_ranking(tracker))
         _send(dispatcher, reply)
         return _after(reply, tracker)
 

@@ -12,7 +12,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.answers.faq import asked_part
-from bot.answers.intent_vectors import SEMANTIC_NEIGHBOURS, SEMANTIC_RANKING, TOP, IntentVectors
+from bot.answers.intent_vectors import SEMANTIC_RANKING, TOP, IntentVectors
 from bot.answers.routing import route
 
 _FILE = "intent_vectors.npz"
@@ -21,8 +21,7 @@ _FILE = "intent_vectors.npz"
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class IntentVectorsClassifier(GraphComponent):
     """bot/answers/intent_vectors.py, trained with the model: adds `semantic_ranking` ([{name, confidence}], FAQ
-    entries as faq/<entry id>) and `semantic_neighbours` ([{name, similarity}]) to each message, for the Router
-    and the FAQ action. It sets no intent."""
+    entries as faq/<entry id>) to each message, for the Router and the FAQ action. It sets no intent."""
 
     def __init__(self, model_storage: ModelStorage, resource: Resource, model: IntentVectors | None) -> None:
         self._storage, self._resource, self._model = model_storage, resource, model
@@ -62,11 +61,10 @@ class IntentVectorsClassifier(GraphComponent):
         for message in messages:
             text = message.get("text") or ""
             if text.strip() and not text.startswith("/"):
-                ranking, nearest = self._model.read(asked_part(text))
-                ranked = [{"name": n, "confidence": round(p, 4)} for n, p in list(ranking.items())[:TOP]]
-                neighbours = [{"name": n, "similarity": round(s, 4)} for n, s in list(nearest.items())[:TOP]]
-                message.set(SEMANTIC_RANKING, ranked, add_to_output=True)
-                message.set(SEMANTIC_NEIGHBOURS, neighbours, add_to_output=True)
+                ranking = list(self._model.rank(asked_part(text)).items())[:TOP]
+                message.set(
+                    SEMANTIC_RANKING, [{"name": n, "confidence": round(p, 4)} for n, p in ranking], add_to_output=True
+                )
         return messages
 
 

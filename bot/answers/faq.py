@@ -1,6 +1,6 @@
-"""How the bot answers a question from the FAQ: the entry that four estimates agree on (lexical search,
-semantic similarity to the entry's text, the sentence-vector classifier trained on the examples and the
-similarity to the entry's closest example), close matches as choices, or an honest 'don't know'.
+"""How the bot answers a question from the FAQ: the entry that three estimates agree on (lexical search,
+semantic similarity to the entry's text, the sentence-vector classifier trained on the examples), close
+matches as choices, or an honest 'don't know'.
 
 Plain Python (no Rasa): actions/ passes in what the NLU pipeline said.
 """
@@ -15,13 +15,11 @@ from bot.answers.urgency import LONG_MESSAGE_WORDS
 from faq_index.search import FaqSearcher, Hit
 from faq_index.training_data import response_text
 
-# Shares of the fused score (see README, "How the bot answers": chosen on tests/data/eval_dev.yml, and on it
-# with one document's hand-written examples withdrawn, as if it were new; docs/evaluation-history.md).
+# Shares of the fused score (see README, "How the bot answers": chosen on tests/data/eval_dev.yml).
 WEIGHTS = {
-    "lexical": 0.45,  # the FAQ search's score (faq_index/search.py)
+    "lexical": 0.3,  # the FAQ search's score (faq_index/search.py)
     "semantic": 0.2,  # MiniLM similarity of the message to the entry's question and answer
-    "classifier": 0.175,  # the sentence-vector classifier's probability (bot/answers/intent_vectors.py)
-    "neighbours": 0.175,  # MiniLM similarity to the entry's closest training example (same module)
+    "classifier": 0.5,  # the sentence-vector classifier's probability (bot/answers/intent_vectors.py)
 }
 UNRELATED = 0.3  # MiniLM similarity under which a message with no FAQ word is about something else
 ANSWER_AT = 0.25  # fused score from which an entry is answered outright
@@ -85,13 +83,13 @@ def _prefer_document(
 
 def fuse(estimates: dict[str, dict[str, float]]) -> list[tuple[str, float]]:
     """Entries by fused score: independent estimates of which entry the message asks for, each {entry id: score}
-    and named as in WEIGHTS. An estimate that is missing (a model without the classifier) shares its weight."""
+    and named as in WEIGHTS. An estimate that is missing (no classifier ranking) shares its weight."""
     present = {name: scores for name, scores in estimates.items() if scores}
     total = sum(WEIGHTS[name] for name in present) or 1.0
     fused: dict[str, float] = {}
     for name, scores in present.items():
         for entry_id, score in scores.items():
-            fused[entry_id] = fused.get(entry_id, 0.0) + WEIGHTS[name] / total * max(score, 0.0)
+            fused[entry_id] = fused.get(entry_id, 0.0) + WEIGHTS[name] / total * score
     return sorted(fused.items(), key=lambda item: item[1], reverse=True)
 
 
@@ -106,14 +104,8 @@ def asked_part(text: str) -> str:
     return question_focus(text) if len(text.split()) > LONG_MESSAGE_WORDS else text
 
 
-def answer_question(
-    searcher: FaqSearcher,
-    text: str,
-    classifier: dict[str, float] | None = None,
-    neighbours: dict[str, float] | None = None,
-) -> FaqReply:
-    """The reply to `text`, given the sentence-vector classifier's probability per entry id and the similarity of
-    the closest example per entry id (bot/answers/intent_vectors.py; both ranked the same part of the message)."""
+def answer_question(searcher: FaqSearcher, text: str, classifier: dict[str, float] | None = None) -> FaqReply:
+    """The reply to `text`, given the sentence-vector classifier's probability per entry id."""
     text = asked_part(text)  # the classifier ranked the same part (actions/nlu_components.py)
     result = searcher.search(text, k=25)  # also reloads the entries if the index was rebuilt
     semantic = searcher.semantic(text)
@@ -123,9 +115,7 @@ def answer_question(
     named = searcher.mentioned_documents(text)
     ranked = [
         (entry_id, score)
-        for entry_id, score in fuse(
-            {"lexical": lexical, "semantic": semantic, "classifier": classifier or {}, "neighbours": neighbours or {}}
-        )
+        for entry_id, score in fuse({"lexical": lexical, "semantic": semantic, "classifier": classifier or {}})
         # a model older than the index may name a removed entry; a named migration narrows the choice
         if entry_id in searcher.by_id and (len(named) != 1 or searcher.by_id[entry_id].file in named)
     ]

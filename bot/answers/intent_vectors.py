@@ -1,12 +1,7 @@
 """A deterministic classifier over sentence vectors: every training example (FAQ entries as `faq/<entry id>`,
 live status, forms, small talk, out of scope) taught to a logistic regression on its MiniLM vector.
 
-It also keeps the examples' vectors: a message's similarity to the closest example of each intent (its
-nearest neighbour) is a second signal. The regression learns from contrasts, so it favours the entries with
-many hand-written paraphrases; the neighbour keeps a new document's entries, which have only generated
-examples, in the running.
-
-Both are signals of the routing (bot/answers/routing.py) and of the FAQ answer (bot/answers/faq.py), beside Rasa's
+It is one signal of the routing (bot/answers/routing.py) and of the FAQ answer (bot/answers/faq.py), beside Rasa's
 DIETClassifier and the FAQ search. Unlike DIET it gives the same answer for every training seed: the
 regression's optimum is unique, and the encoder is frozen. Hand-written paraphrases in customers' words
 (data/nlu/curated.yml) are where it learns most.
@@ -25,7 +20,6 @@ STRENGTH = 10.0  # inverse L2 regularisation (scikit-learn's C)
 MAX_TEXT = 2000  # characters encoded of a longer message
 TOP = 10  # intents kept in a message's ranking
 SEMANTIC_RANKING = "semantic_ranking"  # its key in Rasa's parse data: [{name, confidence}], best first
-SEMANTIC_NEIGHBOURS = "semantic_neighbours"  # key of the nearest examples' similarities: [{name, similarity}]
 
 
 @dataclass(frozen=True)
@@ -33,8 +27,6 @@ class IntentVectors:
     classes: tuple[str, ...]
     weights: np.ndarray  # (vector width, classes)
     bias: np.ndarray  # (classes,)
-    examples: np.ndarray  # (examples, vector width): the training examples' unit vectors
-    example_classes: np.ndarray  # (examples,): each example's index in `classes`
 
     @classmethod
     def train(cls, texts: list[str], labels: list[str]) -> "IntentVectors":
@@ -46,53 +38,25 @@ class IntentVectors:
         weights, bias = model.coef_.T, model.intercept_
         if len(model.classes_) == 2:  # scikit-learn keeps one column for two classes
             weights, bias = np.hstack([-weights, weights]), np.array([-bias[0], bias[0]])
-        classes = tuple(str(c) for c in model.classes_)
-        index = {name: i for i, name in enumerate(classes)}
-        example_classes = np.array([index[label] for label in labels], dtype=np.int32)
-        return cls(
-            classes, weights.astype(np.float32), bias.astype(np.float32), vectors.astype(np.float32), example_classes
-        )
-
-    def read(self, text: str) -> tuple[dict[str, float], dict[str, float]]:
-        """Probability per intent, best first, and the similarity of the closest example per intent, best first."""
-        vector = encode([text[:MAX_TEXT]])[0]
-        scores = vector @ self.weights + self.bias
-        scores = np.exp(scores - scores.max())
-        probabilities = scores / scores.sum()
-        nearest = np.full(len(self.classes), -1.0, dtype=np.float32)
-        np.maximum.at(nearest, self.example_classes, self.examples @ vector)
-        return _best_first(self.classes, probabilities), _best_first(self.classes, nearest)
+        return cls(tuple(str(c) for c in model.classes_), weights.astype(np.float32), bias.astype(np.float32))
 
     def rank(self, text: str) -> dict[str, float]:
         """Probability per intent, best first."""
-        return self.read(text)[0]
+        scores = encode([text[:MAX_TEXT]])[0] @ self.weights + self.bias
+        scores = np.exp(scores - scores.max())
+        probabilities = scores / scores.sum()
+        order = np.argsort(-probabilities)
+        return {self.classes[i]: float(probabilities[i]) for i in order}
 
     def to_bytes(self) -> bytes:
         buffer = io.BytesIO()
-        np.savez(
-            buffer,
-            classes=np.array(self.classes),
-            weights=self.weights,
-            bias=self.bias,
-            examples=self.examples,
-            example_classes=self.example_classes,
-        )
+        np.savez(buffer, classes=np.array(self.classes), weights=self.weights, bias=self.bias)
         return buffer.getvalue()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "IntentVectors":
         with np.load(io.BytesIO(data), allow_pickle=False) as saved:
-            return cls(
-                tuple(str(c) for c in saved["classes"]),
-                saved["weights"],
-                saved["bias"],
-                saved["examples"],
-                saved["example_classes"],
-            )
-
-
-def _best_first(classes: tuple[str, ...], values: np.ndarray) -> dict[str, float]:
-    return {classes[i]: float(values[i]) for i in np.argsort(-values)}
+            return cls(tuple(str(c) for c in saved["classes"]), saved["weights"], saved["bias"])
 
 
 def encode(texts: list[str], batch: int = 64) -> np.ndarray:
