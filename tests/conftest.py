@@ -58,6 +58,11 @@ def announce(url: str, length: int, headers: dict[str, str]) -> int:
         connection.close()
 
 
+def helpdesk(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
+    """The `helpdesk` command line run as a user runs it (a process of its own), with `env` over ours."""
+    return subprocess.run([HELPDESK, *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=timeout)
+
+
 def settings_env(var_dir: Path, **overrides: str) -> dict[str, str]:
     """An environment whose helpdesk settings point at `var_dir` and at free ports."""
     env = {

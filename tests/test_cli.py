@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 from pathlib import Path
 
-from conftest import HELPDESK, read_only, settings_env
-
-
-def helpdesk(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([HELPDESK, *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
+from conftest import helpdesk, read_only, settings_env
 
 
 def assert_one_clear_line(result: subprocess.CompletedProcess, *words: str) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
+from conftest import helpdesk
 
 from bot.escalation import escalations
 from bot.escalation.escalations import EscalationError
@@ -100,15 +101,6 @@ def test_the_same_page_is_queued_once(db: sqlite_utils.Database):
 
 def test_retries_back_off_up_to_ten_minutes():
     assert [outbox.DELIVERY_RETRY.wait(n).total_seconds() for n in (1, 2, 3, 6, 12)] == [15, 30, 60, 480, 600]
-
-
-def helpdesk(*args: str, env: dict[str, str]):
-    import os
-    import subprocess
-
-    from conftest import HELPDESK
-
-    return subprocess.run([HELPDESK, *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
 
 
 def test_escalations_from_the_command_line(tmp_path: Path, db: sqlite_utils.Database, rota):

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import HELPDESK, PROJECT_ROOT, settings_env
+from conftest import PROJECT_ROOT, helpdesk, settings_env
 
 from core.errors import IndexMissing
 from faq_index.evaluate import evaluate, load_dev_set
@@ -99,10 +97,6 @@ def test_search_reaches_the_development_set_targets(searcher: FaqSearcher):
     assert report.in_scope >= 60
     assert report.top3 / report.in_scope >= 0.90
     assert report.refused / report.out_of_scope >= 0.90
-
-
-def helpdesk(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([HELPDESK, *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
 
 
 def test_faq_commands_build_list_search_and_eval(tmp_path: Path):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
-from conftest import HELPDESK, settings_env
+from conftest import HELPDESK, helpdesk, settings_env
 
 from bot.status.phase_status import StatusError, history, report, states
 from bot.status.products import find_product, impact_on
@@ -164,10 +164,6 @@ def test_when_the_running_window_ends(migrations, db: sqlite_utils.Database):
     assert text.endswith(
         "Phase 4: API End-Point Migration ends Fri 11 September 2020 01:00 NZST (Thu 13:00 UTC), in 2 hours."
     )
-
-
-def helpdesk(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([HELPDESK, *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
 
 
 @pytest.fixture
