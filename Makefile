@@ -18,7 +18,7 @@ run: setup
 check: setup-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/python -m pytest -q -m "not slow"
+	$(VENV)/bin/python -m pytest -q -m "not slow" -n auto
 
 # Everything: the fast tier first, then the tests on a trained model, real servers and Chromium.
 test: check
