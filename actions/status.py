@@ -11,12 +11,13 @@ from actions.edge import HelpdeskAction
 from bot.status import phase_status, status_replies
 from bot.status.products import find_product
 from bot.status.schedule import phase_in_text
+from bot.wording import Reply
 from core.errors import HelpdeskError
 from core.settings import Settings
 from faq_index.search import searcher_for
 
 
-def live_status_reply(intent: str, text: str, settings: Settings) -> str:
+def live_status_reply(intent: str, text: str, settings: Settings) -> Reply:
     """The reply to a live-status question; the clock is HELPDESK_NOW when set."""
     status = phase_status.snapshot(settings)
     migrations, now, all_states = status.migrations, status.now, status.states
@@ -24,7 +25,7 @@ def live_status_reply(intent: str, text: str, settings: Settings) -> str:
         phase = phase_in_text(migrations, text, searcher_for(settings.faq_db).mentioned_documents(text))
         if phase is not None:
             state = next(s for s in all_states if s.phase == phase)
-            return f"As of {status_replies.when(now)}: " + status_replies.describe(state, migrations, now)
+            return status_replies.phase_reply(state, migrations, now)
     if intent == "ask_product_status":
         product = find_product(text)
         if product is not None:
@@ -43,7 +44,8 @@ class ActionLiveStatus(HelpdeskAction):
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
         text = tracker.latest_message.get("text") or ""
-        dispatcher.utter_message(text=live_status_reply(intent, text, Settings.from_env()))
+        reply = live_status_reply(intent, text, Settings.from_env())
+        dispatcher.utter_message(response=reply.response, **reply.values)
         return []
 
     def failed(self, error: HelpdeskError, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:

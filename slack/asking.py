@@ -9,7 +9,7 @@ import re
 from slack_sdk import WebClient
 
 from bot.ops import rasa_client
-from bot.support_contact import support_contact
+from bot.wording import support_contact
 from core.errors import BotUnavailable
 from helpdesk_slack import blocks
 from helpdesk_slack.context import AppContext

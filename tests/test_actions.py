@@ -65,4 +65,5 @@ def test_the_engineers_words_are_relayed_as_response_variables_never_as_markup()
 def test_the_live_status_at_a_fixed_instant_names_the_running_phase(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("HELPDESK_NOW", "2020-09-08T22:30:00+12:00")
     messages, _ = run(ActionLiveStatus(), tracker("is it down right now?", "ask_status_now"))
-    assert "Phase 2" in messages[0]["text"]
+    assert messages[0]["response"] == "utter_status_running"
+    assert messages[0]["as_of"].startswith("Tue 8 September 2020 22:30 NZST") and "Phase 2" in messages[0]["running"]

@@ -61,7 +61,7 @@ def test_phase_two_by_the_clock(migrations, db: sqlite_utils.Database, instant: 
 
 def test_phase_two_is_running_at_2230_nzst(migrations, db: sqlite_utils.Database):
     now = at("2020-09-08T10:30:00Z")
-    text = status_now(states(db, [p for m in migrations for p in m.phases], now), migrations, now)
+    text = status_now(states(db, [p for m in migrations for p in m.phases], now), migrations, now).text
     assert (
         "Phase 2: Messaging Core Migration" in text
         and "is in progress until Wed 9 September 2020 01:00 NZST (Tue 13:00 UTC)" in text
@@ -141,7 +141,7 @@ def test_during_phase_three_existing_api_applications_work_but_the_web_interface
     assert "existing API applications should work normally" in impact_on("API", phase_three.impact).evidence
     assert impact_on("Omni web interface", phase_three.impact).status == "unavailable"
     now = at("2020-09-09T10:00:00Z")
-    text = product_status("Web2SMS", states(db, [phase_three], now), migrations, now)
+    text = product_status("Web2SMS", states(db, [phase_three], now), migrations, now).text
     assert "Web2SMS is unavailable" in text and "ends Thu 10 September 2020 01:00 NZST" in text
 
 
@@ -160,7 +160,7 @@ def test_products_are_recognised_in_questions(message: str, product: str):
 
 def test_when_the_running_window_ends(migrations, db: sqlite_utils.Database):
     now = at("2020-09-10T11:00:00Z")
-    text = window_end(states(db, [p for m in migrations for p in m.phases], now), migrations, now)
+    text = window_end(states(db, [p for m in migrations for p in m.phases], now), migrations, now).text
     assert text.endswith(
         "Phase 4: API End-Point Migration ends Fri 11 September 2020 01:00 NZST (Thu 13:00 UTC), in 2 hours."
     )

@@ -1,4 +1,5 @@
-"""Plain-text answers about the live status of the migrations, in NZ local time with UTC beside it."""
+"""Answers about the live status of the migrations, in NZ local time with UTC beside it: which response of
+domain.yml to say (utter_status_*), filled with the phases' own sentences."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import datetime, timedelta
 from bot.status.phase_status import PhaseState
 from bot.status.products import impact_on
 from bot.status.schedule import Migration
+from bot.wording import Reply
 from faq_index.dates import LOCAL_ZONE
 
 ACTIVE = {"in progress", "overrunning"}
@@ -88,41 +90,45 @@ def _what_is_next(states: list[PhaseState], migrations: list[Migration], now: da
     )
 
 
-def status_now(states: list[PhaseState], migrations: list[Migration], now: datetime) -> str:
+def status_now(states: list[PhaseState], migrations: list[Migration], now: datetime) -> Reply:
     """Is anything under maintenance now? The running window(s) and their impact, else what is next."""
     running = _running(states, migrations)
     if running:
         lines = [
             describe(s, migrations, now) + (f" Impact: {s.phase.impact}" if s.phase.impact else "") for s in running
         ]
-        return f"As of {when(now)}: " + " ".join(lines)
-    return f"As of {when(now)}, no maintenance window is running. " + _what_is_next(states, migrations, now)
+        return Reply("utter_status_running", {"as_of": when(now), "running": " ".join(lines)})
+    return Reply("utter_status_quiet", {"as_of": when(now), "next": _what_is_next(states, migrations, now)})
 
 
-def next_window(states: list[PhaseState], migrations: list[Migration], now: datetime) -> str:
-    return f"As of {when(now)}: " + _what_is_next(states, migrations, now)
+def next_window(states: list[PhaseState], migrations: list[Migration], now: datetime) -> Reply:
+    return Reply("utter_status_next", {"as_of": when(now), "next": _what_is_next(states, migrations, now)})
 
 
-def window_end(states: list[PhaseState], migrations: list[Migration], now: datetime) -> str:
+def window_end(states: list[PhaseState], migrations: list[Migration], now: datetime) -> Reply:
     running = _running(states, migrations)
     if not running:
         return status_now(states, migrations, now)
-    return f"As of {when(now)}: " + " ".join(
+    ends = " ".join(
         f"{s.phase.label} ends {when(s.end)}, {countdown(now, s.end)}."
         if s.end and s.end > now
         else describe(s, migrations, now)
         for s in running
     )
+    return Reply("utter_status_window_end", {"as_of": when(now), "ends": ends})
 
 
-def product_status(product: str, states: list[PhaseState], migrations: list[Migration], now: datetime) -> str:
+def phase_reply(state: PhaseState, migrations: list[Migration], now: datetime) -> Reply:
+    """Where one phase stands."""
+    return Reply("utter_status_phase", {"as_of": when(now), "phase": describe(state, migrations, now)})
+
+
+def product_status(product: str, states: list[PhaseState], migrations: list[Migration], now: datetime) -> Reply:
     """Can I use PRODUCT now? From the impact of the running phase(s)."""
     running = _running(states, migrations)
     if not running:
-        return (
-            f"As of {when(now)}, no maintenance window is running, so the migration does not affect {product} now. "
-            + _what_is_next(states, migrations, now)
-        )
+        values = {"as_of": when(now), "product": product, "next": _what_is_next(states, migrations, now)}
+        return Reply("utter_status_product_quiet", values)
     lines = []
     for state in running:
         impact = impact_on(product, state.phase.impact)
@@ -131,7 +137,7 @@ def product_status(product: str, states: list[PhaseState], migrations: list[Migr
         else:
             lines.append(f"{state.phase.label} is in progress: {product} is {impact.status}. {impact.evidence}")
     until = min(s.end for s in running if s.end)
-    return f"As of {when(now)}: " + " ".join(lines) + f" The window ends {when(until)}."
+    return Reply("utter_status_product_running", {"as_of": when(now), "impacts": " ".join(lines), "until": when(until)})
 
 
 def window_text(state: PhaseState) -> str:

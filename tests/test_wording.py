@@ -1,4 +1,4 @@
-"""The support contact is defined once, in domain.yml's slots, and read from there outside Rasa."""
+"""The bot's wording is defined once, in domain.yml (bot/wording.py reads it outside Rasa)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.support_contact import support_contact
+from bot.wording import Reply, say, support_contact
 from core.errors import ConfigError
 
 
@@ -29,3 +29,15 @@ def test_no_response_writes_the_contact_out_instead_of_using_the_slots():
     texts = [variant.get("text", "") for variants in domain["responses"].values() for variant in variants]
     assert not [text for text in texts if phone in text or email in text]
     assert sum("{support_phone}" in text for text in texts) >= 10
+
+
+def test_a_reply_is_said_as_rasa_fills_its_response():
+    reply = Reply("utter_status_quiet", {"as_of": "Tue 8 September 2020 09:00 NZST", "next": "Nothing is planned."})
+    assert reply.text == "As of Tue 8 September 2020 09:00 NZST, no maintenance window is running. Nothing is planned."
+    phone, _ = support_contact()
+    assert phone in say("utter_urgent")  # the slots' values fill the contact
+
+
+def test_a_response_that_is_not_in_the_domain_is_a_clear_error():
+    with pytest.raises(ConfigError, match="utter_no_such_thing"):
+        say("utter_no_such_thing")
