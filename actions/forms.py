@@ -23,7 +23,7 @@ def checked_answer(slot: str, value: Any, dispatcher: CollectingDispatcher, chec
     try:
         return {slot: check(str(value or ""))}
     except contact_checks.InvalidAnswer as problem:
-        dispatcher.utter_message(text=str(problem))
+        dispatcher.utter_message(response=problem.reply.response, **problem.reply.values)
         return {slot: None}
 
 

@@ -1,8 +1,11 @@
-"""Validation of what a customer types into the escalation form: clear messages, nothing rendered."""
+"""Validation of what a customer types into the escalation form: clear messages (domain.yml's utter_invalid_*
+responses), nothing rendered."""
 
 from __future__ import annotations
 
 import re
+
+from bot.wording import Reply
 
 MAX_NAME = 120
 MAX_DESCRIPTION = 500
@@ -11,7 +14,11 @@ _EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")
 
 
 class InvalidAnswer(ValueError):
-    """The answer cannot be used; the message says what is wanted instead."""
+    """The answer cannot be used; its reply (a response of domain.yml) says what is wanted instead."""
+
+    def __init__(self, response: str, **values: str) -> None:
+        self.reply = Reply(response, values)
+        super().__init__(self.reply.text)
 
 
 def normalise_phone(text: str) -> str | None:
@@ -39,39 +46,31 @@ def callback(text: str) -> str:
     number = normalise_phone(value)
     if number:
         return number
-    raise InvalidAnswer(
-        "That doesn't look like a phone number or an email address. Please type a number such as "
-        "021 555 0199 or +64 4 498 6000, or an email address."
-    )
+    raise InvalidAnswer("utter_invalid_callback")
 
 
 def phone(text: str) -> str:
     value = normalise_phone(text.strip())
     if value is None:
-        raise InvalidAnswer(
-            "That doesn't look like a phone number. Please type one such as 021 555 0199 or +64 4 498 6000."
-        )
+        raise InvalidAnswer("utter_invalid_phone")
     return value
 
 
 def email(text: str) -> str:
     value = text.strip()
     if not (_EMAIL.match(value) and len(value) <= 254):
-        raise InvalidAnswer("That doesn't look like an email address. Please type one such as oncall@example.co.nz.")
+        raise InvalidAnswer("utter_invalid_email")
     return value.lower()
 
 
 def plain_text(text: str, what: str, limit: int) -> str:
     value = " ".join(text.split())
     if not value:
-        raise InvalidAnswer(f"Please type your {what}.")
+        raise InvalidAnswer("utter_answer_empty", what=what)
     if len(value) > limit:
-        raise InvalidAnswer(
-            f"That is longer than I can take ({len(value)} characters); please keep your {what} "
-            f"under {limit} characters."
-        )
+        raise InvalidAnswer("utter_answer_too_long", what=what, length=str(len(value)), limit=str(limit))
     if re.search(r"<\s*/?\s*[a-z!][^>]*>", value, re.I):
-        raise InvalidAnswer(f"Please type your {what} as plain text, without HTML tags.")
+        raise InvalidAnswer("utter_answer_has_markup", what=what)
     return value
 
 
