@@ -41,3 +41,14 @@ def test_a_reply_is_said_as_rasa_fills_its_response():
 def test_a_response_that_is_not_in_the_domain_is_a_clear_error():
     with pytest.raises(ConfigError, match="utter_no_such_thing"):
         say("utter_no_such_thing")
+
+
+def test_the_web_chat_widget_gets_the_support_contact_from_the_domain(tmp_path: Path):
+    from conftest import settings_env
+
+    from core.settings import Settings
+    from helpdesk_web.server import demo_page
+
+    phone, email = support_contact()
+    page = demo_page(Settings.from_env(settings_env(tmp_path)))
+    assert f'data-support="ring {phone} or email {email}"' in page and "{{" not in page

@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 
 from bot.ops.serve import run_server
 from bot.status import phase_status, status_replies
+from bot.wording import support_contact
 from core.errors import HelpdeskError
 from core.settings import Settings
 
@@ -60,11 +61,14 @@ def status(settings: Settings) -> dict:
 
 
 def demo_page(settings: Settings) -> str:
-    # The socket URL goes into an attribute; it comes from settings, and is escaped all the same.
+    # The socket URL and the support contact go into attributes; they come from settings and domain.yml, and are
+    # escaped all the same.
+    phone, email = support_contact()
     return (
         (STATIC / "index.html")
         .read_text(encoding="utf-8")
         .replace("{{SOCKET_URL}}", escape(settings.rasa_url, quote=True))
+        .replace("{{SUPPORT}}", escape(f"ring {phone} or email {email}", quote=True))
     )
 
 

@@ -1,5 +1,6 @@
 // The Modica helpdesk chat widget. Drop it into any page with one tag:
-//   <script src="https://helpdesk.example.com/widget.js" data-socket-url="https://bot.example.com" defer></script>
+//   <script src="https://helpdesk.example.com/widget.js" data-socket-url="https://bot.example.com"
+//           data-support="ring 0800 77 66 22 or email support@example.com" defer></script>
 // It talks to Rasa's socket.io channel. Everything shown is inserted as text (never as HTML); the
 // conversation (session id, messages, anything not yet sent) is kept in localStorage, so it survives
 // a page reload, a lost connection and a server restart. Under each of the bot's answers the customer can
@@ -11,6 +12,7 @@
   var base = new URL(script.src, location.href);
   var socketUrl = script.getAttribute("data-socket-url") || base.protocol + "//" + base.hostname + ":5005";
   var title = script.getAttribute("data-title") || "Helpdesk";
+  var support = script.getAttribute("data-support") || ""; // e.g. "ring 0800 77 66 22 or email help@example.com"
   var STORE_KEY = "modica-helpdesk:" + socketUrl;
   var MAX_KEPT = 200; // messages kept for the history after a reload
   var MAX_LENGTH = 2000; // characters in one message
@@ -434,7 +436,7 @@
     var client = document.createElement("script");
     client.src = new URL("vendor/socket.io.min.js", base).href;
     client.onload = connect;
-    client.onerror = function () { setStatus("The chat could not load. Please ring 0800 77 66 22 or email support@modicagroup.com."); };
+    client.onerror = function () { setStatus("The chat could not load." + (support ? " Please " + support + "." : "")); };
     document.head.appendChild(client);
   }
 
