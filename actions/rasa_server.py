@@ -61,6 +61,12 @@ def answer_when_actions_fail() -> None:
     RemoteAction.run = run
 
 
+def rasa_arguments(argv: list[str], token: str) -> list[str]:
+    """`rasa run`'s arguments with the API token, in this process's argv only (not in /proc/PID/cmdline). As
+    `--auth-token=TOKEN`: a random token may begin with "-", which argparse would take for an option."""
+    return [*argv, f"--auth-token={token}"] if token else list(argv)
+
+
 def main(argv: list[str]) -> None:
     quiet_third_party_warnings()
     settings = Settings.from_env()
@@ -68,10 +74,7 @@ def main(argv: list[str]) -> None:
     os.environ["SANIC_REQUEST_MAX_SIZE"] = str(MAX_BODY_BYTES)  # Sanic reads SANIC_* when Rasa makes its app
     wait_for_actions_at_most(settings.action_timeout)
     answer_when_actions_fail()
-    arguments = list(argv)
-    if settings.rasa_token:
-        arguments += ["--auth-token", settings.rasa_token]  # in this process's argv only, not in /proc/PID/cmdline
-    sys.argv = ["rasa", *arguments]
+    sys.argv = ["rasa", *rasa_arguments(argv, settings.rasa_token)]
     from rasa.__main__ import main as rasa_main
 
     rasa_main()
