@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from core.db import connect
+from core.errors import StorageError
 from core.schema import MIGRATIONS, applied, migrate, open_state_db
 
 
@@ -25,7 +28,10 @@ def test_a_database_from_before_migrations_keeps_its_rows_and_gets_missing_colum
 
 def test_the_outbox_refuses_a_second_message_with_the_same_key(tmp_path: Path):
     db = open_state_db(tmp_path / "state.db")
-    assert any(index.unique and index.columns == ["key"] for index in db["outbox"].indexes)
+    db.execute("INSERT INTO outbox (key, kind, status) VALUES ('page:ESC-0001:0', 'page', 'pending')")
+    with pytest.raises(StorageError, match="UNIQUE"):
+        db.execute("INSERT INTO outbox (key, kind, status) VALUES ('page:ESC-0001:0', 'page', 'pending')")
+    assert db["outbox"].count == 1
 
 
 def test_migration_names_are_unique_and_ordered():

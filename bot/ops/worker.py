@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import partial
 
+import sqlite_utils
+
 from bot.escalation import escalations
 from bot.escalation.oncall import current_rota
 from bot.ops import rasa_client, retention
@@ -55,24 +57,19 @@ def deliver_to_chat(settings: Settings, message: outbox.OutboxMessage) -> None:
     rasa_client.trigger_intent(settings, payload["conversation_id"], intent, entities)
 
 
-def queue_notices(settings: Settings, now: datetime) -> list[str]:
+def queue_notices(settings: Settings, db: sqlite_utils.Database, now: datetime) -> list[str]:
     """Put the maintenance notices that are due into the outbox, each once."""
-    queued = []
-    with state_database(settings.state_db) as db:
-        for notice in notices.notices_due(db, load_migrations(settings.faq_db), now):
-            if notices.queue(db, notice, now):
-                queued.append(notice.key)
-    return queued
+    due = notices.notices_due(db, load_migrations(settings.faq_db), now)
+    return [notice.key for notice in due if notices.queue(db, notice, now)]
 
 
 def run_round(settings: Settings, now: datetime) -> RoundReport:
-    """One round of the worker at `now` (tests call this with the clock they want)."""
+    """One round of the worker at `now` (tests call this with the clock they want), on one connection."""
     report = RoundReport()
     with state_database(settings.state_db) as db:
         report.paged_next_step = escalations.escalate_unanswered(db, current_rota(db), now)
         report.told_page_failed = escalations.tell_customers_of_failed_pages(db, now)
-    report.notices_queued = queue_notices(settings, now)
-    with state_database(settings.state_db) as db:
+        report.notices_queued = queue_notices(settings, db, now)
         drained = outbox.drain(
             db,
             lambda message: deliver_to_chat(settings, message),
