@@ -104,3 +104,36 @@ def test_a_faq_guess_goes_to_the_live_status_only_on_strong_evidence_of_now():
     assert route("for an RTR customer, do we need to update our integration right now?", "faq") is None
     assert route("will scheduled texts still be sent if they fall inside a window", "faq") is None
     assert route("is omni reachable right now", "faq") == "ask_product_status"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "is everything down rn",
+        "are my messages going through at the moment?",
+        "can customers reply to our texts right now",
+        "is sending slow currently",
+    ],
+)
+def test_a_question_about_the_service_working_now_gets_the_live_status(text):
+    assert route(text, "faq") in {"ask_status_now", "ask_product_status"}
+
+
+@pytest.mark.parametrize("text", ["what time is it now", "who is your ceo at the moment"])
+def test_a_word_of_now_alone_does_not_make_a_question_about_the_service(text):
+    assert route(text, "out_of_scope") is None
+
+
+def test_how_much_longer_asks_about_the_window_running_now():
+    assert about_now("how much longer will the maintenance take?")
+
+
+def test_a_message_with_a_phone_number_and_an_email_address_hands_over_contact_details():
+    text = "during the move our duty person is Ana Lee, +64 21 555 0101, ana.lee@example.org"
+    assert route(text, "faq") == "give_oncall_contact"
+    assert route("please text 021 555 0101 for me", "faq") == "out_of_scope"  # a number alone is not details
+
+
+@pytest.mark.parametrize("text", ["is the stock market up today", "is my favourite streaming site down right now?"])
+def test_a_state_word_about_something_else_is_not_the_live_status(text):
+    assert route(text, "out_of_scope") is None and route(text, "faq") is None

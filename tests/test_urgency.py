@@ -150,3 +150,16 @@ def test_alarming_words_in_a_question_about_preparing_are_not_an_incident(text: 
 @pytest.mark.parametrize("text", ["urgent: our texts stopped an hour ago", "emergency, omni is dead"])
 def test_alarming_words_about_trouble_now_are_an_incident(text: str):
     assert detect(text) == "urgent_problem"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "we are a critical care provider; is there any way to keep messaging during the nights?",
+        "our emergency line relies on you. what are the alternatives while you move?",
+        "how much longer will the outage last?",
+        "what should our ops team do to get ready, we run critical alerts",
+    ],
+)
+def test_alarm_words_in_a_question_about_options_or_duration_are_not_an_incident(text: str):
+    assert detect(text) is None

@@ -28,7 +28,8 @@ UNSURE = 0.4  # under this combined score no intent is trusted: the FAQ search d
 # Words that tie a question to the present moment, whatever else it says.
 _NOW = re.compile(
     r"\b(?:right now|now|at the moment|atm|rn|currently|current|at present|presently|as we speak|"
-    r"this (?:evening|morning|minute)|at this (?:time|moment)|next (?:window|maintenance|outage|phase|one))\b",
+    r"this (?:evening|morning|minute)|at this (?:time|moment)|next (?:window|maintenance|outage|phase|one)|"
+    r"how much longer)\b",
     re.I,
 )
 # Words that lean to the present, but not against a named phase or day ("will X still work during phase 4?").
@@ -69,6 +70,18 @@ _SUBJECT = re.compile(
     r"whitelist\w*|ip address\w*|end ?points?|queued?|reject\w*)\b",
     re.I,
 )
+# The service's own state without naming it ("is it down", "anything broken?", "can I send texts", "are replies
+# held up"): with a word of now, a question about the platform at this moment. A state word with another
+# subject ("is the stock market up today?") is not.
+_SERVICE_STATE = re.compile(
+    r"\b(?:it|everything|anything|something|things|you|u)\s+(?:(?:is|are)\s+)?(?:all\s+)?(?:back\s+)?"
+    r"(?:down|up|working|broken|offline|online|unavailable|slow)\b"
+    r"|\b(?:messag\w*|texts?|sms|send\w*|deliver\w*|receipts?|repl(?:y|ies)|handsets?|campaigns?)\b",
+    re.I,
+)
+# A customer's contact details given, not asked for: an email address and a phone number in one message.
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"(?<!\w)\+?\d[\d ()-]{6,}\d(?!\w)")
 # Requests the helpdesk cannot serve: doing a task for the customer, prices and billing, writing code.
 _TASK = re.compile(
     r"^\W*(?:(?:please|pls|hey|hi|ok)\W+)?(?:(?:can|could|would|will) you\s+(?:please\s+)?)?"
@@ -111,6 +124,11 @@ def near_domain_request(text: str) -> bool:
     return bool(_TASK.search(text) or _PRICE.search(text) or _CODE.search(text))
 
 
+def gives_contact_details(text: str) -> bool:
+    """The message hands over someone's phone number and email address (the on-call contact form's answers)."""
+    return bool(_EMAIL.search(text) and _PHONE.search(text))
+
+
 def combined_intent(diet: dict[str, float], vectors: dict[str, float]) -> str | None:
     """The intent both classifiers' rankings agree on best (None without the sentence-vector ranking).
 
@@ -145,12 +163,14 @@ def route(
         return checked
     if near_domain_request(text):
         return "out_of_scope"
+    if gives_contact_details(text):
+        return "give_oncall_contact"
     decided = checked or chosen
     if decided in STATUS_INTENTS and not about_now(text):
         return "nlu_fallback"  # the plan, or no time at all: answered from the FAQ's schedule and impact text
     if decided in QUESTION_INTENTS and clearly_about_now(text):
         if find_product(text):
             return "ask_product_status"
-        if _SUBJECT.search(text):
+        if _SUBJECT.search(text) or _SERVICE_STATE.search(text):
             return "ask_status_now"
     return decided if decided != intent else None

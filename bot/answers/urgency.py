@@ -20,7 +20,9 @@ _ALARM = re.compile(r"\b(?:emergency|critical|outages?)\b", re.I)
 _PLANNING = re.compile(
     r"\b(?:avoid\w*|prevent\w*|prepar\w*|plan(?:s|ned|ning)? for|in case|what if|minimi[sz]e\w*|"
     r"(?:will|would) there be|planned|scheduled|(?:what|which) (?:times?|dates?|days?)|"
-    r"if (?:something|anything|it|things?) (?:goes|go|break|breaks|fail|fails)|(?:should|can|could|how do|how can) (?:we|i)"
+    r"if (?:something|anything|it|things?) (?:goes|go|break|breaks|fail|fails)|(?:should|can|could|how do|how can) (?:we|i)|"
+    r"should (?:our|my|the) \w+|get(?:ting)? ready|options?|alternatives?|backup|fall ?back|instead|"
+    r"is there (?:any|some|a|an) (?:way|option|alternative|backup)|how long|how much longer|(?:until|till) when"
     r")\b|^\W*when\b",
     re.I,
 )
