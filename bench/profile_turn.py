@@ -9,7 +9,7 @@ It starts the Rasa server and the action server as bench/load.py does (bench/sta
    messages, whose last 10 (FAQ questions) are timed the same way;
 2. in process: the same model loaded into this process with Rasa's own `load_agent` and the project's
    endpoints.yml (an SQLite tracker store of its own, the same running action server, the action timeout and
-   fault reply of actions/rasa_server.py), behind the project's REST channel on a Sanic server of this
+   fault reply, parse memory and reply check of actions/rasa_server.py), behind the project's REST channel on a Sanic server of this
    process (as `rasa run` serves it), the same messages sent to it over HTTP, with timers around Rasa's
    steps: Agent.handle_message (so the channel, Sanic and HTTP are the rest of the request), the tracker
    store's retrieve and save, every graph node of the NLU pipeline and of the policies, each action, and for
@@ -243,12 +243,11 @@ async def in_process(stack: Stack, plan, work: Path) -> dict[str, Timings]:
     from rasa.utils.log_utils import configure_structlog
 
     from actions.channels import RestChannel
-    from actions.rasa_server import answer_when_actions_fail, wait_for_actions_at_most
+    from actions.rasa_server import adapt_rasa
 
     configure_structlog(logging.WARNING)  # Rasa's debug log would be timed with the turn
     logging.getLogger().setLevel(logging.WARNING)
-    wait_for_actions_at_most(stack.settings.action_timeout)
-    answer_when_actions_fail()
+    adapt_rasa(stack.settings)
     endpoints = AvailableEndpoints.read_endpoints(str(stack.settings.root / "endpoints.yml"))
     agent = await load_agent(model_path=str(stack.model), endpoints=endpoints)
     recorder = Recorder()

@@ -22,6 +22,9 @@ from faq_index.keywords import sentences
 MODEL_PACKAGE = "all_minilm_l6_v2"
 MAX_TOKENS = 128  # FAQ questions are short; the model was trained on up to 256
 MAX_SENTENCES = 12  # sentence vectors per entry
+# Messages whose vectors each process keeps (1.5 KB each): when a window starts, most customers ask the same
+# few questions, and the Rasa server and the action server would otherwise encode each one again.
+REMEMBERED_MESSAGES = 4096
 
 
 class EncoderMissing(HelpdeskError):
@@ -117,6 +120,14 @@ class SentenceEncoder:
 def encoder() -> SentenceEncoder:
     """The process's one encoder (loading takes about a second)."""
     return SentenceEncoder(_model_zip())
+
+
+@lru_cache(maxsize=REMEMBERED_MESSAGES)
+def message_vector(text: str) -> np.ndarray:
+    """One message's vector, remembered for the next time the same text is asked (read-only: it is shared)."""
+    vector = encoder().encode([text])[0]
+    vector.flags.writeable = False
+    return vector
 
 
 def entry_texts(question: str, answer: str, title: str) -> list[str]:

@@ -12,7 +12,7 @@ from rapidfuzz import fuzz, process
 
 from core.db import connect, require_index
 from faq_index import answer_types
-from faq_index.embeddings import encoder
+from faq_index.embeddings import message_vector
 from faq_index.keywords import STOPWORDS, content_tokens, salient_terms, stem, tokens
 
 GOOD_MATCH = 0.3  # below this, "no good match": set between the dev set's out-of-scope and in-scope scores
@@ -182,7 +182,7 @@ class FaqSearcher:
         """Per entry, the best cosine similarity of `query` to its vectors ({} when the index has none)."""
         if self.vectors is None or not query.strip():
             return {}
-        similarities = self.vectors @ encoder().encode([query[:2000]])[0]
+        similarities = self.vectors @ message_vector(query[:2000])
         best: dict[str, float] = {}
         for entry_id, similarity in zip(self.vector_owners, similarities):
             best[entry_id] = max(best.get(entry_id, -1.0), float(similarity))

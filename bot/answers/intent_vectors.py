@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from faq_index.embeddings import encoder
+from faq_index.embeddings import encoder, message_vector
 
 STRENGTH = 10.0  # inverse L2 regularisation (scikit-learn's C)
 MAX_TEXT = 2000  # characters encoded of a longer message
@@ -42,7 +42,7 @@ class IntentVectors:
 
     def rank(self, text: str) -> dict[str, float]:
         """Probability per intent, best first."""
-        scores = encode([text[:MAX_TEXT]])[0] @ self.weights + self.bias
+        scores = message_vector(text[:MAX_TEXT]) @ self.weights + self.bias
         scores = np.exp(scores - scores.max())
         probabilities = scores / scores.sum()
         order = np.argsort(-probabilities)
