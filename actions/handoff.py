@@ -71,6 +71,12 @@ class ActionRelayToCustomer(HelpdeskAction):
         return []
 
 
+
+def _said_at(tracker: Tracker) -> float:
+    """When the customer's latest message was said: with the conversation, it names the message (the Rasa server
+    sends actions only the recent events, so their count does not)."""
+    return max((float(e.get("timestamp") or 0) for e in tracker.events if e.get("event") == "user"), default=0.0)
+
 class ActionRelayToEngineer(HelpdeskAction):
     """Passes the customer's message to the engineer's Slack thread; the bot itself says nothing."""
 
@@ -83,7 +89,7 @@ class ActionRelayToEngineer(HelpdeskAction):
         text = (message.get("text") or "").strip()
         if not text:
             return []
-        message_id = message.get("message_id") or f"{tracker.sender_id}:{len(tracker.events)}"
+        message_id = message.get("message_id") or f"{tracker.sender_id}:{_said_at(tracker)}"
         try:
             with state_database(settings.state_db) as db:
                 escalations.relay_from_customer(db, tracker.sender_id, text, message_id, settings.clock.now())

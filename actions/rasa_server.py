@@ -10,6 +10,8 @@ own arguments, but never the API token), and this adds what `rasa run` cannot do
 - a request body over MAX_BODY_BYTES gets 413 instead of being read (Sanic's default limit is 100 MB);
 - each distinct message text is parsed once per loaded model (remember_parses): when a window starts, most
   customers ask the same few questions;
+- an action is sent the conversation's RECENT_EVENTS latest events, not all of the session's (770 KB at message
+  200), unless it reads the whole conversation (FULL_HISTORY_ACTIONS: the escalation's transcript);
 - the action server's replies are checked against Rasa's schema by a validator built once
   (check_action_replies_quickly): Rasa's own check rebuilds it, and checks the schema itself, on every call.
 
@@ -32,6 +34,8 @@ from core.quiet import quiet_third_party_warnings
 from core.settings import Settings
 
 MAX_BODY_BYTES = 64 * 1024  # chat messages and the worker's API calls are a few KB; model uploads are not used
+RECENT_EVENTS = 60  # about a dozen turns: more than any action reads but the transcript's
+FULL_HISTORY_ACTIONS = frozenset({"action_create_escalation"})  # the engineer gets the whole conversation
 PARSES_REMEMBERED = 4096  # distinct message texts whose parse the server keeps (a few KB each)
 
 logger = logging.getLogger(__name__)
@@ -66,6 +70,24 @@ def answer_when_actions_fail() -> None:
         return events
 
     RemoteAction.run = run
+
+
+def send_recent_events_only() -> None:
+    """Send each action the tracker's recent events only, unless it is one of FULL_HISTORY_ACTIONS.
+
+    The tracker's other fields (slots, latest message, active form) are whole: rasa_sdk reads them, not the
+    events. Without this a long conversation's every turn carries all its events (bench/profile_turn.py)."""
+    from rasa.core.actions.action import RemoteAction
+
+    build = RemoteAction._action_call_format
+
+    def action_call_format(self: RemoteAction, tracker: Any, domain: Any) -> dict[str, Any]:
+        call = build(self, tracker, domain)
+        if self.name() not in FULL_HISTORY_ACTIONS:
+            call["tracker"]["events"] = call["tracker"]["events"][-RECENT_EVENTS:]
+        return call
+
+    RemoteAction._action_call_format = action_call_format
 
 
 def check_action_replies_quickly() -> None:
@@ -130,6 +152,7 @@ def adapt_rasa(settings: Settings) -> None:
     wait_for_actions_at_most(settings.action_timeout)
     answer_when_actions_fail()
     remember_parses()
+    send_recent_events_only()
     check_action_replies_quickly()
 
 

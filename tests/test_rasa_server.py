@@ -71,3 +71,27 @@ def test_action_replies_are_still_checked_against_rasas_schema(monkeypatch):
     assert action._validate_action_result({"events": [{"event": "slot", "name": "faq_misses", "value": 0}]})
     with pytest.raises(ValidationError, match="Failed to validate Action server response"):
         action._validate_action_result({"events": [{"event": "no such event"}], "responses": []})
+
+
+def test_actions_get_the_recent_events_and_the_escalation_gets_the_whole_conversation(monkeypatch):
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from actions.rasa_server import RECENT_EVENTS, send_recent_events_only
+
+    monkeypatch.setattr(RemoteAction, "_action_call_format", RemoteAction._action_call_format)
+    send_recent_events_only()
+    events = [ActionExecuted("action_listen")]
+    for n in range(RECENT_EVENTS):
+        events += [UserUttered(f"question {n}", intent={"name": "faq", "confidence": 1.0}), ActionExecuted("action_listen")]
+    tracker = DialogueStateTracker.from_events("ana", events)
+
+    def sent(action: str) -> dict:
+        return RemoteAction(action, None)._action_call_format(tracker, Domain.empty())["tracker"]
+
+    faq, escalation = sent("action_answer_faq"), sent("action_create_escalation")
+    assert len(faq["events"]) == RECENT_EVENTS and faq["events"][-2]["text"] == f"question {RECENT_EVENTS - 1}"
+    assert faq["latest_message"]["text"] == f"question {RECENT_EVENTS - 1}"
+    assert len(escalation["events"]) == len(events)
