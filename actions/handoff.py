@@ -71,11 +71,11 @@ class ActionRelayToCustomer(HelpdeskAction):
         return []
 
 
-
 def _said_at(tracker: Tracker) -> float:
     """When the customer's latest message was said: with the conversation, it names the message (the Rasa server
     sends actions only the recent events, so their count does not)."""
     return max((float(e.get("timestamp") or 0) for e in tracker.events if e.get("event") == "user"), default=0.0)
+
 
 class ActionRelayToEngineer(HelpdeskAction):
     """Passes the customer's message to the engineer's Slack thread; the bot itself says nothing."""

@@ -85,7 +85,10 @@ def test_actions_get_the_recent_events_and_the_escalation_gets_the_whole_convers
     send_recent_events_only()
     events = [ActionExecuted("action_listen")]
     for n in range(RECENT_EVENTS):
-        events += [UserUttered(f"question {n}", intent={"name": "faq", "confidence": 1.0}), ActionExecuted("action_listen")]
+        events += [
+            UserUttered(f"question {n}", intent={"name": "faq", "confidence": 1.0}),
+            ActionExecuted("action_listen"),
+        ]
     tracker = DialogueStateTracker.from_events("ana", events)
 
     def sent(action: str) -> dict:
