@@ -44,7 +44,7 @@ def make_app(settings: Settings) -> Sanic:
     from rasa_sdk.endpoint import create_app
 
     require_action_token(settings)
-    app = create_app("actions", cors_origins="")  # no browser talks to the action server
+    app = create_app("actions.catalogue", cors_origins="")  # no browser talks to the action server
     app.config.REQUEST_MAX_SIZE = MAX_BODY_BYTES
     require_token(app, str(settings.action_token))
 

@@ -4,9 +4,12 @@ action chose to say."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import settings_env
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -14,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.faq import ActionAnswerFaq
 from actions.handoff import ActionRelayToCustomer
 from actions.status import ActionLiveStatus
+from core.settings import PROJECT_ROOT
 
 
 @pytest.fixture(autouse=True)
@@ -67,3 +71,15 @@ def test_the_live_status_at_a_fixed_instant_names_the_running_phase(monkeypatch:
     messages, _ = run(ActionLiveStatus(), tracker("is it down right now?", "ask_status_now"))
     assert messages[0]["response"] == "utter_status_running"
     assert messages[0]["as_of"].startswith("Tue 8 September 2020 22:30 NZST") and "Phase 2" in messages[0]["running"]
+
+
+def test_the_action_server_runs_every_custom_action_of_the_domain_without_loading_rasa():
+    listed = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())["actions"]
+    custom = sorted(next(iter(a)) if isinstance(a, dict) else a for a in listed)
+    probe = (
+        "import sys; from rasa_sdk.executor import ActionExecutor; e = ActionExecutor(); "
+        "e.register_package('actions.catalogue'); "
+        "print(sorted(e.actions), 'rasa' in sys.modules, 'tensorflow' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == f"{custom} False False"
