@@ -137,3 +137,18 @@ def test_a_message_with_a_phone_number_and_an_email_address_hands_over_contact_d
 @pytest.mark.parametrize("text", ["is the stock market up today", "is my favourite streaming site down right now?"])
 def test_a_state_word_about_something_else_is_not_the_live_status(text):
     assert route(text, "out_of_scope") is None and route(text, "faq") is None
+
+
+@pytest.mark.parametrize(
+    "text", ["is vodafone down at the moment?", "is the bank's website up now", "are the trains working today"]
+)
+def test_the_live_status_answers_for_this_platform_only(text):
+    assert route(text, "ask_status_now") == "out_of_scope"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["is the portal down now?", "are you guys up right now", "is omni working at the moment", "is delivery slow now"],
+)
+def test_a_state_question_about_this_platform_keeps_the_live_status(text):
+    assert route(text, "ask_status_now") in {None, "ask_product_status"}

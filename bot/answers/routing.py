@@ -79,6 +79,19 @@ _SERVICE_STATE = re.compile(
     r"|\b(?:messag\w*|texts?|sms|send\w*|deliver\w*|receipts?|repl(?:y|ies)|handsets?|campaigns?)\b",
     re.I,
 )
+# "is <subject> down?": whose state a question asks. The live status answers for this platform only: its products,
+# the migrations' words, the messages it carries, the customer's own things ("are our shortcodes working?") or
+# their words for the service ("is it down").
+_STATE_OF = re.compile(
+    r"^\W*(?:is|are)\s+(?P<subject>.+?)\s+(?:all\s+)?(?:back\s+)?"
+    r"(?:up|down|working|offline|online|available|unavailable|broken|slow)\b",
+    re.I,
+)
+_OURS = re.compile(
+    r"^(?:it|this|that|everything|anything|something|things|you|u|you guys|(?:our|my)\s+.+|(?:the|your)\s+(?:\w+\s+)?"
+    r"(?:platform|services?|systems?|site|website|portal|dashboard|gateway|app|network|end ?points?))$",
+    re.I,
+)
 # A customer's contact details given, not asked for: an email address and a phone number in one message.
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<!\w)\+?\d[\d ()-]{6,}\d(?!\w)")
@@ -124,6 +137,16 @@ def near_domain_request(text: str) -> bool:
     return bool(_TASK.search(text) or _PRICE.search(text) or _CODE.search(text))
 
 
+def asks_state_of_something_else(text: str) -> bool:
+    """'Is <something> down?' about something that is not this platform ("is the stock market up?")."""
+    asked = _STATE_OF.match(text)
+    if not asked:
+        return False
+    subject = asked.group("subject")
+    ours = _OURS.match(subject) or find_product(subject) or _SUBJECT.search(subject) or _SERVICE_STATE.search(subject)
+    return not ours
+
+
 def gives_contact_details(text: str) -> bool:
     """The message hands over someone's phone number and email address (the on-call contact form's answers)."""
     return bool(_EMAIL.search(text) and _PHONE.search(text))
@@ -166,6 +189,8 @@ def route(
     if gives_contact_details(text):
         return "give_oncall_contact"
     decided = checked or chosen
+    if decided in STATUS_INTENTS and asks_state_of_something_else(text):
+        return "out_of_scope"
     if decided in STATUS_INTENTS and not about_now(text):
         return "nlu_fallback"  # the plan, or no time at all: answered from the FAQ's schedule and impact text
     if decided in QUESTION_INTENTS and clearly_about_now(text):
