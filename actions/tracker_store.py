@@ -20,17 +20,30 @@ import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 
-REMEMBERED_CONVERSATIONS = 2000  # trackers kept; the least recently used one goes first
+REMEMBERED_CONVERSATIONS = 1000  # trackers kept; the least recently used one goes first
+# Events kept in all (about 0.4 KB each in memory): a few very long conversations must not hold the memory.
+REMEMBERED_EVENTS = 200_000
 
 
 class RememberingSQLTrackerStore(SQLTrackerStore):
     """SQLTrackerStore (same table, same rows) serving unchanged conversations from memory."""
 
-    def __init__(self, *args: Any, remembered_conversations: int = REMEMBERED_CONVERSATIONS, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._limit = int(remembered_conversations)
+    def __init__(
+        self,
+        *args: Any,
+        remembered_conversations: int = REMEMBERED_CONVERSATIONS,
+        remembered_events: int = REMEMBERED_EVENTS,
+        **kwargs: Any,
+    ) -> None:
         self._remembered: OrderedDict[str, tuple[int, DialogueStateTracker]] = OrderedDict()
-        self._remembered_domain = self.domain  # a new model's domain makes every remembered tracker stale
+        self._events = 0
+        self._limits = (int(remembered_conversations), int(remembered_events))
+        super().__init__(*args, **kwargs)
+
+    @SQLTrackerStore.domain.setter
+    def domain(self, domain: Any) -> None:
+        SQLTrackerStore.domain.fset(self, domain)
+        self._forget_all()  # a new model's domain: trackers built with the old one's slots are stale
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         newest = self._newest_event_id(sender_id)
@@ -41,7 +54,7 @@ class RememberingSQLTrackerStore(SQLTrackerStore):
         if tracker is not None and newest is not None:
             self._remember(sender_id, newest, tracker)
         else:
-            self._remembered.pop(sender_id, None)
+            self._forget(sender_id)
         return tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:
@@ -50,22 +63,33 @@ class RememberingSQLTrackerStore(SQLTrackerStore):
         if newest is not None and in_session == len(tracker.events):
             self._remember(tracker.sender_id, newest, tracker)
         else:  # it holds an earlier session too: a read from the database would not give the same
-            self._remembered.pop(tracker.sender_id, None)
+            self._forget(tracker.sender_id)
 
     def _recall(self, sender_id: str) -> tuple[int, DialogueStateTracker] | None:
-        if self.domain is not self._remembered_domain:
-            self._remembered.clear()
-            self._remembered_domain = self.domain
         remembered = self._remembered.get(sender_id)
         if remembered:
             self._remembered.move_to_end(sender_id)
         return remembered
 
     def _remember(self, sender_id: str, newest: int, tracker: DialogueStateTracker) -> None:
+        if set(tracker.slots) != {slot.name for slot in self.domain.slots}:
+            self._forget(sender_id)  # built with another model's domain (a turn that began before a reload)
+            return
+        self._forget(sender_id)
         self._remembered[sender_id] = (newest, tracker.copy())
-        self._remembered.move_to_end(sender_id)
-        while len(self._remembered) > self._limit:
-            self._remembered.popitem(last=False)
+        self._events += len(tracker.events)
+        conversations, events = self._limits
+        while self._remembered and (len(self._remembered) > conversations or self._events > events):
+            self._forget(next(iter(self._remembered)))
+
+    def _forget(self, sender_id: str) -> None:
+        forgotten = self._remembered.pop(sender_id, None)
+        if forgotten:
+            self._events -= len(forgotten[1].events)
+
+    def _forget_all(self) -> None:
+        self._remembered.clear()
+        self._events = 0
 
     def _newest_event_id(self, sender_id: str) -> int | None:
         with self.session_scope() as session:

@@ -140,5 +140,12 @@ def require_index(db_path: Path, table: str | None = None) -> None:
     """Raise IndexMissing unless the FAQ index exists (and has `table`, when given)."""
     if not db_path.is_file():
         raise IndexMissing(f"there is no FAQ index at {db_path}; build it with `helpdesk faq build`.")
-    if table is not None and table not in connect(db_path).table_names():
+    if table is None:
+        return
+    db = connect(db_path)
+    try:
+        present = table in db.table_names()
+    finally:
+        db.close()
+    if not present:
         raise IndexMissing(f"the FAQ index at {db_path} is incomplete; rebuild it with `helpdesk faq build`.")
