@@ -163,3 +163,16 @@ def test_alarming_words_about_trouble_now_are_an_incident(text: str):
 )
 def test_alarm_words_in_a_question_about_options_or_duration_are_not_an_incident(text: str):
     assert detect(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "critical outage, how long until it is fixed?",
+        "we have an outage and are losing customers, what are our options",
+        "emergency: outage right now, how long will it last?",
+        "emergency - our alerts are going to the wrong numbers instead of our on-call staff",
+    ],
+)
+def test_alarm_words_with_trouble_now_stay_urgent_whatever_else_the_message_asks(text: str):
+    assert detect(text) == "urgent_problem"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from bot.answers.intent_vectors import by_intent
-from bot.answers.urgency import LONG_MESSAGE_WORDS
+from bot.answers.urgency import LONG_MESSAGE_WORDS, has_words_for
 from bot.answers.urgency import override as urgency_override
 from bot.status.products import find_product
 
@@ -70,31 +70,39 @@ _SUBJECT = re.compile(
     r"whitelist\w*|ip address\w*|end ?points?|queued?|reject\w*)\b",
     re.I,
 )
-# The service's own state without naming it ("is it down", "anything broken?", "can I send texts", "are replies
-# held up"): with a word of now, a question about the platform at this moment. A state word with another
-# subject ("is the stock market up today?") is not.
+# The messages the platform carries: words of the service itself, whatever migration a question names.
+_MESSAGING = r"\b(?:messag\w*|texts?|sms|sending|deliver\w*|receipts?|repl(?:y|ies)|handsets?|campaigns?|shortcodes?)\b"
+# The service's own state without naming it ("is it down", "can I send texts", "are replies held up"): with a
+# word of now, a question about the platform at this moment. A messaging word alone is not a state ("what is the
+# current limit on message length?"), nor is a state word with another subject ("is the stock market up today?").
 _SERVICE_STATE = re.compile(
     r"\b(?:it|everything|anything|something|things|you|u)\s+(?:(?:is|are)\s+)?(?:all\s+)?(?:back\s+)?"
     r"(?:down|up|working|broken|offline|online|unavailable|slow)\b"
-    r"|\b(?:messag\w*|texts?|sms|send\w*|deliver\w*|receipts?|repl(?:y|ies)|handsets?|campaigns?)\b",
+    rf"|{_MESSAGING}.*\b(?:down|working|broken|offline|unavailable|slow|delay\w*|held up|stuck|fail\w*|arriv\w*|"
+    r"go(?:ing)? (?:out|through)|get(?:ting)? through)\b"
+    r"|\bcan (?:i|we|u|you|people|customers)\s+(?:still\s+)?(?:send|text|sms|use|log ?in|reply)\b"
+    r"|\bworked on\b",
     re.I,
 )
-# "is <subject> down?": whose state a question asks. The live status answers for this platform only: its products,
-# the migrations' words, the messages it carries, the customer's own things ("are our shortcodes working?") or
-# their words for the service ("is it down").
+# "is <subject> down?": whose state a question asks. The live status answers for this platform only, so a question
+# naming something else ("is Microsoft Teams down?", "is Spark's network up?") is refused; anything that might be
+# ours (its products, the migrations' words, the messages, the customer's own things, "it") keeps the status.
 _STATE_OF = re.compile(
     r"^\W*(?:is|are)\s+(?P<subject>.+?)\s+(?:all\s+)?(?:back\s+)?"
     r"(?:up|down|working|offline|online|available|unavailable|broken|slow)\b",
     re.I,
 )
 _OURS = re.compile(
-    r"^(?:it|this|that|everything|anything|something|things|you|u|you guys|(?:our|my)\s+.+|(?:the|your)\s+(?:\w+\s+)?"
-    r"(?:platform|services?|systems?|site|website|portal|dashboard|gateway|app|network|end ?points?))$",
+    r"^(?:it|this|that|everything|anything|something|things|you|u|you guys|modica\b.*|(?:our|my)\s+.+|"
+    r"(?:the|your)\s+(?:\w+\s+)?(?:platform|services?|systems?|servers?|site|website|portal|dashboard|gateway|app|"
+    r"network|end ?points?))$",
     re.I,
 )
+_NAME = re.compile(r"\b[A-Z][a-z]")  # a proper name ("Microsoft", "Spark's"); not an acronym ("SMPP", "API")
 # A customer's contact details given, not asked for: an email address and a phone number in one message.
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<!\w)\+?\d[\d ()-]{6,}\d(?!\w)")
+_DATE = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b")
 # Requests the helpdesk cannot serve: doing a task for the customer, prices and billing, writing code.
 _TASK = re.compile(
     r"^\W*(?:(?:please|pls|hey|hi|ok)\W+)?(?:(?:can|could|would|will) you\s+(?:please\s+)?)?"
@@ -138,18 +146,24 @@ def near_domain_request(text: str) -> bool:
 
 
 def asks_state_of_something_else(text: str) -> bool:
-    """'Is <something> down?' about something that is not this platform ("is the stock market up?")."""
+    """'Is <something> down?' naming something that is not this platform ("is Microsoft Teams down?")."""
     asked = _STATE_OF.match(text)
-    if not asked:
+    if not asked or text.isupper():
         return False
     subject = asked.group("subject")
-    ours = _OURS.match(subject) or find_product(subject) or _SUBJECT.search(subject) or _SERVICE_STATE.search(subject)
-    return not ours
+    ours = (
+        _OURS.match(subject)
+        or find_product(subject)
+        or _SUBJECT.search(subject)
+        or re.search(_MESSAGING, subject, re.I)
+    )
+    return not ours and bool(_NAME.search(subject))
 
 
 def gives_contact_details(text: str) -> bool:
     """The message hands over someone's phone number and email address (the on-call contact form's answers)."""
-    return bool(_EMAIL.search(text) and _PHONE.search(text))
+    undated = _DATE.sub(" ", text)
+    return bool(_EMAIL.search(undated) and _PHONE.search(undated) and has_words_for("give_oncall_contact", text))
 
 
 def combined_intent(diet: dict[str, float], vectors: dict[str, float]) -> str | None:
@@ -186,9 +200,9 @@ def route(
         return checked
     if near_domain_request(text):
         return "out_of_scope"
-    if gives_contact_details(text):
-        return "give_oncall_contact"
     decided = checked or chosen
+    if decided in QUESTION_INTENTS and gives_contact_details(text):
+        return "give_oncall_contact"
     if decided in STATUS_INTENTS and asks_state_of_something_else(text):
         return "out_of_scope"
     if decided in STATUS_INTENTS and not about_now(text):

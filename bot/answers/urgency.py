@@ -21,9 +21,17 @@ _PLANNING = re.compile(
     r"\b(?:avoid\w*|prevent\w*|prepar\w*|plan(?:s|ned|ning)? for|in case|what if|minimi[sz]e\w*|"
     r"(?:will|would) there be|planned|scheduled|(?:what|which) (?:times?|dates?|days?)|"
     r"if (?:something|anything|it|things?) (?:goes|go|break|breaks|fail|fails)|(?:should|can|could|how do|how can) (?:we|i)|"
-    r"should (?:our|my|the) \w+|get(?:ting)? ready|options?|alternatives?|backup|fall ?back|instead|"
-    r"is there (?:any|some|a|an) (?:way|option|alternative|backup)|how long|how much longer|(?:until|till) when"
+    r"should (?:our|my|the) \w+|get(?:ting)? ready|options?|alternatives?|backup|fall ?back|"
+    r"is there (?:any|some|a|an) (?:way|option|alternative|backup)|how long|how much longer"
     r")\b|^\W*when\b",
+    re.I,
+)
+# Trouble the customer has now: with it, planning words do not calm the alarm ("critical outage, how long
+# until it is fixed?", "we have an outage, what are our options?").
+_TROUBLE_NOW = re.compile(
+    r"\b(?:right now|currently|at the moment|atm|rn|since \w+|failing|failed|stopped|not working|(?:is|are) down|"
+    r"losing|lost|fix(?:ed)?|restor\w*)\b|'(?:s|re) down\b"
+    r"|\bwe(?: have|'ve got| are having|'re having| got) (?:an? )?(?:outage|emergency)\b",
     re.I,
 )
 _HUMAN = re.compile(r"\b(human|real person|agent|operator|someone real|speak to (?:a|your) (?:person|team))\b", re.I)
@@ -32,7 +40,8 @@ FAQ_MISSES_BEFORE_OFFER = 2  # "I don't know" this many times in a row, and a pe
 
 def detect(text: str) -> str | None:
     """'urgent_problem', 'ask_human' or None for a message."""
-    if _INCIDENT.search(text) or (_ALARM.search(text) and not _PLANNING.search(text)):
+    calm = _PLANNING.search(text) and not _TROUBLE_NOW.search(text)
+    if _INCIDENT.search(text) or (_ALARM.search(text) and not calm):
         return "urgent_problem"
     if _HUMAN.search(text):
         return "ask_human"
@@ -61,6 +70,14 @@ _NEEDS_WORDS = {
         re.I,
     ),
 }
+
+
+def has_words_for(intent: str, text: str) -> bool:
+    """Whether `text` has the words an intent that starts a flow needs (True for any other intent)."""
+    needed = _NEEDS_WORDS.get(intent)
+    return needed is None or bool(needed.search(text))
+
+
 SMALL_TALK = {"greet", "goodbye", "thanks", "bot_challenge", "affirm", "deny"}
 # A question that opens with a question word is not a yes, a no, a thanks or a goodbye, whatever the
 # classifier guessed; short ones ("why not") may be.
@@ -86,6 +103,6 @@ def override(text: str, intent: str | None) -> str | None:
         return "nlu_fallback"
     if intent in ANSWER_LIKE and _ASKS.search(text) and len(text.split()) >= QUESTION_WORDS:
         return "nlu_fallback"
-    if intent in _NEEDS_WORDS and not _NEEDS_WORDS[intent].search(text):
+    if not has_words_for(intent or "", text):
         return "nlu_fallback"
     return None
