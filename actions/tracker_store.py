@@ -72,10 +72,9 @@ class RememberingSQLTrackerStore(SQLTrackerStore):
         return remembered
 
     def _remember(self, sender_id: str, newest: int, tracker: DialogueStateTracker) -> None:
-        if set(tracker.slots) != {slot.name for slot in self.domain.slots}:
-            self._forget(sender_id)  # built with another model's domain (a turn that began before a reload)
-            return
         self._forget(sender_id)
+        if set(tracker.slots) != {slot.name for slot in self.domain.slots}:
+            return  # built with another model's domain (a turn that began before a reload)
         self._remembered[sender_id] = (newest, tracker.copy())
         self._events += len(tracker.events)
         conversations, events = self._limits

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -142,10 +142,7 @@ def require_index(db_path: Path, table: str | None = None) -> None:
         raise IndexMissing(f"there is no FAQ index at {db_path}; build it with `helpdesk faq build`.")
     if table is None:
         return
-    db = connect(db_path)
-    try:
+    with closing(connect(db_path)) as db:
         present = table in db.table_names()
-    finally:
-        db.close()
     if not present:
         raise IndexMissing(f"the FAQ index at {db_path} is incomplete; rebuild it with `helpdesk faq build`.")

@@ -10,7 +10,7 @@ from bot.ops.serve import command_for
 from core.settings import Settings
 
 
-def test_the_action_server_runs_its_math_on_one_thread_as_the_rasa_server_does(tmp_path: Path):
+def test_the_action_server_runs_its_math_on_one_thread(tmp_path: Path):
     settings = Settings.from_env(settings_env(tmp_path))
     command, env = command_for("actions", settings)
     assert command[-2:] == ["-m", "actions.action_server"]

@@ -71,14 +71,16 @@ _SUBJECT = re.compile(
     re.I,
 )
 # The messages the platform carries: words of the service itself, whatever migration a question names.
-_MESSAGING = r"\b(?:messag\w*|texts?|sms|sending|deliver\w*|receipts?|repl(?:y|ies)|handsets?|campaigns?|shortcodes?)\b"
+_MESSAGING = re.compile(
+    r"\b(?:messag\w*|texts?|sms|sending|deliver\w*|receipts?|repl(?:y|ies)|handsets?|campaigns?|shortcodes?)\b", re.I
+)
 # The service's own state without naming it ("is it down", "can I send texts", "are replies held up"): with a
 # word of now, a question about the platform at this moment. A messaging word alone is not a state ("what is the
 # current limit on message length?"), nor is a state word with another subject ("is the stock market up today?").
 _SERVICE_STATE = re.compile(
     r"\b(?:it|everything|anything|something|things|you|u)\s+(?:(?:is|are)\s+)?(?:all\s+)?(?:back\s+)?"
     r"(?:down|up|working|broken|offline|online|unavailable|slow)\b"
-    rf"|{_MESSAGING}.*\b(?:down|working|broken|offline|unavailable|slow|delay\w*|held up|stuck|fail\w*|arriv\w*|"
+    rf"|{_MESSAGING.pattern}.*\b(?:down|working|broken|offline|unavailable|slow|delay\w*|held up|stuck|fail\w*|arriv\w*|"
     r"go(?:ing)? (?:out|through)|get(?:ting)? through)\b"
     r"|\bcan (?:i|we|u|you|people|customers)\s+(?:still\s+)?(?:send|text|sms|use|log ?in|reply)\b"
     r"|\bworked on\b",
@@ -151,12 +153,7 @@ def asks_state_of_something_else(text: str) -> bool:
     if not asked or text.isupper():
         return False
     subject = asked.group("subject")
-    ours = (
-        _OURS.match(subject)
-        or find_product(subject)
-        or _SUBJECT.search(subject)
-        or re.search(_MESSAGING, subject, re.I)
-    )
+    ours = _OURS.match(subject) or find_product(subject) or _SUBJECT.search(subject) or _MESSAGING.search(subject)
     return not ours and bool(_NAME.search(subject))
 
 
