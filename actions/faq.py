@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.edge import HelpdeskAction
 from bot.answers.faq import CHOICE_INTENT, FaqReply, answer_entry, answer_question, choice_payload
-from bot.answers.intent_vectors import SEMANTIC_RANKING, faq_share
+from bot.answers.intent_vectors import SEMANTIC_RANKING, UNTAUGHT, faq_share, untaught_entries
 from bot.answers.urgency import FAQ_MISSES_BEFORE_OFFER
 from core.errors import HelpdeskError
 from core.settings import Settings
@@ -21,6 +21,11 @@ def _classifier_ranking(tracker: Tracker) -> dict[str, float]:
     """The sentence-vector classifier's probability per FAQ entry id (actions/nlu_components.py)."""
     ranking = (tracker.latest_message or {}).get(SEMANTIC_RANKING) or []
     return faq_share({item["name"]: float(item.get("confidence") or 0.0) for item in ranking if item.get("name")})
+
+
+def _untaught(tracker: Tracker) -> frozenset[str]:
+    """The FAQ entries the classifier learnt from generated examples only (a new document's)."""
+    return frozenset(untaught_entries((tracker.latest_message or {}).get(UNTAUGHT) or []))
 
 
 def _after(reply: FaqReply, tracker: Tracker) -> list[dict]:
@@ -59,7 +64,7 @@ class ActionAnswerFaq(HelpdeskAction):
             dispatcher.utter_message(response="utter_faq_empty")
             return []
         else:
-            reply = answer_question(searcher, text, _classifier_ranking(tracker))
+            reply = answer_question(searcher, text, _classifier_ranking(tracker), _untaught(tracker))
         _send(dispatcher, reply)
         return _after(reply, tracker)
 

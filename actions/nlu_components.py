@@ -12,8 +12,9 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.answers.faq import asked_part
-from bot.answers.intent_vectors import SEMANTIC_RANKING, TOP, IntentVectors
+from bot.answers.intent_vectors import SEMANTIC_RANKING, TOP, UNTAUGHT, IntentVectors
 from bot.answers.routing import route
+from faq_index.training_data import GENERATED
 
 _FILE = "intent_vectors.npz"
 
@@ -50,7 +51,11 @@ class IntentVectorsClassifier(GraphComponent):
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [m for m in training_data.intent_examples if m.get("text")]
-        self._model = IntentVectors.train([m.get("text") for m in examples], [m.get_full_intent() for m in examples])
+        self._model = IntentVectors.train(
+            [m.get("text") for m in examples],
+            [m.get_full_intent() for m in examples],
+            [bool(((m.get("metadata") or {}).get("intent") or {}).get(GENERATED)) for m in examples],
+        )
         with self._storage.write_to(self._resource) as directory:
             (directory / _FILE).write_bytes(self._model.to_bytes())
         return self._resource
@@ -65,6 +70,7 @@ class IntentVectorsClassifier(GraphComponent):
                 message.set(
                     SEMANTIC_RANKING, [{"name": n, "confidence": round(p, 4)} for n, p in ranking], add_to_output=True
                 )
+                message.set(UNTAUGHT, list(self._model.untaught), add_to_output=True)
         return messages
 
 

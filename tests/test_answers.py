@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.answers.faq import answer_entry, answer_question
+from bot.answers.faq import ANSWER_AT, answer_entry, answer_question, fuse
 from faq_index.search import FaqSearcher
 
 AWS = "000_5b56ee65ad449da6.txt"
@@ -106,3 +106,18 @@ def test_a_choice_button_names_its_entry_and_other_payloads_name_none():
     assert entry_of_payload(choice_payload("what_are_the_risks_3c3d")) == "what_are_the_risks_3c3d"
     for other in ("/affirm", "/faq_choice{not json", '/faq_choice{"other": 1}', "/faq_choice[]", ""):
         assert entry_of_payload(other) is None, other
+
+
+def test_an_entry_nobody_has_taught_is_judged_by_the_search_within_the_classifiers_faq_share():
+    estimates = {"lexical": {"new": 0.8, "old": 0.3}, "semantic": {"new": 0.6, "old": 0.4}, "classifier": {"old": 0.6}}
+    assert fuse(estimates)[0][0] == "old"  # the classifier has never seen customers' words for "new"
+    ranked = dict(fuse(estimates, untaught=frozenset({"new"})))
+    search = (0.3 * 0.8 + 0.2 * 0.6) / 0.5
+    assert ranked["new"] == pytest.approx(0.3 * 0.8 + 0.2 * 0.6 + 0.5 * 0.6 * search)
+    assert ranked["old"] == pytest.approx(0.3 * 0.3 + 0.2 * 0.4 + 0.5 * 0.6)
+    assert ranked["new"] > ranked["old"]
+
+
+def test_an_untaught_entry_gains_nothing_when_the_classifier_says_the_message_is_no_faq_question():
+    estimates = {"lexical": {"new": 0.5}, "semantic": {"new": 0.4}, "classifier": {"old": 0.02}}
+    assert dict(fuse(estimates, untaught=frozenset({"new"})))["new"] < ANSWER_AT

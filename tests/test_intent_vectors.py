@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bot.answers.intent_vectors import IntentVectors, by_intent, faq_share
+from bot.answers.intent_vectors import IntentVectors, by_intent, faq_share, untaught_entries
 from bot.answers.routing import combined_intent, route
 
 EXAMPLES = {
@@ -67,3 +67,13 @@ def test_for_a_long_message_only_the_sentence_vectors_are_heard():
     vectors = {"faq/messages": 0.7, "greet": 0.1}
     assert route(long_message, "greet", diet, vectors) == "faq"
     assert combined_intent({}, {"faq/messages": 0.5, "greet": 0.2}) == "faq"  # alone it has the whole weight
+
+
+def test_intents_with_only_generated_examples_are_marked_untaught_and_saved_so():
+    texts = [text for examples in EXAMPLES.values() for text in examples] + ["voice caller id", "caller id change"]
+    labels = [label for label, examples in EXAMPLES.items() for _ in examples] + ["faq/caller_id"] * 2
+    generated = [False] * (len(texts) - 2) + [True, True]
+    model = IntentVectors.train(texts, labels, generated)
+    assert model.untaught == ("faq/caller_id",)
+    assert IntentVectors.from_bytes(model.to_bytes()).untaught == ("faq/caller_id",)
+    assert untaught_entries(list(model.untaught)) == {"caller_id"}

@@ -81,15 +81,28 @@ def _prefer_document(
     return best, [hit for hit in candidates if hit.id != best.id]
 
 
-def fuse(estimates: dict[str, dict[str, float]]) -> list[tuple[str, float]]:
+def fuse(estimates: dict[str, dict[str, float]], untaught: frozenset[str] = frozenset()) -> list[tuple[str, float]]:
     """Entries by fused score: independent estimates of which entry the message asks for, each {entry id: score}
-    and named as in WEIGHTS. An estimate that is missing (no classifier ranking) shares its weight."""
+    and named as in WEIGHTS. An estimate that is missing (no classifier ranking) shares its weight.
+
+    For an entry the classifier learnt from generated examples only (`untaught`: a new document's), its own
+    probability says only that nobody has taught it customers' words yet. Its stand-in is P(an FAQ question), which
+    the classifier does know, times the search's estimate of P(this entry | an FAQ question)."""
     present = {name: scores for name, scores in estimates.items() if scores}
     total = sum(WEIGHTS[name] for name in present) or 1.0
+    classifier = present.get("classifier", {})
+    faq_question = sum(classifier.values())
+    searches = {name: scores for name, scores in present.items() if name != "classifier"}
+    search_weight = sum(WEIGHTS[name] for name in searches) or 1.0
     fused: dict[str, float] = {}
-    for name, scores in present.items():
-        for entry_id, score in scores.items():
-            fused[entry_id] = fused.get(entry_id, 0.0) + WEIGHTS[name] / total * score
+    for entry_id in {entry_id for scores in present.values() for entry_id in scores}:
+        search = sum(WEIGHTS[name] * scores.get(entry_id, 0.0) for name, scores in searches.items())
+        fused[entry_id] = search / total
+        if classifier:
+            probability = (
+                faq_question * search / search_weight if entry_id in untaught else classifier.get(entry_id, 0.0)
+            )
+            fused[entry_id] += WEIGHTS["classifier"] / total * probability
     return sorted(fused.items(), key=lambda item: item[1], reverse=True)
 
 
@@ -104,8 +117,14 @@ def asked_part(text: str) -> str:
     return question_focus(text) if len(text.split()) > LONG_MESSAGE_WORDS else text
 
 
-def answer_question(searcher: FaqSearcher, text: str, classifier: dict[str, float] | None = None) -> FaqReply:
-    """The reply to `text`, given the sentence-vector classifier's probability per entry id."""
+def answer_question(
+    searcher: FaqSearcher,
+    text: str,
+    classifier: dict[str, float] | None = None,
+    untaught: frozenset[str] = frozenset(),
+) -> FaqReply:
+    """The reply to `text`, given the sentence-vector classifier's probability per entry id and the entries it
+    learnt from generated examples only."""
     text = asked_part(text)  # the classifier ranked the same part (actions/nlu_components.py)
     result = searcher.search(text, k=25)  # also reloads the entries if the index was rebuilt
     semantic = searcher.semantic(text)
@@ -115,7 +134,9 @@ def answer_question(searcher: FaqSearcher, text: str, classifier: dict[str, floa
     named = searcher.mentioned_documents(text)
     ranked = [
         (entry_id, score)
-        for entry_id, score in fuse({"lexical": lexical, "semantic": semantic, "classifier": classifier or {}})
+        for entry_id, score in fuse(
+            {"lexical": lexical, "semantic": semantic, "classifier": classifier or {}}, untaught
+        )
         # a model older than the index may name a removed entry; a named migration narrows the choice
         if entry_id in searcher.by_id and (len(named) != 1 or searcher.by_id[entry_id].file in named)
     ]

@@ -20,6 +20,7 @@ STRENGTH = 10.0  # inverse L2 regularisation (scikit-learn's C)
 MAX_TEXT = 2000  # characters encoded of a longer message
 TOP = 10  # intents kept in a message's ranking
 SEMANTIC_RANKING = "semantic_ranking"  # its key in Rasa's parse data: [{name, confidence}], best first
+UNTAUGHT = "semantic_untaught"  # its key in Rasa's parse data: the intents it learnt from generated examples only
 
 
 @dataclass(frozen=True)
@@ -27,10 +28,13 @@ class IntentVectors:
     classes: tuple[str, ...]
     weights: np.ndarray  # (vector width, classes)
     bias: np.ndarray  # (classes,)
+    # Intents taught only by generated examples (a new document's entries): the regression knows them from
+    # keyword-like questions alone, so its probability for them is no evidence against them (bot/answers/faq.py).
+    untaught: tuple[str, ...] = ()
 
     @classmethod
-    def train(cls, texts: list[str], labels: list[str]) -> "IntentVectors":
-        """Fit on examples and their intents (at least two distinct)."""
+    def train(cls, texts: list[str], labels: list[str], generated: list[bool] | None = None) -> "IntentVectors":
+        """Fit on examples and their intents (at least two distinct); `generated` marks examples no person wrote."""
         from sklearn.linear_model import LogisticRegression  # only training needs it
 
         vectors = encode(texts)
@@ -38,7 +42,10 @@ class IntentVectors:
         weights, bias = model.coef_.T, model.intercept_
         if len(model.classes_) == 2:  # scikit-learn keeps one column for two classes
             weights, bias = np.hstack([-weights, weights]), np.array([-bias[0], bias[0]])
-        return cls(tuple(str(c) for c in model.classes_), weights.astype(np.float32), bias.astype(np.float32))
+        written = {label for label, made in zip(labels, generated or [False] * len(labels)) if not made}
+        untaught = tuple(sorted(set(labels) - written))
+        classes = tuple(str(c) for c in model.classes_)
+        return cls(classes, weights.astype(np.float32), bias.astype(np.float32), untaught)
 
     def rank(self, text: str) -> dict[str, float]:
         """Probability per intent, best first."""
@@ -50,13 +57,15 @@ class IntentVectors:
 
     def to_bytes(self) -> bytes:
         buffer = io.BytesIO()
-        np.savez(buffer, classes=np.array(self.classes), weights=self.weights, bias=self.bias)
+        untaught = np.array(self.untaught, dtype=str)
+        np.savez(buffer, classes=np.array(self.classes), weights=self.weights, bias=self.bias, untaught=untaught)
         return buffer.getvalue()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "IntentVectors":
         with np.load(io.BytesIO(data), allow_pickle=False) as saved:
-            return cls(tuple(str(c) for c in saved["classes"]), saved["weights"], saved["bias"])
+            untaught = tuple(str(c) for c in saved["untaught"]) if "untaught" in saved.files else ()
+            return cls(tuple(str(c) for c in saved["classes"]), saved["weights"], saved["bias"], untaught)
 
 
 def encode(texts: list[str], batch: int = 64) -> np.ndarray:
@@ -67,6 +76,11 @@ def encode(texts: list[str], batch: int = 64) -> np.ndarray:
 def faq_share(ranking: dict[str, float]) -> dict[str, float]:
     """The FAQ entries' probabilities by entry id."""
     return {name.split("/", 1)[1]: p for name, p in ranking.items() if name.startswith("faq/")}
+
+
+def untaught_entries(untaught: list[str]) -> set[str]:
+    """The FAQ entry ids among the classifier's untaught intents."""
+    return {name.split("/", 1)[1] for name in untaught if name.startswith("faq/")}
 
 
 def by_intent(ranking: dict[str, float]) -> dict[str, float]:
