@@ -1,5 +1,5 @@
 # The two commands of the README. Both set everything up on a fresh machine.
-.PHONY: run test check setup setup-dev lock nlu-report
+.PHONY: run run-cluster test check setup setup-dev lock nlu-report
 
 VENV := .venv
 
@@ -14,8 +14,14 @@ setup-dev:
 run: setup
 	$(VENV)/bin/helpdesk start
 
+# The scale-out on this machine (README "Several servers"): Postgres, Redis, HAProxy and two of each server.
+run-cluster: setup
+	@bash scripts/cluster_deps.sh
+	$(VENV)/bin/helpdesk start --replicas 2
+
 # The fast tier: lint, format and every test that needs no trained model, server or browser (about a minute).
 check: setup-dev
+	@bash scripts/cluster_deps.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/python -m pytest -q -m "not slow" -n auto

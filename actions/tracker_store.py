@@ -25,12 +25,29 @@ REMEMBERED_CONVERSATIONS = 1000  # trackers kept; the least recently used one go
 REMEMBERED_EVENTS = 200_000
 
 
+def database_arguments(url: str) -> dict[str, Any]:
+    """SQLTrackerStore's arguments for a database address: sqlite:////path/tracker.db or
+    postgresql://user:password@host:port/database (Settings.tracker_store_url)."""
+    parts = sa.engine.make_url(url)
+    return {
+        "dialect": parts.get_backend_name(),
+        "host": parts.host,
+        "port": parts.port,
+        "db": parts.database,
+        "username": parts.username,
+        "password": parts.password,
+    }
+
+
 class RememberingSQLTrackerStore(SQLTrackerStore):
-    """SQLTrackerStore (same table, same rows) serving unchanged conversations from memory."""
+    """SQLTrackerStore (same table, same rows) serving unchanged conversations from memory.
+
+    endpoints.yml gives it one address (`url`, which Rasa passes on as `host`) instead of SQLTrackerStore's parts."""
 
     def __init__(
         self,
         *args: Any,
+        host: str | None = None,
         remembered_conversations: int = REMEMBERED_CONVERSATIONS,
         remembered_events: int = REMEMBERED_EVENTS,
         **kwargs: Any,
@@ -38,6 +55,10 @@ class RememberingSQLTrackerStore(SQLTrackerStore):
         self._remembered: OrderedDict[str, tuple[int, DialogueStateTracker]] = OrderedDict()
         self._events = 0
         self._limits = (int(remembered_conversations), int(remembered_events))
+        if host and "://" in host:
+            kwargs.update(database_arguments(host))
+        elif host:
+            kwargs["host"] = host
         super().__init__(*args, **kwargs)
 
     @SQLTrackerStore.domain.setter

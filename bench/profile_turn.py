@@ -236,7 +236,7 @@ def only_faq_turns(timings: Timings, e2e: list[float]) -> tuple[list[float], int
 async def in_process(stack: Stack, plan, work: Path) -> dict[str, Timings]:
     os.environ.update(rasa_env(stack.settings))
     os.environ.update(stack.env)
-    os.environ["RASA_TRACKER_DB"] = str(work / "profile_tracker.db")  # a tracker store of its own
+    os.environ["RASA_TRACKER_URL"] = f"sqlite:///{work / 'profile_tracker.db'}"  # a tracker store of its own
     from rasa.core.agent import load_agent
     from rasa.core.run import configure_app
     from rasa.core.utils import AvailableEndpoints

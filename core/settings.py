@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Mapping
+from urllib.parse import urlsplit
 
 from core.clock import Clock, parse_instant
 from core.errors import ConfigError
@@ -66,6 +67,23 @@ def _count(env: Mapping[str, str], name: str, default: int, most: int) -> int:
     if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= most:
         raise ConfigError(f"{name}={raw!r} is not a whole number from 1 to {most}; set it to e.g. {default}.")
     return int(raw)
+
+
+def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...], example: str) -> str | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if urlsplit(raw).scheme not in schemes or not urlsplit(raw).hostname:
+        # the value may hold a password: the message names the setting, never repeats it
+        raise ConfigError(f"{name} is not a {' or '.join(schemes)}:// address; set it like {example}, or empty it.")
+    return raw
+
+
+def _prefix(env: Mapping[str, str]) -> str:
+    raw = env.get("HELPDESK_REDIS_PREFIX", "").strip() or "helpdesk"
+    if not (raw.isascii() and raw.isalnum()):  # Rasa's lock store takes letters and digits only
+        raise ConfigError(f"HELPDESK_REDIS_PREFIX={raw!r} must be letters and digits only; set it to e.g. helpdesk.")
+    return raw
 
 
 def _path(env: Mapping[str, str], name: str, default: Path, root: Path) -> Path:
@@ -137,6 +155,18 @@ class Settings:
     max_message_chars: int = 2000  # a longer chat message is refused before NLU
     session_secret: str | None = field(default=None, repr=False)  # signs web chat session ids
     slack: "SlackSettings" = field(default_factory=lambda: SlackSettings())
+    # Scale-out (README "Several servers"): Rasa's conversations in Postgres and its conversation locks in Redis,
+    # so several Rasa processes serve the same conversations. Empty: SQLite files and locks in memory (one process).
+    database_url: str | None = field(default=None, repr=False)  # holds a password
+    redis_url: str | None = field(default=None, repr=False)
+    redis_prefix: str = "helpdesk"  # Redis keys begin with it, so several deployments can share one server
+    postgres_port: int = 5433  # the local cluster's own servers (`make run-cluster`)
+    redis_port: int = 6380
+
+    @property
+    def tracker_store_url(self) -> str:
+        """Where Rasa keeps its conversations: Postgres when HELPDESK_DATABASE_URL is set, else RASA_TRACKER_DB."""
+        return self.database_url or f"sqlite:///{self.tracker_db}"
 
     @property
     def clock(self) -> Clock:
@@ -182,4 +212,14 @@ class Settings:
             max_message_chars=_count(env, "HELPDESK_MAX_MESSAGE_CHARS", 2000, most=20000),
             session_secret=env.get("HELPDESK_SESSION_SECRET", "").strip() or None,
             slack=SlackSettings.from_env(env),
+            database_url=_url(
+                env,
+                "HELPDESK_DATABASE_URL",
+                ("postgresql",),
+                "postgresql://helpdesk:PASSWORD@db.internal:5432/helpdesk",
+            ),
+            redis_url=_url(env, "HELPDESK_REDIS_URL", ("redis", "rediss"), "redis://:PASSWORD@cache.internal:6379/0"),
+            redis_prefix=_prefix(env),
+            postgres_port=_port(env, "HELPDESK_POSTGRES_PORT", 5433),
+            redis_port=_port(env, "HELPDESK_REDIS_PORT", 6380),
         )

@@ -32,6 +32,7 @@ def rasa_env(settings: Settings) -> dict[str, str]:
         TF_CPP_MIN_LOG_LEVEL="2",
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
         RASA_TRACKER_DB=str(settings.tracker_db),
+        RASA_TRACKER_URL=settings.tracker_store_url,  # endpoints.yml
         ACTION_ENDPOINT_URL=settings.action_url,
         ACTION_SERVER_TOKEN=settings.action_token or "",  # endpoints.yml: the header the action server wants
         HELPDESK_HOME=str(settings.root),

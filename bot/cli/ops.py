@@ -8,17 +8,33 @@ import click
 
 from bot.cli.answers import train_model
 from bot.cli.common import DAYS, with_settings
-from bot.ops import doctor, retention, serve, worker
+from bot.ops import cluster, doctor, retention, serve, worker
 from bot.status.status_replies import when
 from core.clock import Clock
 from core.settings import Settings
 
 
 @click.command()
+@click.option(
+    "--replicas",
+    type=click.IntRange(1, cluster.MOST_REPLICAS),
+    help="Run N Rasa servers and action servers behind HAProxy, on Postgres and Redis of their own (make run-cluster).",
+)
 @with_settings
-def start(settings: Settings) -> int:
-    """Build everything derived and run all servers until Ctrl-C (make run)."""
+def start(settings: Settings, replicas: int | None) -> int:
+    """Build everything derived and run all servers until Ctrl-C (make run).
+
+    \b
+    Example:
+        helpdesk start --replicas 2
+    """
     train_model(settings)
+    if replicas:
+        click.echo(
+            f"helpdesk: {replicas} Rasa servers behind HAProxy at {settings.rasa_url}, Postgres on port "
+            f"{settings.postgres_port} and Redis on port {settings.redis_port} (data in {cluster.cluster_dir(settings)})."
+        )
+        return cluster.start(settings, replicas)
     serve.check_port_free(settings.rasa_host, settings.rasa_port, "RASA_PORT")
     serve.check_port_free("127.0.0.1", settings.action_port, "ACTION_PORT")
     serve.check_port_free("127.0.0.1", settings.web_port, "WEB_PORT")

@@ -1,0 +1,236 @@
+"""`helpdesk start --replicas N` (`make run-cluster`): the scale-out of README "Several servers" on one machine,
+on loopback. Debian's Postgres (Rasa's conversations) and Redis (its conversation locks), each with a data
+directory under var/cluster/ and a password of its own; N Rasa servers, each with an action server of its own;
+HAProxy in front of the Rasa servers on RASA_PORT, where `make run` has its one Rasa server; and the worker,
+the web chat and the Slack app as `make run` runs them. Everything runs under one supervisord.
+
+The helpdesk's own state (escalations, outbox, status reports) stays in the SQLite file every process on this
+machine shares, and one worker delivers the outbox; both move to Postgres with the rest of issue 16.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import secrets
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+
+from bot.ops import serve
+from core.errors import ConfigError
+from core.settings import Settings
+
+POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
+POSTGRES_USER = "postgres"  # Debian's; the server refuses to run as root
+DATABASE = "helpdesk"  # the database and the role that owns it
+MOST_REPLICAS = 8
+HAPROXY_CONFIG = "haproxy.cfg"
+
+
+@dataclass(frozen=True)
+class Replica:
+    """One Rasa server and the action server only it calls."""
+
+    number: int
+    rasa_port: int
+    action_port: int
+
+
+def replicas(settings: Settings, count: int) -> list[Replica]:
+    """The replicas' ports: the ones after RASA_PORT (the proxy's) and after ACTION_PORT."""
+    if not 1 <= count <= MOST_REPLICAS:
+        raise ConfigError(f"--replicas {count}: choose from 1 to {MOST_REPLICAS}.")
+    return [Replica(n, settings.rasa_port + n, settings.action_port + n) for n in range(1, count + 1)]
+
+
+def cluster_dir(settings: Settings) -> Path:
+    return settings.var_dir / "cluster"
+
+
+def _secret(path: Path) -> str:
+    """The password kept in `path` (mode 0600), made on first use."""
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(24))
+    return path.read_text().strip()
+
+
+def database_url(settings: Settings) -> str:
+    password = _secret(cluster_dir(settings) / "postgres.password")
+    return f"postgresql://{DATABASE}:{password}@127.0.0.1:{settings.postgres_port}/{DATABASE}"
+
+
+def redis_url(settings: Settings) -> str:
+    return f"redis://:{_secret(cluster_dir(settings) / 'redis.password')}@127.0.0.1:{settings.redis_port}/0"
+
+
+def _postgres_user() -> str | None:
+    """Who runs Postgres: this user, or Debian's postgres user when this is root."""
+    return POSTGRES_USER if os.geteuid() == 0 else None
+
+
+def _reachable_by(user: str, folder: Path, ours: list[Path]) -> None:
+    """Let `user` enter every folder on the way to `folder` (enter, not list): those in `ours` (or inside one) are
+    made so, any other one must be already."""
+    for parent in reversed(folder.parents):
+        if parent.stat().st_mode & 0o001:
+            continue
+        if any(parent == mine or mine in parent.parents for mine in ours):
+            parent.chmod(parent.stat().st_mode | 0o001)
+        else:
+            raise ConfigError(
+                f"Postgres runs as the {user} user, which cannot enter {parent}; set HELPDESK_VAR_DIR to a folder "
+                "it can reach (e.g. under /var/tmp)."
+            )
+
+
+def prepare_postgres(settings: Settings) -> Path:
+    """The Postgres data directory under var/cluster, with the helpdesk's database, made on first use."""
+    data = cluster_dir(settings) / "postgres"
+    if (data / "PG_VERSION").is_file():
+        return data
+    if not (POSTGRES_BIN / "initdb").is_file():
+        raise ConfigError("Postgres is not installed; run `make run-cluster`, which installs Debian's postgresql.")
+    user = _postgres_user()
+    shutil.rmtree(data, ignore_errors=True)  # what a set-up that failed half way left
+    data.mkdir(parents=True, mode=0o700)
+    as_user: list[str] = []
+    if user:
+        # the project, its var folder, and temporary folders (the tests' var folders) are this user's to open
+        _reachable_by(user, data, [settings.root, settings.var_dir, Path(tempfile.gettempdir())])
+        account = pwd.getpwnam(user)
+        os.chown(data, account.pw_uid, account.pw_gid)
+        as_user = ["runuser", "-u", user, "--"]
+    password = _secret(cluster_dir(settings) / "postgres.password")
+    with tempfile.NamedTemporaryFile("w", dir=data.parent, prefix="initdb-", delete=False) as file:
+        file.write(password)  # initdb reads the password from a file; it is removed at once
+    if user:
+        os.chown(file.name, account.pw_uid, account.pw_gid)
+    try:
+        _run([*as_user, str(POSTGRES_BIN / "initdb"), "-D", str(data), "-U", DATABASE, "-E", "UTF8",
+              "--auth=scram-sha-256", f"--pwfile={file.name}"])  # fmt: skip
+    finally:
+        Path(file.name).unlink(missing_ok=True)
+    _run([*as_user, str(POSTGRES_BIN / "postgres"), "--single", "-D", str(data), "postgres"],
+         stdin=f"CREATE DATABASE {DATABASE} OWNER {DATABASE};\n")  # fmt: skip
+    return data
+
+
+def _run(command: list[str], stdin: str | None = None) -> None:
+    result = subprocess.run(command, input=stdin, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise ConfigError(f"`{Path(command[0]).name}` failed setting up the cluster's Postgres: {result.stderr[-500:]}")
+
+
+def redis_config(settings: Settings) -> Path:
+    """redis.conf for the lock store (mode 0600: it holds the password): loopback, nothing saved to disk."""
+    folder = cluster_dir(settings)
+    path = folder / "redis.conf"
+    lines = [
+        "# Generated by `helpdesk start --replicas` (bot/ops/cluster.py) each time it starts; edits are lost.",
+        "bind 127.0.0.1",
+        f"port {settings.redis_port}",
+        f"requirepass {_secret(folder / 'redis.password')}",
+        f'dir "{folder}"',
+        'save ""',  # locks live seconds: nothing to keep over a restart
+        "appendonly no",
+        "maxmemory 256mb",
+        "maxclients 1000",
+        "daemonize no",
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    path.chmod(0o600)
+    return path
+
+
+def haproxy_config(settings: Settings, members: list[Replica]) -> str:
+    """HAProxy in front of the Rasa servers: any replica takes any REST message (Redis keeps a conversation's
+    messages in order); a browser's socket.io session stays with the replica that holds its socket (a cookie);
+    a replica that stops answering its health check, or refuses a connection, is passed over."""
+    lines = [
+        "# Generated by `helpdesk start --replicas` (bot/ops/cluster.py) each time it starts; edits are lost.",
+        "global",
+        "    maxconn 2000",
+        "defaults",
+        "    mode http",
+        "    timeout connect 2s",
+        "    timeout client 60s",
+        "    timeout server 60s",  # socket.io's long polls last 25 s
+        "    timeout tunnel 1h",  # websockets
+        "    timeout http-request 10s",
+        "    retries 2",
+        "    option redispatch",  # a connection refused by a dead replica is retried on another one
+        "    retry-on conn-failure empty-response",  # never a message a replica may have handled already
+        "frontend rasa",
+        f"    bind {settings.rasa_host}:{settings.rasa_port}",
+        "    option forwardfor",
+        "    http-request deny deny_status 413 if { req.body_size gt 1048576 }",
+        "    default_backend replicas",
+        "backend replicas",
+        "    balance roundrobin",
+        "    option httpchk GET /",
+        "    cookie HELPDESK_REPLICA insert indirect nocache httponly",
+    ]
+    lines += [
+        f"    server rasa-{m.number} 127.0.0.1:{m.rasa_port} check inter 1s fall 2 rise 2 cookie r{m.number}"
+        for m in members
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def programs(settings: Settings, members: list[Replica]) -> list[serve.Program]:
+    """Every process of the cluster, as supervisord runs them."""
+    folder = cluster_dir(settings)
+    postgres = serve.Program(
+        "postgres",
+        [str(POSTGRES_BIN / "postgres"), "-D", str(folder / "postgres"), "-c", "listen_addresses=127.0.0.1",
+         "-c", f"port={settings.postgres_port}", "-c", "unix_socket_directories=", "-c", "max_connections=200"],
+        user=_postgres_user(),
+        stopsignal="INT",  # Postgres' fast shutdown; TERM would wait for every client to leave
+    )  # fmt: skip
+    redis = serve.Program("redis", [shutil.which("redis-server") or "redis-server", str(folder / "redis.conf")])
+    proxy = serve.Program(
+        "proxy", [shutil.which("haproxy") or "haproxy", "-W", "-db", "-f", str(folder / HAPROXY_CONFIG)]
+    )
+    found = [postgres, redis, proxy]
+    for m in members:
+        ports = {"RASA_PORT": str(m.rasa_port), "ACTION_PORT": str(m.action_port)}
+        found += [
+            serve.helpdesk_program("rasa", f"rasa-{m.number}", **ports),
+            serve.helpdesk_program("actions", f"actions-{m.number}", **ports),
+        ]
+    started, _ = serve.components_to_start(settings)
+    found += [serve.helpdesk_program(component) for component in started if component not in ("rasa", "actions")]
+    return found
+
+
+def start(settings: Settings, count: int) -> NoReturn:
+    """Become supervisord running the cluster until Ctrl-C."""
+    members = replicas(settings, count)
+    for tool in ("redis-server", "haproxy"):
+        if not shutil.which(tool):
+            raise ConfigError(f"{tool} is not installed; run `make run-cluster`, which installs it from Debian.")
+    serve.check_port_free(settings.rasa_host, settings.rasa_port, "RASA_PORT")
+    for port, setting in (
+        (settings.postgres_port, "HELPDESK_POSTGRES_PORT"),
+        (settings.redis_port, "HELPDESK_REDIS_PORT"),
+    ):
+        serve.check_port_free("127.0.0.1", port, setting)
+    for m in members:
+        serve.check_port_free(
+            settings.rasa_host, m.rasa_port, f"RASA_PORT (replica {m.number} uses RASA_PORT+{m.number})"
+        )
+        serve.check_port_free(
+            "127.0.0.1", m.action_port, f"ACTION_PORT (replica {m.number} uses ACTION_PORT+{m.number})"
+        )
+    prepare_postgres(settings)
+    redis_config(settings)
+    (cluster_dir(settings) / HAPROXY_CONFIG).write_text(haproxy_config(settings, members))
+    environment = {"HELPDESK_DATABASE_URL": database_url(settings), "HELPDESK_REDIS_URL": redis_url(settings)}
+    serve.supervise(settings, programs(settings, members), environment)
