@@ -193,6 +193,7 @@ def programs(settings: Settings, members: list[Replica]) -> list[serve.Program]:
          "-c", f"port={settings.postgres_port}", "-c", "unix_socket_directories=", "-c", "max_connections=200"],
         user=_postgres_user(),
         stopsignal="INT",  # Postgres' fast shutdown; TERM would wait for every client to leave
+        directory=folder / "postgres",  # its user may not be able to enter the project folder
     )  # fmt: skip
     redis = serve.Program("redis", [shutil.which("redis-server") or "redis-server", str(folder / "redis.conf")])
     proxy = serve.Program(

@@ -158,6 +158,7 @@ class Program:
     environment: dict[str, str] = field(default_factory=dict)
     user: str | None = None  # run as this user (supervisord must be root): Postgres refuses to run as root
     stopsignal: str = "TERM"
+    directory: Path | None = None  # where it starts (default: the project folder)
 
 
 def helpdesk_program(component: str, name: str | None = None, **environment: str) -> Program:
@@ -201,7 +202,7 @@ def supervisor_config(settings: Settings, programs: list[Program]) -> str:
         if program.user:
             lines.append(f"user={program.user}")
         lines += [
-            f"directory={_value(settings.root)}",
+            f"directory={_value(program.directory or settings.root)}",
             "umask=077",
             "autostart=true",
             "autorestart=true",
