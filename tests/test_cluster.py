@@ -6,7 +6,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
+import socket
 import subprocess
+import urllib.request
 from pathlib import Path
 from typing import Iterator
 
@@ -38,6 +40,19 @@ class ClusterBot(SupervisedBot):
             self.via(member.number)
             self.wait_until_answering()
         self.settings = self.proxy
+        # HAProxy took both replicas for dead while they loaded the model: wait for its health checks to see them
+        wait_for(lambda: self._both_in_service(), 60, "HAProxy putting both replicas in service")
+
+    def _both_in_service(self) -> bool:
+        """HAProxy's cookie names the replica that answered: both seen in a few requests (round robin)."""
+        seen = set()
+        for _ in range(4):
+            try:
+                with urllib.request.urlopen(self.proxy.rasa_url + "/", timeout=5) as response:
+                    seen.add(response.headers.get("Set-Cookie", "").split(";")[0])
+            except OSError:
+                return False
+        return seen == {"HELPDESK_REPLICA=r1", "HELPDESK_REPLICA=r2"}
 
     def via(self, number: int | None) -> None:
         """Send to replica `number` directly (None: through the proxy)."""
@@ -54,10 +69,29 @@ class ClusterBot(SupervisedBot):
             self._wait_for_actions(timeout=120)
 
 
+def free_run_of_ports(count: int) -> int:
+    """A port that is free, with the `count - 1` after it free too."""
+    for _ in range(100):
+        first = free_port()
+        if first + count <= 65535 and all(not taken(first + n) for n in range(count)):
+            return first
+    raise AssertionError(f"no {count} free ports in a row")
+
+
+def taken(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
 @pytest.fixture(scope="module")
 def stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterBot]:
     var = tmp_path_factory.mktemp("cluster") / "var"
-    ports = {name: str(free_port() + 10) for name in ("RASA_PORT", "ACTION_PORT")}  # replicas take the next ones
+    ports = {name: str(free_run_of_ports(3)) for name in ("RASA_PORT", "ACTION_PORT")}  # replicas take the next ones
     bot = ClusterBot(
         var,
         HELPDESK_MODEL_DIR=str(TEST_MODELS),
@@ -69,6 +103,14 @@ def stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     bot.start()
     yield bot
     bot.stop()
+
+
+def refuses(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except ConnectionRefusedError:
+        return True
+    return False
 
 
 def events_in_postgres(stack: ClusterBot, sender: str) -> list[str]:
@@ -104,6 +146,9 @@ def test_a_replica_killed_mid_conversation_leaves_the_conversation_to_the_other(
     assert asked, case.replies
     victim = stack.pid("rasa-1")
     os.kill(victim, signal.SIGKILL)
+    # Dead, not dying: a message that reaches a replica in its last milliseconds is lost with it, and the
+    # customer's widget sends it again (HAProxy never re-sends what a replica may have handled).
+    wait_for(lambda: refuses(stack.members[0].rasa_port), 10, "rasa-1 going away")
     try:
         replies = say(stack, case, ANSWERS[asked], patience=5)  # no waiting for a restart: the other replica answers
         assert replies and case.unanswered == 0
