@@ -18,7 +18,7 @@ from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIO
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from socketio import AsyncServer
+from socketio import AsyncRedisManager, AsyncServer
 
 from bot.chat import chat_input, session_tokens
 from core.errors import InvalidMessage
@@ -80,6 +80,25 @@ class RestChannel(RestInput):
         return webhook
 
 
+class ReplyOutput(SocketIOOutput):
+    """The bot's replies to a message, sent by the server that holds the socket it came from, straight to the
+    chat's sockets on this server: in order and before the message's acknowledgement, as with one server. (A
+    second tab of the same chat held by another replica shows them after a reload.) Pushes from elsewhere (an
+    engineer's words, through Rasa's API on any replica) use get_output_channel, which goes through Redis."""
+
+    async def _send_message(self, socket_id: str, response: Any) -> None:
+        await self.sio.emit(self.bot_message_evt, response, room=socket_id, ignore_queue=True)
+
+
+def _shared_rooms(settings: Settings) -> AsyncRedisManager | None:
+    """With several Rasa servers (HELPDESK_REDIS_URL), what one of them sends to a chat's room goes through Redis
+    to the server that holds the chat's socket: an engineer's reply injected through any replica reaches the
+    customer. None: one server, rooms in its memory."""
+    if not settings.redis_url:
+        return None
+    return AsyncRedisManager(settings.redis_url, channel=f"{settings.redis_prefix}:socketio")
+
+
 class SocketIOChannel(SocketIOInput):
     """The web chat's channel: Rasa's socket.io events, with sessions only their opener can use.
 
@@ -96,7 +115,12 @@ class SocketIOChannel(SocketIOInput):
         settings = Settings.from_env()
         secret = session_tokens.load_secret(settings.session_secret, settings.var_dir)
         # cors_allowed_origins=[]: Sanic's CORS settings (rasa run --cors) decide, as in Rasa's own channel.
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], max_http_buffer_size=MAX_SOCKET_PACKET)
+        sio = AsyncServer(
+            async_mode="sanic",
+            cors_allowed_origins=[],
+            max_http_buffer_size=MAX_SOCKET_PACKET,
+            client_manager=_shared_rooms(settings),
+        )
         webhook = SocketBlueprint(sio, self.socketio_path, "helpdesk_socketio", __name__)
         self.sio = sio  # Rasa's get_output_channel uses it to push engineers' messages into the chat
 
@@ -105,7 +129,7 @@ class SocketIOChannel(SocketIOInput):
             return response.json({"status": "ok"})
 
         async def say(sid: str, text: str) -> None:
-            await sio.emit(self.bot_message_evt, {"text": text}, room=sid)
+            await sio.emit(self.bot_message_evt, {"text": text}, room=sid, ignore_queue=True)
 
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: str, data: Any) -> None:
@@ -116,7 +140,7 @@ class SocketIOChannel(SocketIOInput):
             await sio.save_session(sid, {"session_id": session_id}, namespace=self.namespace)
             sio.enter_room(sid, session_id, namespace=self.namespace)
             confirmation = {"session_id": session_id, "session_token": session_tokens.token_for(session_id, secret)}
-            await sio.emit("session_confirm", confirmation, room=sid, namespace=self.namespace)
+            await sio.emit("session_confirm", confirmation, room=sid, namespace=self.namespace, ignore_queue=True)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
         async def handle_message(sid: str, data: Any) -> None:
@@ -131,7 +155,7 @@ class SocketIOChannel(SocketIOInput):
             except InvalidMessage:
                 await say(sid, NOT_TEXT)
                 return
-            output = SocketIOOutput(sio, self.bot_message_evt)
+            output = ReplyOutput(sio, self.bot_message_evt)
             await on_new_message(UserMessage(text, output, session_id, input_channel=self.name()))
 
         return webhook

@@ -224,9 +224,31 @@ def local_stack(now: str = DEFAULT_NOW, **overrides: str) -> Iterator[Stack]:
 
 @contextlib.contextmanager
 def attached_stack() -> Iterator[Stack]:
-    """A stack already running with this project's settings (`make run`): nothing is started or stopped."""
+    """A stack already running with this project's settings (`make run`, or `make run-cluster`: HAProxy on
+    RASA_PORT, replica n on RASA_PORT+n and ACTION_PORT+n): nothing is started or stopped."""
     settings = Settings.from_env()
-    pids = {"rasa": pid_listening_on(settings.rasa_port), "actions": pid_listening_on(settings.action_port)}
-    cmdline = Path(f"/proc/{pids['rasa']}/cmdline").read_bytes().split(b"\0")
+    front = pid_listening_on(settings.rasa_port)
+    if b"haproxy" not in Path(f"/proc/{front}/cmdline").read_bytes():
+        pids = {"rasa": front, "actions": pid_listening_on(settings.action_port)}
+        rasa = front
+    else:
+        pids = {"proxy": front, **_cluster_pids(settings)}
+        rasa = pids["rasa-1"]
+    cmdline = Path(f"/proc/{rasa}/cmdline").read_bytes().split(b"\0")
     model = next((Path(arg.decode()) for arg in cmdline if arg.endswith(b".tar.gz")), Path("unknown"))
     yield Stack(settings, pids, model, f"an already running stack at {settings.rasa_url} (PIDs {pids})")
+
+
+def _cluster_pids(settings: Settings) -> dict[str, int]:
+    """The replicas' servers, Postgres and Redis of a running `helpdesk start --replicas N`."""
+    pids = {}
+    for n in range(1, 9):
+        try:
+            pids[f"rasa-{n}"] = pid_listening_on(settings.rasa_port + n)
+            pids[f"actions-{n}"] = pid_listening_on(settings.action_port + n)
+        except LookupError:
+            break
+    for name, port in (("postgres", settings.postgres_port), ("redis", settings.redis_port)):
+        with contextlib.suppress(LookupError):
+            pids[name] = pid_listening_on(port)
+    return pids

@@ -4,6 +4,7 @@ one conversation as if they were one."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import signal
 import socket
@@ -14,8 +15,17 @@ from typing import Iterator
 
 import pytest
 import sqlalchemy as sa
-from conftest import HELPDESK, TEST_MODELS
-from supervised_stack import ANSWERS, SupervisedBot, UrgentCase, form_question, report_urgent_case, say, wait_for
+from conftest import HELPDESK, TEST_MODELS, WebServer
+from supervised_stack import (
+    ANSWERS,
+    SUPERVISORCTL,
+    SupervisedBot,
+    UrgentCase,
+    form_question,
+    report_urgent_case,
+    say,
+    wait_for,
+)
 
 from bot.ops import cluster
 from bot.ops.local_bot import free_port
@@ -44,15 +54,16 @@ class ClusterBot(SupervisedBot):
         wait_for(lambda: self._both_in_service(), 60, "HAProxy putting both replicas in service")
 
     def _both_in_service(self) -> bool:
-        """HAProxy's cookie names the replica that answered: both seen in a few requests (round robin)."""
-        seen = set()
-        for _ in range(4):
-            try:
-                with urllib.request.urlopen(self.proxy.rasa_url + "/", timeout=5) as response:
-                    seen.add(response.headers.get("Set-Cookie", "").split(";")[0])
-            except OSError:
-                return False
-        return seen == {"HELPDESK_REPLICA=r1", "HELPDESK_REPLICA=r2"}
+        """Both replicas answer within a few requests through HAProxy (round robin)."""
+        try:
+            return {self.replica_answering("/") for _ in range(4)} == {"rasa-1", "rasa-2"}
+        except OSError:
+            return False
+
+    def replica_answering(self, path: str) -> str:
+        """The replica HAProxy sends a GET of `path` to (its X-Helpdesk-Replica header)."""
+        with urllib.request.urlopen(self.proxy.rasa_url + path, timeout=5) as response:
+            return response.headers.get("X-Helpdesk-Replica", "")
 
     def via(self, number: int | None) -> None:
         """Send to replica `number` directly (None: through the proxy)."""
@@ -157,3 +168,51 @@ def test_a_replica_killed_mid_conversation_leaves_the_conversation_to_the_other(
         assert [e["text"] for e in tracker["events"] if e["event"] == "user"] == case.sent
     finally:
         stack.restarted("rasa-1", victim)
+
+
+def test_an_engineers_reply_reaches_a_web_chat_whose_socket_the_other_replica_holds(stack: ClusterBot, browser):
+    from playwright.sync_api import expect
+
+    from bot.escalation import escalations
+    from bot.escalation.oncall import current_rota
+    from bot.ops import worker
+    from core.clock import Clock
+    from core.schema import open_state_db
+
+    # The page's chat connects to replica 1 itself; the test, not the cluster's worker, delivers through replica 2.
+    for program in ("web", "worker"):
+        supervisorctl(stack, "stop", program)
+    stack.via(1)
+    page_server = WebServer(stack.settings, stack.settings.web_port)
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(page_server.url)
+        page.get_by_role("button", name="Chat with us").click()
+        page.locator(".mhd-input").fill("hello")
+        page.keyboard.press("Enter")
+        expect(page.locator(".mhd-from-bot").last).to_contain_text("helpdesk bot", timeout=30_000)
+        kept = page.evaluate("Object.entries(localStorage).find(([key]) => key.startsWith('modica-helpdesk:'))[1]")
+        session_id = json.loads(kept)["sessionId"]
+
+        db = open_state_db(stack.proxy.state_db)
+        now = Clock().now()
+        case = escalations.create(db, session_id, {"contact_name": "Ana"}, "API down", [], current_rota(db), now).case
+        escalations.acknowledge(db, case.ref, "Tama", now)
+        escalations.relay_from_engineer(db, case.ref, "Hi Ana, on it", "Tama", "cluster-test-1", now)
+        stack.via(2)
+        worker.run_round(stack.settings, now)
+        expect(page.locator(".mhd-from-notice").last).to_have_text(
+            "Tama (a person from our on-call team) has joined the chat."
+        )
+        expect(page.locator(".mhd-from-bot").last).to_contain_text("Tama (on-call engineer): Hi Ana, on it")
+    finally:
+        context.close()
+        page_server.stop()
+        stack.via(None)
+        for program in ("web", "worker"):
+            supervisorctl(stack, "start", program)
+
+
+def supervisorctl(stack: ClusterBot, *args: str) -> None:
+    subprocess.run([SUPERVISORCTL, "-c", str(stack.config), *args], check=True, capture_output=True, timeout=60)
