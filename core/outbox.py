@@ -4,17 +4,23 @@ retried with back-off, a message is queued once per idempotency key, and nothing
 from __future__ import annotations
 
 import json
+import os
+import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Collection
 
 import sqlite_utils
 
+from core.clock import Clock
 from core.db import write_transaction
 from core.errors import redact
 from core.retry import Backoff
 
 DELIVERY_RETRY = Backoff(first=timedelta(seconds=15), longest=timedelta(minutes=10))
+# How long a sender's claim on a message holds: longer than any one delivery takes (Slack's and Rasa's clients
+# give up within seconds), so only a sender that died lets it go.
+CLAIM_LEASE = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,18 @@ def queued_keys(db: sqlite_utils.Database, keys: Collection[str]) -> set[str]:
     return {row["key"] for row in table.rows_where(f"key in {_placeholders(keys)}", list(keys), select="key")}
 
 
+def claim(db: sqlite_utils.Database, message_id: int, claimant: str, until: datetime, now: datetime) -> bool:
+    """Take a pending message for sending, unless another sender holds an unexpired claim on it: one conditional
+    write, so of several workers (or Slack apps) draining one outbox only one sends each message."""
+    with write_transaction(db):
+        cursor = db.execute(
+            "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id = ? AND status = 'pending'"
+            " AND (claimed_until IS NULL OR claimed_until < ?)",
+            [claimant, until.isoformat(), message_id, now.isoformat()],
+        )
+        return cursor.rowcount == 1
+
+
 def drain(
     db: sqlite_utils.Database,
     send: Callable[[OutboxMessage], None],
@@ -112,10 +130,17 @@ def drain(
     kinds: Collection[str] | None = None,
 ) -> DrainReport:
     """Send every message (of `kinds`) that is due; a failure is kept for a later try and reported to
-    `on_failure`. Each process drains the kinds it can deliver, so no message has two senders."""
+    `on_failure`. Each process drains the kinds it can deliver, and claims a message before sending it, so
+    no message has two senders at once. A sender that dies while sending leaves its claim to expire
+    (CLAIM_LEASE), and the message is sent again: at least once, never twice but for that."""
     report = DrainReport([], [])
+    claimant = f"{socket.gethostname()}:{os.getpid()}"
     for row in pending(db, kinds):
         if datetime.fromisoformat(row["next_attempt_at"]) > now:
+            continue
+        # Leases run on the real clock: HELPDESK_NOW may hold the helpdesk's clock still, not a dead sender's claim.
+        wall = Clock().now()
+        if not claim(db, row["id"], claimant, wall + CLAIM_LEASE, wall):
             continue
         message = OutboxMessage(row["id"], row["key"], row["kind"], json.loads(row["payload"]), row["attempts"])
         try:
@@ -130,6 +155,7 @@ def drain(
                         "attempts": attempts,
                         "last_error": error,
                         "next_attempt_at": (now + DELIVERY_RETRY.wait(attempts)).isoformat(),
+                        "claimed_until": None,
                     },
                 )
             report.failed.append((message.key, error))
@@ -138,7 +164,8 @@ def drain(
             continue
         with write_transaction(db):
             _table(db).update(
-                row["id"], {"status": "sent", "attempts": row["attempts"] + 1, "sent_at": now.isoformat()}
+                row["id"],
+                {"status": "sent", "attempts": row["attempts"] + 1, "sent_at": now.isoformat(), "claimed_until": None},
             )
         report.sent.append(message.key)
     return report

@@ -101,6 +101,12 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     _create(db, "slack_teach_offers", {"key": str, "text": str, "target": str, "shown_at": str}, pk="key")
 
 
+@migration
+def m002_outbox_claims(db: sqlite_utils.Database) -> None:
+    """Who is sending an outbox message, and until when (core/outbox.py: claim), so several workers share it."""
+    _create(db, "outbox", {"claimed_by": str, "claimed_until": str})
+
+
 def applied(db: sqlite_utils.Database) -> list[str]:
     """Names of the migrations this database has had, in the order they ran."""
     if not db[APPLIED].exists():

@@ -180,7 +180,7 @@ def test_an_engineers_reply_reaches_a_web_chat_whose_socket_the_other_replica_ho
     from core.schema import open_state_db
 
     # The page's chat connects to replica 1 itself; the test, not the cluster's worker, delivers through replica 2.
-    for program in ("web", "worker"):
+    for program in ("web", "worker-1", "worker-2"):
         supervisorctl(stack, "stop", program)
     stack.via(1)
     page_server = WebServer(stack.settings, stack.settings.web_port)
@@ -210,7 +210,7 @@ def test_an_engineers_reply_reaches_a_web_chat_whose_socket_the_other_replica_ho
         context.close()
         page_server.stop()
         stack.via(None)
-        for program in ("web", "worker"):
+        for program in ("web", "worker-1", "worker-2"):
             supervisorctl(stack, "start", program)
 
 

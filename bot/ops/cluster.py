@@ -5,7 +5,8 @@ HAProxy in front of the Rasa servers on RASA_PORT, where `make run` has its one 
 the web chat and the Slack app as `make run` runs them. Everything runs under one supervisord.
 
 The helpdesk's own state (escalations, outbox, status reports) stays in the SQLite file every process on this
-machine shares, and one worker delivers the outbox; both move to Postgres with the rest of issue 16.
+machine shares (a worker per replica, sharing the outbox by claims); it moves to Postgres with the rest of
+issue 16.
 """
 
 from __future__ import annotations
@@ -219,9 +220,10 @@ def programs(settings: Settings, members: list[Replica]) -> list[serve.Program]:
         found += [
             serve.helpdesk_program("rasa", f"rasa-{m.number}", **ports),
             serve.helpdesk_program("actions", f"actions-{m.number}", **ports),
+            serve.helpdesk_program("worker", f"worker-{m.number}"),  # they share the outbox (core/outbox.py: claim)
         ]
     started, _ = serve.components_to_start(settings)
-    found += [serve.helpdesk_program(component) for component in started if component not in ("rasa", "actions")]
+    found += [serve.helpdesk_program(c) for c in started if c not in ("rasa", "actions", "worker")]
     return found
 
 
