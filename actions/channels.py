@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Awaitable, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from redis.exceptions import RedisError
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -89,6 +90,32 @@ class ReplyOutput(SocketIOOutput):
     async def _send_message(self, socket_id: str, response: Any) -> None:
         await self.sio.emit(self.bot_message_evt, response, room=socket_id, ignore_queue=True)
 
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
+        json_message.setdefault("room", recipient_id)  # as Rasa's SocketIOOutput does
+        await self.sio.emit(self.bot_message_evt, **json_message, ignore_queue=True)
+
+
+class JsonRedisManager(AsyncRedisManager):
+    """python-socketio's AsyncRedisManager, speaking JSON on its Redis channel: the library's own unpickles every
+    message it reads there (python-socketio 5.9), so whoever could publish to the channel could run code in every
+    Rasa server. What it reads is handed on already decoded, which the library takes as is."""
+
+    async def _publish(self, data: Any) -> Any:
+        try:
+            return await self.redis.publish(self.channel, json.dumps(data))
+        except RedisError:
+            self._redis_connect()  # once more on a fresh connection, as the library does
+            return await self.redis.publish(self.channel, json.dumps(data))
+
+    async def _listen(self) -> AsyncIterator[dict]:
+        async for raw in super()._listen():
+            try:
+                message = json.loads(raw)
+            except (TypeError, ValueError):
+                continue  # not ours: never unpickled
+            if isinstance(message, dict):
+                yield message
+
 
 def _shared_rooms(settings: Settings) -> AsyncRedisManager | None:
     """With several Rasa servers (HELPDESK_REDIS_URL), what one of them sends to a chat's room goes through Redis
@@ -96,7 +123,7 @@ def _shared_rooms(settings: Settings) -> AsyncRedisManager | None:
     customer. None: one server, rooms in its memory."""
     if not settings.redis_url:
         return None
-    return AsyncRedisManager(settings.redis_url, channel=f"{settings.redis_prefix}:socketio")
+    return JsonRedisManager(settings.redis_url, channel=f"{settings.redis_prefix}:socketio")
 
 
 class SocketIOChannel(SocketIOInput):

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Callable, TypeVar
-from urllib.parse import unquote, urlsplit
 
 import redis
 from rasa.core.lock import TicketLock
@@ -29,27 +28,12 @@ WAIT_SECONDS = 0.05
 ABANDONED_SECONDS = 3600
 
 
-def redis_arguments(url: str) -> dict[str, Any]:
-    """redis-py's arguments for redis://[user:password@]host[:port][/db] (rediss:// for TLS)."""
-    parts = urlsplit(url)
-    database = parts.path.strip("/")
-    return {
-        "host": parts.hostname,
-        "port": parts.port or 6379,
-        "db": int(database) if database.isdigit() else 0,
-        "username": unquote(parts.username) if parts.username else None,
-        "password": unquote(parts.password) if parts.password else None,
-        "ssl": parts.scheme == "rediss",
-        "socket_timeout": 5,
-    }
-
-
 class HelpdeskLockStore(LockStore):
     """Ticket locks in Redis when HELPDESK_REDIS_URL is set, in this process's memory otherwise."""
 
     def __init__(self, endpoint_config: Any = None, settings: Settings | None = None) -> None:
         settings = settings or Settings.from_env()
-        self.redis = redis.Redis(**redis_arguments(settings.redis_url)) if settings.redis_url else None
+        self.redis = redis.Redis.from_url(settings.redis_url, socket_timeout=5) if settings.redis_url else None
         self.prefix = f"{settings.redis_prefix}:lock:"
         self.memory: dict[str, TicketLock] = {}
 

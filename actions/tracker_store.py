@@ -36,6 +36,7 @@ def database_arguments(url: str) -> dict[str, Any]:
         "db": parts.database,
         "username": parts.username,
         "password": parts.password,
+        "query": dict(parts.query),  # e.g. sslmode=verify-full
     }
 
 

@@ -110,16 +110,37 @@ def queued_keys(db: sqlite_utils.Database, keys: Collection[str]) -> set[str]:
     return {row["key"] for row in table.rows_where(f"key in {_placeholders(keys)}", list(keys), select="key")}
 
 
-def claim(db: sqlite_utils.Database, message_id: int, claimant: str, until: datetime, now: datetime) -> bool:
-    """Take a pending message for sending, unless another sender holds an unexpired claim on it: one conditional
-    write, so of several workers (or Slack apps) draining one outbox only one sends each message."""
+def claim(db: sqlite_utils.Database, row: dict, claimant: str, until: datetime, now: datetime) -> bool:
+    """Take a pending message (`row`, as read) for sending, unless another sender holds an unexpired claim on it
+    or has tried it since it was read: one conditional write, so of several workers (or Slack apps) draining one
+    outbox only one sends each message, and a failed message waits out its back-off."""
     with write_transaction(db):
         cursor = db.execute(
             "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id = ? AND status = 'pending'"
-            " AND (claimed_until IS NULL OR claimed_until < ?)",
-            [claimant, until.isoformat(), message_id, now.isoformat()],
+            " AND attempts = ? AND (claimed_until IS NULL OR claimed_until < ?)",
+            [claimant, until.isoformat(), row["id"], row["attempts"], now.isoformat()],
         )
         return cursor.rowcount == 1
+
+
+def take_turn(db: sqlite_utils.Database, kinds: str, holder: str, until: datetime, now: datetime) -> bool:
+    """Become the one sender of `kinds` until `until`, unless another sender has the turn and has not let it go
+    or died (its turn expired): one conditional write. One sender at a time keeps a conversation's messages in
+    the order they were queued (an engineer's joining before their first words)."""
+    with write_transaction(db):
+        db.execute(
+            "INSERT INTO outbox_senders (kinds, holder, until) VALUES (?, '', '') ON CONFLICT DO NOTHING", [kinds]
+        )
+        cursor = db.execute(
+            "UPDATE outbox_senders SET holder = ?, until = ? WHERE kinds = ? AND (holder = ? OR until < ?)",
+            [holder, until.isoformat(), kinds, holder, now.isoformat()],
+        )
+        return cursor.rowcount == 1
+
+
+def end_turn(db: sqlite_utils.Database, kinds: str, holder: str) -> None:
+    with write_transaction(db):
+        db.execute("UPDATE outbox_senders SET until = '' WHERE kinds = ? AND holder = ?", [kinds, holder])
 
 
 def drain(
@@ -130,17 +151,38 @@ def drain(
     kinds: Collection[str] | None = None,
 ) -> DrainReport:
     """Send every message (of `kinds`) that is due; a failure is kept for a later try and reported to
-    `on_failure`. Each process drains the kinds it can deliver, and claims a message before sending it, so
-    no message has two senders at once. A sender that dies while sending leaves its claim to expire
-    (CLAIM_LEASE), and the message is sent again: at least once, never twice but for that."""
+    `on_failure`. Each process drains the kinds it can deliver; of several such processes one at a time has the
+    turn (take_turn), and it claims each message before sending it (claim), so no message has two senders at
+    once and messages leave in the order they were queued. A sender that dies while sending leaves its turn and
+    its claim to expire (CLAIM_LEASE), and the message is sent again: at least once, never twice but for that."""
     report = DrainReport([], [])
     claimant = f"{socket.gethostname()}:{os.getpid()}"
+    group = ",".join(sorted(kinds)) if kinds is not None else "*"
+    # Turns and claims run on the real clock: HELPDESK_NOW may hold the helpdesk's clock still, not a dead sender's.
+    wall = Clock().now()
+    if not take_turn(db, group, claimant, wall + CLAIM_LEASE, wall):
+        return report  # another sender is draining these kinds now
+    try:
+        _send_due(db, send, now, on_failure, kinds, claimant, report)
+    finally:
+        end_turn(db, group, claimant)
+    return report
+
+
+def _send_due(
+    db: sqlite_utils.Database,
+    send: Callable[[OutboxMessage], None],
+    now: datetime,
+    on_failure: Callable[[OutboxMessage, str, datetime], None] | None,
+    kinds: Collection[str] | None,
+    claimant: str,
+    report: DrainReport,
+) -> None:
     for row in pending(db, kinds):
         if datetime.fromisoformat(row["next_attempt_at"]) > now:
             continue
-        # Leases run on the real clock: HELPDESK_NOW may hold the helpdesk's clock still, not a dead sender's claim.
         wall = Clock().now()
-        if not claim(db, row["id"], claimant, wall + CLAIM_LEASE, wall):
+        if not claim(db, row, claimant, wall + CLAIM_LEASE, wall):
             continue
         message = OutboxMessage(row["id"], row["key"], row["kind"], json.loads(row["payload"]), row["attempts"])
         try:
@@ -168,4 +210,3 @@ def drain(
                 {"status": "sent", "attempts": row["attempts"] + 1, "sent_at": now.isoformat(), "claimed_until": None},
             )
         report.sent.append(message.key)
-    return report

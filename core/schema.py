@@ -107,6 +107,12 @@ def m002_outbox_claims(db: sqlite_utils.Database) -> None:
     _create(db, "outbox", {"claimed_by": str, "claimed_until": str})
 
 
+@migration
+def m003_outbox_senders(db: sqlite_utils.Database) -> None:
+    """Which sender has its turn at a group of kinds, and until when (core/outbox.py: take_turn)."""
+    _create(db, "outbox_senders", {"kinds": str, "holder": str, "until": str}, pk="kinds")
+
+
 def applied(db: sqlite_utils.Database) -> list[str]:
     """Names of the migrations this database has had, in the order they ran."""
     if not db[APPLIED].exists():

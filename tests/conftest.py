@@ -6,6 +6,7 @@ import contextlib
 import http.client
 import json
 import os
+import shutil
 import subprocess
 import threading
 import time
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+import redis
 import sqlite_utils
 
 from bot.answers.training import ensure_model
@@ -275,9 +277,11 @@ CHROMIUM_FLAGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Headless Chromium from Debian's package (scripts/browser.sh installs it), driven by Playwright."""
+    """Headless Chromium from Debian's package (scripts/browser.sh installs it), driven by Playwright. One per test
+    module: Playwright's sync API keeps an event loop running in this thread while it is open, which would stop
+    the asyncio.run of later modules (tests/test_hostile_input.py)."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).is_file():
@@ -323,3 +327,26 @@ def db(tmp_path: Path) -> Iterator[sqlite_utils.Database]:
     """A state database of the test's own, migrated, held open for the test (as a request holds one)."""
     with state_database(tmp_path / "helpdesk.db") as database:
         yield database
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Redis server of the test session's own (Debian's redis-server), with a password."""
+    port = free_port()
+    folder: Path = tmp_path_factory.mktemp("redis")
+    server = subprocess.Popen(
+        [shutil.which("redis-server") or "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--dir", str(folder), "--requirepass", "test-redis"],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"redis://:test-redis@127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    yield url
+    server.terminate()
+    server.wait(timeout=10)

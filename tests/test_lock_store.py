@@ -2,42 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import time
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Iterator
 
 import pytest
 import redis
 
-from actions.lock_store import HelpdeskLockStore, redis_arguments
-from bot.ops.local_bot import free_port
+from actions.lock_store import HelpdeskLockStore
 from core.errors import ConfigError
 from core.settings import Settings
-
-
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    folder: Path = tmp_path_factory.mktemp("redis")
-    server = subprocess.Popen(
-        [shutil.which("redis-server") or "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--dir", str(folder), "--requirepass", "lock-test"],
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"redis://:lock-test@127.0.0.1:{port}/0"
-    client = redis.Redis(**redis_arguments(url))
-    for _ in range(100):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    yield url
-    server.terminate()
-    server.wait(timeout=10)
 
 
 def store(url: str | None) -> HelpdeskLockStore:
@@ -62,7 +35,24 @@ def test_a_lock_is_gone_once_its_last_ticket_is_served(redis_url: str):
 
 def test_the_keys_carry_the_prefix(redis_url: str):
     store(redis_url).issue_ticket("prefixed")
-    assert redis.Redis(**redis_arguments(redis_url)).exists("helpdesk:lock:prefixed")
+    assert redis.Redis.from_url(redis_url).exists("helpdesk:lock:prefixed")
+
+
+def test_two_rasa_processes_handle_one_conversations_messages_one_at_a_time(redis_url: str):
+    first, second = store(redis_url), store(redis_url)
+    handled: list[tuple[str, int]] = []
+
+    async def handle(lock_store: HelpdeskLockStore, message: int) -> None:
+        async with lock_store.lock("one-at-a-time"):
+            handled.append(("start", message))
+            await asyncio.sleep(0.05)  # the turn's work, while the other process's message waits
+            handled.append(("end", message))
+
+    async def both() -> None:
+        await asyncio.gather(handle(first, 1), handle(second, 2), handle(first, 3))
+
+    asyncio.run(both())
+    assert handled == [("start", 1), ("end", 1), ("start", 2), ("end", 2), ("start", 3), ("end", 3)]
 
 
 def test_without_redis_the_locks_live_in_memory():

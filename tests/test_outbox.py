@@ -37,7 +37,7 @@ def drain_into(state: Path, sent_log: Path) -> None:
     db.close()
 
 
-def test_two_senders_draining_one_outbox_send_each_message_exactly_once(tmp_path: Path):
+def test_two_senders_draining_one_outbox_send_each_message_exactly_once_and_in_order(tmp_path: Path):
     state, sent_log = tmp_path / "helpdesk.db", tmp_path / "sent.log"
     queue(state, 200)
     senders = [multiprocessing.Process(target=drain_into, args=(state, sent_log)) for _ in range(2)]
@@ -45,8 +45,22 @@ def test_two_senders_draining_one_outbox_send_each_message_exactly_once(tmp_path
         sender.start()
     for sender in senders:
         sender.join(timeout=120)
+    assert [sender.exitcode for sender in senders] == [0, 0]
     sent = sent_log.read_text().split()
-    assert sorted(sent) == [f"page:ESC-{n:04d}:1" for n in range(200)]  # every one, none twice
+    assert sent == [f"page:ESC-{n:04d}:1" for n in range(200)]  # every one, none twice, in the order queued
+
+
+def test_one_sender_at_a_time_has_the_turn_at_a_group_of_kinds(tmp_path: Path):
+    db = open_state_db(tmp_path / "helpdesk.db")
+    wall = Clock().now()
+    until = wall + outbox.CLAIM_LEASE
+    assert outbox.take_turn(db, "page", "worker-a", until, wall)
+    assert not outbox.take_turn(db, "page", "worker-b", until, wall)
+    assert outbox.take_turn(db, "relay", "worker-b", until, wall)  # other kinds: a turn of their own
+    outbox.end_turn(db, "page", "worker-a")
+    assert outbox.take_turn(db, "page", "worker-b", until, wall)
+    later = until + timedelta(seconds=1)  # worker-b died with the turn
+    assert outbox.take_turn(db, "page", "worker-a", later + outbox.CLAIM_LEASE, later)
 
 
 def test_a_message_claimed_by_a_sender_is_left_alone_until_its_claim_expires(tmp_path: Path):
@@ -55,11 +69,11 @@ def test_a_message_claimed_by_a_sender_is_left_alone_until_its_claim_expires(tmp
     db = open_state_db(state)
     message = outbox.pending(db, ["page"])[0]
     wall = Clock().now()
-    assert outbox.claim(db, message["id"], "worker-a", wall + outbox.CLAIM_LEASE, wall)
-    assert not outbox.claim(db, message["id"], "worker-b", wall + outbox.CLAIM_LEASE, wall)
+    assert outbox.claim(db, message, "worker-a", wall + outbox.CLAIM_LEASE, wall)
+    assert not outbox.claim(db, message, "worker-b", wall + outbox.CLAIM_LEASE, wall)
     assert outbox.drain(db, lambda m: None, NOW, kinds=["page"]).sent == []  # held by worker-a, which may be sending
     later = wall + outbox.CLAIM_LEASE + timedelta(seconds=1)  # worker-a died holding it
-    assert outbox.claim(db, message["id"], "worker-b", later + outbox.CLAIM_LEASE, later)
+    assert outbox.claim(db, message, "worker-b", later + outbox.CLAIM_LEASE, later)
 
 
 def test_a_claim_runs_on_the_real_clock_while_the_helpdesks_clock_stands_still(tmp_path: Path):
@@ -68,6 +82,6 @@ def test_a_claim_runs_on_the_real_clock_while_the_helpdesks_clock_stands_still(t
     db = open_state_db(state)
     message = outbox.pending(db, ["page"])[0]
     long_ago = Clock().now() - outbox.CLAIM_LEASE - timedelta(minutes=1)
-    assert outbox.claim(db, message["id"], "dead-worker", long_ago + outbox.CLAIM_LEASE, long_ago)
+    assert outbox.claim(db, message, "dead-worker", long_ago + outbox.CLAIM_LEASE, long_ago)
     assert outbox.drain(db, lambda m: None, NOW, kinds=["page"]).sent == ["page:ESC-0000:1"]
     assert outbox.pending(db, ["page"]) == []

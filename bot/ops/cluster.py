@@ -27,7 +27,8 @@ from core.settings import Settings
 
 POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
 POSTGRES_USER = "postgres"  # Debian's; the server refuses to run as root
-DATABASE = "helpdesk"  # the database and the role that owns it
+DATABASE = "helpdesk"  # the database and the role that owns it (Rasa's login)
+ADMIN = "helpdesk_admin"  # the cluster's superuser, which only creates them
 MOST_REPLICAS = 8
 HAPROXY_CONFIG = "haproxy.cfg"
 
@@ -92,9 +93,11 @@ def _reachable_by(user: str, folder: Path, ours: list[Path]) -> None:
 
 
 def prepare_postgres(settings: Settings) -> Path:
-    """The Postgres data directory under var/cluster, with the helpdesk's database, made on first use."""
-    data = cluster_dir(settings) / "postgres"
-    if (data / "PG_VERSION").is_file():
+    """The Postgres data directory under var/cluster, with the helpdesk's database, made on first use. The
+    database's owner, whom Rasa logs in as, is an ordinary role: the superuser (ADMIN) only sets it up."""
+    folder = cluster_dir(settings)
+    data, ready = folder / "postgres", folder / "postgres.ready"
+    if ready.is_file():
         return data
     if not (POSTGRES_BIN / "initdb").is_file():
         raise ConfigError("Postgres is not installed; run `make run-cluster`, which installs Debian's postgresql.")
@@ -108,18 +111,19 @@ def prepare_postgres(settings: Settings) -> Path:
         account = pwd.getpwnam(user)
         os.chown(data, account.pw_uid, account.pw_gid)
         as_user = ["runuser", "-u", user, "--"]
-    password = _secret(cluster_dir(settings) / "postgres.password")
-    with tempfile.NamedTemporaryFile("w", dir=data.parent, prefix="initdb-", delete=False) as file:
-        file.write(password)  # initdb reads the password from a file; it is removed at once
+    with tempfile.NamedTemporaryFile("w", dir=folder, prefix="initdb-", delete=False) as file:
+        file.write(_secret(folder / "postgres-admin.password"))  # initdb reads it from a file, removed at once
     if user:
         os.chown(file.name, account.pw_uid, account.pw_gid)
     try:
-        _run([*as_user, str(POSTGRES_BIN / "initdb"), "-D", str(data), "-U", DATABASE, "-E", "UTF8",
+        _run([*as_user, str(POSTGRES_BIN / "initdb"), "-D", str(data), "-U", ADMIN, "-E", "UTF8",
               "--auth=scram-sha-256", f"--pwfile={file.name}"])  # fmt: skip
     finally:
         Path(file.name).unlink(missing_ok=True)
-    _run([*as_user, str(POSTGRES_BIN / "postgres"), "--single", "-D", str(data), "postgres"],
-         stdin=f"CREATE DATABASE {DATABASE} OWNER {DATABASE};\n")  # fmt: skip
+    password = _secret(folder / "postgres.password")
+    statements = f"CREATE ROLE {DATABASE} LOGIN PASSWORD '{password}'\nCREATE DATABASE {DATABASE} OWNER {DATABASE}\n"
+    _run([*as_user, str(POSTGRES_BIN / "postgres"), "--single", "-D", str(data), "postgres"], stdin=statements)
+    ready.touch()
     return data
 
 
@@ -145,9 +149,16 @@ def redis_config(settings: Settings) -> Path:
         "maxclients 1000",
         "daemonize no",
     ]
-    path.write_text("\n".join(lines) + "\n")
-    path.chmod(0o600)
+    _write_private(path, "\n".join(lines) + "\n")
     return path
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write `path` readable by this user only from its first byte (it holds a password)."""
+    descriptor = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # a file from before keeps its mode through O_CREAT
+    with os.fdopen(descriptor, "w") as file:
+        file.write(text)
 
 
 def haproxy_config(settings: Settings, members: list[Replica]) -> str:
@@ -165,7 +176,8 @@ def haproxy_config(settings: Settings, members: list[Replica]) -> str:
         "defaults",
         "    mode http",
         "    log global",
-        "    option httplog",
+        # httplog's fields, with the path but not the query string, where Rasa's API token travels
+        '    log-format "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %tsc %HM %HPO"',
         "    option dontlog-normal",
         "    option log-separate-errors",  # a failed request at level err, so the notice level shows it
         "    timeout connect 2s",
@@ -183,9 +195,8 @@ def haproxy_config(settings: Settings, members: list[Replica]) -> str:
         "frontend rasa",
         f"    bind {settings.rasa_host}:{settings.rasa_port}",
         "    option forwardfor",
-        "    http-request deny deny_status 413 if { req.body_size gt 1048576 }",
-        "    acl polling path_beg /socket.io/ !{ hdr(upgrade) -i websocket }",
-        "    use_backend polling if polling",
+        "    acl websocket hdr(upgrade) -i websocket",
+        "    use_backend polling if { path_beg /socket.io/ } !websocket",
         "    default_backend replicas",
         "    http-response set-header X-Helpdesk-Replica %s",
         "backend replicas",
@@ -199,20 +210,27 @@ def haproxy_config(settings: Settings, members: list[Replica]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Postgres, Redis and HAProxy start with an empty environment: supervisord's holds this run's secrets.
+CLEAN_ENVIRONMENT = ["env", "-i", f"PATH={os.defpath}"]
+
+
 def programs(settings: Settings, members: list[Replica]) -> list[serve.Program]:
     """Every process of the cluster, as supervisord runs them."""
     folder = cluster_dir(settings)
     postgres = serve.Program(
         "postgres",
-        [str(POSTGRES_BIN / "postgres"), "-D", str(folder / "postgres"), "-c", "listen_addresses=127.0.0.1",
+        [*CLEAN_ENVIRONMENT, str(POSTGRES_BIN / "postgres"), "-D", str(folder / "postgres"), "-c", "listen_addresses=127.0.0.1",
          "-c", f"port={settings.postgres_port}", "-c", "unix_socket_directories=", "-c", "max_connections=200"],
         user=_postgres_user(),
         stopsignal="INT",  # Postgres' fast shutdown; TERM would wait for every client to leave
         directory=folder / "postgres",  # its user may not be able to enter the project folder
     )  # fmt: skip
-    redis = serve.Program("redis", [shutil.which("redis-server") or "redis-server", str(folder / "redis.conf")])
+    redis = serve.Program(
+        "redis", [*CLEAN_ENVIRONMENT, shutil.which("redis-server") or "redis-server", str(folder / "redis.conf")]
+    )
     proxy = serve.Program(
-        "proxy", [shutil.which("haproxy") or "haproxy", "-W", "-db", "-f", str(folder / HAPROXY_CONFIG)]
+        "proxy",
+        [*CLEAN_ENVIRONMENT, shutil.which("haproxy") or "haproxy", "-W", "-db", "-f", str(folder / HAPROXY_CONFIG)],
     )
     found = [postgres, redis, proxy]
     for m in members:
@@ -248,6 +266,6 @@ def start(settings: Settings, count: int) -> NoReturn:
         )
     prepare_postgres(settings)
     redis_config(settings)
-    (cluster_dir(settings) / HAPROXY_CONFIG).write_text(haproxy_config(settings, members))
+    _write_private(cluster_dir(settings) / HAPROXY_CONFIG, haproxy_config(settings, members))
     environment = {"HELPDESK_DATABASE_URL": database_url(settings), "HELPDESK_REDIS_URL": redis_url(settings)}
     serve.supervise(settings, programs(settings, members), environment)
