@@ -1,5 +1,5 @@
 # The two commands of the README. Both set everything up on a fresh machine.
-.PHONY: run run-cluster test check setup setup-dev lock nlu-report
+.PHONY: run run-cluster test check setup setup-dev lock nlu-report deploy-config
 
 VENV := .venv
 
@@ -22,6 +22,7 @@ run-cluster: setup
 # The fast tier: lint, format and every test that needs no trained model, server or browser (about a minute).
 check: setup-dev
 	@bash scripts/cluster_deps.sh
+	@bash scripts/deploy_tools.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/python -m pytest -q -m "not slow" -n auto
@@ -30,6 +31,10 @@ check: setup-dev
 test: check
 	@bash scripts/browser.sh
 	$(VENV)/bin/python -m pytest -m slow
+
+# deploy/haproxy.cfg, generated from bot/ops/cluster.py (tests/test_deploy.py fails while it is stale).
+deploy-config: setup
+	$(VENV)/bin/python -m bot.ops.cluster deploy/haproxy.cfg
 
 # Refresh constraints.txt from a working .venv after changing dependencies in pyproject.toml.
 # (The MiniLM model package is pinned in scripts/venv.sh, which installs it without its dependencies.)

@@ -2,7 +2,7 @@
 
 Unlike `rasa run actions`, it serves the Rasa server only: every request but /health must carry
 `Authorization: Bearer ACTION_SERVER_TOKEN` (endpoints.yml makes the Rasa server send it), so no one else
-on the host can run an action, and file an escalation say, by posting to it. It listens on 127.0.0.1 and
+on the host can run an action, and file an escalation say, by posting to it. It listens on HELPDESK_BIND_HOST (127.0.0.1) and
 reads at most MAX_BODY_BYTES of a request.
 
 rasa_sdk imports every module of the `actions` package, this one too: nothing here runs on import.
@@ -56,7 +56,7 @@ def make_app(settings: Settings) -> Sanic:
 
 
 def serve(settings: Settings) -> None:
-    make_app(settings).run(host="127.0.0.1", port=settings.action_port, workers=1, access_log=False, motd=False)
+    make_app(settings).run(host=settings.bind_host, port=settings.action_port, workers=1, access_log=False, motd=False)
 
 
 if __name__ == "__main__":

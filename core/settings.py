@@ -162,6 +162,23 @@ class Settings:
     redis_prefix: str = "helpdesk"  # Redis keys begin with it, so several deployments can share one server
     postgres_port: int = 5433  # the local cluster's own servers (`make run-cluster`)
     redis_port: int = 6380
+    # Containers (deploy/): the servers' interface, where Rasa finds the action server, and where a browser finds
+    # Rasa and the page it is served from, when those are not this machine's loopback.
+    bind_host: str = "127.0.0.1"
+    action_host: str = "127.0.0.1"
+    public_chat_url: str | None = None
+    public_web_origin: str | None = None
+
+    @property
+    def chat_url(self) -> str:
+        """Where a browser reaches the Rasa server (the web chat's socket.io)."""
+        return self.public_chat_url or self.rasa_url
+
+    @property
+    def web_origins(self) -> list[str]:
+        """The origins whose pages may talk to the Rasa server (CORS)."""
+        local = [f"http://localhost:{self.web_port}", f"http://127.0.0.1:{self.web_port}"]
+        return [*local, self.public_web_origin] if self.public_web_origin else local
 
     @property
     def tracker_store_url(self) -> str:
@@ -179,7 +196,7 @@ class Settings:
 
     @property
     def action_url(self) -> str:
-        return f"http://127.0.0.1:{self.action_port}/webhook"
+        return f"http://{self.action_host}:{self.action_port}/webhook"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -222,4 +239,8 @@ class Settings:
             redis_prefix=_prefix(env),
             postgres_port=_port(env, "HELPDESK_POSTGRES_PORT", 5433),
             redis_port=_port(env, "HELPDESK_REDIS_PORT", 6380),
+            bind_host=env.get("HELPDESK_BIND_HOST", "").strip() or "127.0.0.1",
+            action_host=env.get("ACTION_HOST", "").strip() or "127.0.0.1",
+            public_chat_url=_url(env, "HELPDESK_PUBLIC_CHAT_URL", ("http", "https"), "https://chat.example.com"),
+            public_web_origin=_url(env, "HELPDESK_PUBLIC_WEB_ORIGIN", ("http", "https"), "https://www.example.com"),
         )

@@ -55,8 +55,8 @@ def serve(settings: Settings, stop: threading.Event | None = None) -> None:
         logger.info("Slack app in Socket Mode")
         SocketModeHandler(app, settings.slack.app_token).start()
         return
-    server = make_server(app, "127.0.0.1", settings.slack_port)
-    logger.info("Slack app listening on http://127.0.0.1:%d%s", settings.slack_port, PATH)
+    server = make_server(app, settings.bind_host, settings.slack_port)
+    logger.info("Slack app listening on http://%s:%d%s", settings.bind_host, settings.slack_port, PATH)
     try:
         server.serve_forever()
     finally:

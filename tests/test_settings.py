@@ -60,3 +60,23 @@ def test_an_unparseable_helpdesk_now_says_how_to_write_it():
 
 def test_the_real_clock_is_aware_utc():
     assert Clock().now().tzinfo is timezone.utc
+
+
+def test_a_deployment_names_where_browsers_and_the_rasa_server_find_things():
+    settings = Settings.from_env(
+        {
+            "ACTION_HOST": "actions",
+            "HELPDESK_PUBLIC_CHAT_URL": "https://chat.example.com",
+            "HELPDESK_PUBLIC_WEB_ORIGIN": "https://www.example.com",
+            "WEB_PORT": "8080",
+        }
+    )
+    assert settings.action_url == "http://actions:5055/webhook"
+    assert settings.chat_url == "https://chat.example.com"
+    assert settings.web_origins == ["http://localhost:8080", "http://127.0.0.1:8080", "https://www.example.com"]
+    local = Settings.from_env({})
+    assert (local.bind_host, local.chat_url, local.action_url) == (
+        "127.0.0.1",
+        "http://127.0.0.1:5005",
+        "http://127.0.0.1:5055/webhook",
+    )

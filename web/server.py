@@ -67,12 +67,12 @@ def demo_page(settings: Settings) -> str:
     return (
         (STATIC / "index.html")
         .read_text(encoding="utf-8")
-        .replace("{{SOCKET_URL}}", escape(settings.rasa_url, quote=True))
+        .replace("{{SOCKET_URL}}", escape(settings.chat_url, quote=True))
         .replace("{{SUPPORT}}", escape(f"ring {phone} or email {email}", quote=True))
     )
 
 
-def make_server(settings: Settings, host: str = "127.0.0.1", port: int | None = None) -> ThreadingHTTPServer:
+def make_server(settings: Settings, host: str | None = None, port: int | None = None) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         def _send(self, status: int, body: str | bytes, content_type: str, cache: str = "no-cache") -> None:
             data = body.encode("utf-8") if isinstance(body, str) else body
@@ -84,8 +84,8 @@ def make_server(settings: Settings, host: str = "127.0.0.1", port: int | None = 
             if content_type.startswith("text/html"):
                 self.send_header(
                     "Content-Security-Policy",
-                    f"default-src 'self'; connect-src 'self' {settings.rasa_url} "
-                    f"{settings.rasa_url.replace('http', 'ws', 1)}; img-src 'self' data:",
+                    f"default-src 'self'; connect-src 'self' {settings.chat_url} "
+                    f"{settings.chat_url.replace('http', 'ws', 1)}; img-src 'self' data:",
                 )
             self.end_headers()
             self.wfile.write(data)
@@ -110,7 +110,7 @@ def make_server(settings: Settings, host: str = "127.0.0.1", port: int | None = 
         def log_message(self, format: str, *args) -> None:
             logger.debug("web: " + format, *args)
 
-    server = ThreadingHTTPServer((host, settings.web_port if port is None else port), Handler)
+    server = ThreadingHTTPServer((host or settings.bind_host, settings.web_port if port is None else port), Handler)
     server.daemon_threads = True
     return server
 
@@ -121,7 +121,7 @@ def serve(settings: Settings) -> None:
             "the web chat's socket.io client is not installed; run `make setup` (it runs npm ci in web/)."
         )
     server = make_server(settings)
-    logger.info("web chat: demo page at http://127.0.0.1:%d/", settings.web_port)
+    logger.info("web chat: demo page at http://%s:%d/", settings.bind_host, settings.web_port)
     try:
         server.serve_forever()
     finally:

@@ -77,22 +77,21 @@ def command_for(component: str, settings: Settings) -> tuple[list[str], dict[str
             "--credentials",
             str(root / "credentials.yml"),
             "--cors",
-            f"http://localhost:{settings.web_port}",
-            f"http://127.0.0.1:{settings.web_port}",
+            *settings.web_origins,
         ]
         if settings.rasa_token:
             command.append("--enable-api")  # with the token, which actions/rasa_server.py adds in-process
         return command, {**env, **ONE_MATH_THREAD}
     if component == "actions":
-        check_port_free("127.0.0.1", settings.action_port, "ACTION_PORT")
+        check_port_free(settings.bind_host, settings.action_port, "ACTION_PORT")
         require_action_token(settings)
         return [sys.executable, "-m", "actions.action_server"], {**env, **ONE_MATH_THREAD}
     if component == "slack":
         if not settings.slack.app_token:
-            check_port_free("127.0.0.1", settings.slack_port, "SLACK_PORT")
+            check_port_free(settings.bind_host, settings.slack_port, "SLACK_PORT")
         return [sys.executable, "-m", "helpdesk_slack.main"], env
     if component == "web":
-        check_port_free("127.0.0.1", settings.web_port, "WEB_PORT")
+        check_port_free(settings.bind_host, settings.web_port, "WEB_PORT")
         return [sys.executable, "-m", "helpdesk_web.server"], env
     raise ConfigError(f"unknown component {component!r}; choose one of: {', '.join(COMPONENTS)}.")
 
