@@ -183,10 +183,10 @@ HEALTH_CHECK = "check inter 1s fall 2 rise 2"
 
 def proxy_config(header: str, bind: str, servers: list[str]) -> str:
     """HAProxy in front of the Rasa servers. Any replica takes any REST message (Redis keeps a conversation's
-    messages in order) and any web chat websocket (one connection for the whole chat). socket.io's long-polling
-    fallback is several requests that must all reach the replica holding the session, so it is routed by the
-    client's address. A replica that fails its health check, or refuses a connection, is passed over; the
-    replica that answered is named in the X-Helpdesk-Replica header."""
+    messages in order) and any socket.io client that opens a websocket at once. A session begun by long polling
+    (the web chat's) is several requests that must all reach the replica holding it, its upgrade to a websocket
+    too, so those are routed by the client's address. A replica that fails its health check, or refuses a
+    connection, is passed over; the replica that answered is named in the X-Helpdesk-Replica header."""
     lines = [
         header,
         "global",
@@ -214,8 +214,13 @@ def proxy_config(header: str, bind: str, servers: list[str]) -> str:
         "frontend rasa",
         f"    bind {bind}",
         "    option forwardfor",
+        # A socket.io session begun by long polling (the widget's way) sends all its requests, and its upgrade to
+        # a websocket, to the replica that opened it; a client that opens a websocket at once may go anywhere.
+        "    acl socketio path_beg /socket.io/",
+        "    acl session urlp(sid) -m found",
         "    acl websocket hdr(upgrade) -i websocket",
-        "    use_backend polling if { path_beg /socket.io/ } !websocket",
+        "    use_backend polling if socketio session",
+        "    use_backend polling if socketio !websocket",
         "    default_backend replicas",
         "    http-response set-header X-Helpdesk-Replica %s",
         "backend replicas",

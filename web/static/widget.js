@@ -401,13 +401,7 @@
   }
 
   function connect() {
-    // A websocket first: one connection for the whole chat, which any Rasa replica behind a load balancer can
-    // hold; long polling (several requests, which must reach one replica) only where websockets are blocked.
-    socket = window.io(socketUrl, {
-      transports: ["websocket", "polling"],
-      tryAllTransports: true,
-      reconnectionDelayMax: 5000,
-    });
+    socket = window.io(socketUrl, { reconnectionDelayMax: 5000 });
     socket.on("connect", function () {
       // The token proves this browser opened the session; without it the server opens a new one.
       socket.emit("session_request", { session_id: state.sessionId, session_token: state.sessionToken });
