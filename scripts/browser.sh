@@ -18,18 +18,4 @@ if ! command -v apt-get >/dev/null 2>&1; then
   echo "setup: the web chat tests need Chromium at $BROWSER; install it, or set HELPDESK_CHROMIUM to its path." >&2
   exit 1
 fi
-SUDO=""
-if [ "$(id -u)" != 0 ]; then
-  if sudo -n true 2>/dev/null; then SUDO="sudo -n"; else
-    echo "setup: the web chat tests need Debian's chromium package: run 'sudo apt-get install chromium', then make test." >&2
-    exit 1
-  fi
-fi
-echo "setup: installing Debian's chromium package for the browser tests (one-off)" >&2
-log=$(mktemp)
-if ! { $SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends chromium fonts-noto-color-emoji; } >"$log" 2>&1; then
-  tail -n 20 "$log" >&2
-  echo "setup: installing chromium failed (log above)." >&2
-  exit 1
-fi
-rm -f "$log"
+exec bash "$(dirname "$0")/debian_install.sh" "the browser tests" chromium fonts-noto-color-emoji
