@@ -156,6 +156,8 @@ def drain(
     once and messages leave in the order they were queued. A sender that dies while sending leaves its turn and
     its claim to expire (CLAIM_LEASE), and the message is sent again: at least once, never twice but for that."""
     report = DrainReport([], [])
+    if not any(datetime.fromisoformat(row["next_attempt_at"]) <= now for row in pending(db, kinds)):
+        return report  # nothing due: no turn taken, so an idle sender never takes the write lock
     claimant = f"{socket.gethostname()}:{os.getpid()}"
     group = ",".join(sorted(kinds)) if kinds is not None else "*"
     # Turns and claims run on the real clock: HELPDESK_NOW may hold the helpdesk's clock still, not a dead sender's.
