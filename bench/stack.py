@@ -32,6 +32,7 @@ if str(ROOT) not in sys.path:
 
 from bot.answers.evaluation import copy_training_inputs  # noqa: E402
 from bot.answers.training import current_model, ensure_model, generate_training_data  # noqa: E402
+from bot.ops.cluster import MOST_REPLICAS  # noqa: E402
 from bot.ops.local_bot import ACTIONS, RASA, LocalBot, private_env  # noqa: E402
 from core.settings import Settings  # noqa: E402
 
@@ -242,7 +243,7 @@ def attached_stack() -> Iterator[Stack]:
 def _cluster_pids(settings: Settings) -> dict[str, int]:
     """The replicas' servers, Postgres and Redis of a running `helpdesk start --replicas N`."""
     pids = {}
-    for n in range(1, 9):
+    for n in range(1, MOST_REPLICAS + 1):
         try:
             pids[f"rasa-{n}"] = pid_listening_on(settings.rasa_port + n)
             pids[f"actions-{n}"] = pid_listening_on(settings.action_port + n)

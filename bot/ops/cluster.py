@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from bot.ops import serve
+from core.db import private_file
 from core.errors import ConfigError
 from core.settings import Settings
 
@@ -56,10 +57,7 @@ def cluster_dir(settings: Settings) -> Path:
 def _secret(path: Path) -> str:
     """The password kept in `path` (mode 0600), made on first use."""
     if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as file:
-            file.write(secrets.token_urlsafe(24))
+        _write_private(path, secrets.token_urlsafe(24))
     return path.read_text().strip()
 
 
@@ -154,11 +152,9 @@ def redis_config(settings: Settings) -> Path:
 
 
 def _write_private(path: Path, text: str) -> None:
-    """Write `path` readable by this user only from its first byte (it holds a password)."""
-    descriptor = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-    os.fchmod(descriptor, 0o600)  # a file from before keeps its mode through O_CREAT
-    with os.fdopen(descriptor, "w") as file:
-        file.write(text)
+    """Write `path` readable by this user only before its first byte (it holds a password)."""
+    private_file(path)
+    path.write_text(text, encoding="utf-8")
 
 
 def haproxy_config(settings: Settings, members: list[Replica]) -> str:
