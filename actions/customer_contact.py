@@ -59,7 +59,7 @@ class ActionSaveCustomerContact(HelpdeskAction):
         settings = Settings.from_env()
         answers = {slot: tracker.get_slot(slot) or "" for slot in FORM_SLOTS}
         answers = {slot: "" if value == SKIPPED else value for slot, value in answers.items()}
-        with state_database(settings.state_db) as db:
+        with state_database(settings.state_store) as db:
             contact = customer_contacts.save(
                 db,
                 answers["oncall_company"],

@@ -71,7 +71,7 @@ class ActionCreateEscalation(HelpdeskAction):
         contact = {slot: tracker.get_slot(slot) for slot in FORM_SLOTS if slot != "description"}
         # One unit of work: whether paging is healthy, read under the write lock, and the record that says
         # whether this reply tells the customer nobody could be paged.
-        with state_database(settings.state_db) as db, write_transaction(db):
+        with state_database(settings.state_store) as db, write_transaction(db):
             rota = current_rota(db)
             paged = escalations.paging_healthy(db, settings.slack.enabled, now)
             filed = escalations.create(

@@ -91,7 +91,7 @@ class ActionRelayToEngineer(HelpdeskAction):
             return []
         message_id = message.get("message_id") or f"{tracker.sender_id}:{_said_at(tracker)}"
         try:
-            with state_database(settings.state_db) as db:
+            with state_database(settings.state_store) as db:
                 escalations.relay_from_customer(db, tracker.sender_id, text, message_id, settings.clock.now())
         except escalations.EscalationError:
             # The engineer resolved the case a moment ago; the notice is on its way.
@@ -114,7 +114,7 @@ class ActionLeaveHandoff(HelpdeskAction):
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         settings = Settings.from_env()
-        with state_database(settings.state_db) as db:
+        with state_database(settings.state_store) as db:
             case = escalations.customer_left(db, tracker.sender_id, settings.clock.now())
         ref = case.ref if case else (tracker.get_slot("handoff_ref") or "")
         engineer = (case.acknowledged_by if case else "") or "The engineer"

@@ -1,4 +1,5 @@
-"""The one database helper: every SQLite file the helpdesk uses is opened here.
+"""The one database helper: every database the helpdesk uses is opened here, a SQLite file or, for the
+state and Rasa's conversations with HELPDESK_DATABASE_URL, Postgres (core/postgres.py, the same API).
 
 SQLite's own errors never leave this module as `sqlite3.Error`: a locked, read-only or full database
 becomes DatabaseBusy, DatabaseReadOnly or DiskFull (StorageError), whose messages say what to do, so
@@ -16,7 +17,13 @@ from typing import Iterator
 
 import sqlite_utils
 
+from core import postgres
 from core.errors import DatabaseBusy, DatabaseReadOnly, DiskFull, IndexMissing, StorageError
+from core.postgres import PostgresDatabase
+
+Database = sqlite_utils.Database | PostgresDatabase  # a state database of either kind
+Table = sqlite_utils.db.Table | postgres.Table
+Location = Path | str  # a SQLite file, or a postgresql:// URL
 
 # Short on purpose: a chat turn must finish within the Rasa server's action timeout, so a write that
 # cannot get the lock in time fails with a clear message instead of leaving the customer waiting.
@@ -105,15 +112,31 @@ def connect(path: Path) -> sqlite_utils.Database:
     return sqlite_utils.Database(conn)
 
 
+def open_database(location: Location) -> Database:
+    """Open the database at `location`: a postgresql:// URL, or a SQLite file (see connect)."""
+    if isinstance(location, str) and location.startswith("postgresql://"):
+        return PostgresDatabase(location)
+    return connect(Path(location))
+
+
+def is_postgres(location: Location) -> bool:
+    return isinstance(location, str) and location.startswith("postgresql://")
+
+
 @contextmanager
-def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+def write_transaction(db: Database) -> Iterator[Database]:
     """A transaction that takes the write lock up front, so concurrent writers wait their turn.
 
     (A deferred transaction that reads first and writes later fails at once with 'database is
     locked' when another process wrote in between; BEGIN IMMEDIATE waits for the busy timeout.)
     Everything written inside it is committed together or not at all. Inside a transaction the caller
-    holds already (a unit of work spanning several changes) it joins that one.
+    holds already (a unit of work spanning several changes) it joins that one. On Postgres, writers take
+    one advisory lock instead, with the same effect.
     """
+    if isinstance(db, PostgresDatabase):
+        with db.write_transaction():
+            yield db
+        return
     if db.conn.in_transaction:
         yield db
         return
@@ -126,14 +149,19 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
     db.conn.execute("COMMIT")
 
 
-def probe_write(db: sqlite_utils.Database) -> None:
+class _ProbeDone(Exception):
+    """Rolls back probe_write's transaction."""
+
+
+def probe_write(db: Database) -> None:
     """Really write (and roll back), so a locked, read-only or full database raises its StorageError."""
-    db.conn.execute("BEGIN IMMEDIATE")
     try:
-        db.conn.execute("CREATE TABLE IF NOT EXISTS _write_probe (at TEXT)")
-        db.conn.execute("INSERT INTO _write_probe VALUES (datetime('now'))")
-    finally:
-        db.conn.execute("ROLLBACK")
+        with write_transaction(db):
+            db.execute("CREATE TABLE IF NOT EXISTS _write_probe (at TEXT)")
+            db.execute("INSERT INTO _write_probe VALUES ('probe')")
+            raise _ProbeDone
+    except _ProbeDone:
+        pass
 
 
 def require_index(db_path: Path, table: str | None = None) -> None:

@@ -10,10 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Collection
 
-import sqlite_utils
-
 from core.clock import Clock
-from core.db import write_transaction
+from core.db import Database, Table, write_transaction
 from core.errors import redact
 from core.retry import Backoff
 
@@ -38,11 +36,11 @@ class DrainReport:
     failed: list[tuple[str, str]]  # (key, error)
 
 
-def _table(db: sqlite_utils.Database) -> sqlite_utils.db.Table:
+def _table(db: Database) -> Table:
     return db["outbox"]
 
 
-def add(db: sqlite_utils.Database, key: str, kind: str, payload: dict, now: datetime) -> bool:
+def add(db: Database, key: str, kind: str, payload: dict, now: datetime) -> bool:
     """Queue a message in the caller's open transaction, so it is committed with the change that causes
     it or not at all; unless one with `key` was queued before. True when it was queued now."""
     table = _table(db)
@@ -64,18 +62,18 @@ def add(db: sqlite_utils.Database, key: str, kind: str, payload: dict, now: date
     return True
 
 
-def find(db: sqlite_utils.Database, key: str) -> dict | None:
+def find(db: Database, key: str) -> dict | None:
     """The message queued with `key` (pending or sent), read through `db` (e.g. in the caller's transaction)."""
     return next(_table(db).rows_where("key = ?", [key]), None)
 
 
-def enqueue(db: sqlite_utils.Database, key: str, kind: str, payload: dict, now: datetime) -> bool:
+def enqueue(db: Database, key: str, kind: str, payload: dict, now: datetime) -> bool:
     """Queue a message that is a change of its own (a notice), in a transaction of its own."""
     with write_transaction(db):
         return add(db, key, kind, payload, now)
 
 
-def pending(db: sqlite_utils.Database, kinds: Collection[str] | None = None) -> list[dict]:
+def pending(db: Database, kinds: Collection[str] | None = None) -> list[dict]:
     """Messages not delivered yet, oldest first (only of `kinds`, when given)."""
     where, params = "status = 'pending'", []
     if kinds is not None:
@@ -86,13 +84,13 @@ def pending(db: sqlite_utils.Database, kinds: Collection[str] | None = None) -> 
     return list(_table(db).rows_where(where, params, order_by="id"))
 
 
-def undelivered_since(db: sqlite_utils.Database, kind: str, before: datetime) -> list[dict]:
+def undelivered_since(db: Database, kind: str, before: datetime) -> list[dict]:
     """Messages of `kind` queued before `before` and still not delivered (whether tried and failed, or never
     tried because nothing is delivering them)."""
     return [row for row in pending(db, [kind]) if datetime.fromisoformat(row["created_at"]) < before]
 
 
-def failing(db: sqlite_utils.Database, kind: str) -> list[dict]:
+def failing(db: Database, kind: str) -> list[dict]:
     """Messages of `kind` still not delivered whose delivery was tried and failed at least once."""
     return [row for row in pending(db, [kind]) if row["attempts"] > 0]
 
@@ -102,7 +100,7 @@ def _placeholders(values: Collection[str]) -> str:
     return "(" + ", ".join("?" * len(values)) + ")"
 
 
-def queued_keys(db: sqlite_utils.Database, keys: Collection[str]) -> set[str]:
+def queued_keys(db: Database, keys: Collection[str]) -> set[str]:
     """Which of `keys` were ever queued (pending or sent)."""
     if not keys:
         return set()
@@ -110,7 +108,7 @@ def queued_keys(db: sqlite_utils.Database, keys: Collection[str]) -> set[str]:
     return {row["key"] for row in table.rows_where(f"key in {_placeholders(keys)}", list(keys), select="key")}
 
 
-def claim(db: sqlite_utils.Database, row: dict, claimant: str, until: datetime, now: datetime) -> bool:
+def claim(db: Database, row: dict, claimant: str, until: datetime, now: datetime) -> bool:
     """Take a pending message (`row`, as read) for sending, unless another sender holds an unexpired claim on it
     or has tried it since it was read: one conditional write, so of several workers (or Slack apps) draining one
     outbox only one sends each message, and a failed message waits out its back-off."""
@@ -123,7 +121,7 @@ def claim(db: sqlite_utils.Database, row: dict, claimant: str, until: datetime, 
         return cursor.rowcount == 1
 
 
-def take_turn(db: sqlite_utils.Database, kinds: str, holder: str, until: datetime, now: datetime) -> bool:
+def take_turn(db: Database, kinds: str, holder: str, until: datetime, now: datetime) -> bool:
     """Become the one sender of `kinds` until `until`, unless another sender has the turn and has not let it go
     or died (its turn expired): one conditional write. One sender at a time keeps a conversation's messages in
     the order they were queued (an engineer's joining before their first words)."""
@@ -138,13 +136,13 @@ def take_turn(db: sqlite_utils.Database, kinds: str, holder: str, until: datetim
         return cursor.rowcount == 1
 
 
-def end_turn(db: sqlite_utils.Database, kinds: str, holder: str) -> None:
+def end_turn(db: Database, kinds: str, holder: str) -> None:
     with write_transaction(db):
         db.execute("UPDATE outbox_senders SET until = '' WHERE kinds = ? AND holder = ?", [kinds, holder])
 
 
 def drain(
-    db: sqlite_utils.Database,
+    db: Database,
     send: Callable[[OutboxMessage], None],
     now: datetime,
     on_failure: Callable[[OutboxMessage, str, datetime], None] | None = None,
@@ -172,7 +170,7 @@ def drain(
 
 
 def _send_due(
-    db: sqlite_utils.Database,
+    db: Database,
     send: Callable[[OutboxMessage], None],
     now: datetime,
     on_failure: Callable[[OutboxMessage, str, datetime], None] | None,

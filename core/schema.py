@@ -1,21 +1,20 @@
 """The state database's schema as named migrations, applied in order (the way simonw/llm keeps its own).
 
 Each migration runs once, in the transaction that records its name in `_migrations`; `open_state_db` applies
-those a file has not had yet, so every process finds the tables it needs. Add a change as a new function at
-the end of the list; never edit one that has shipped. The statements are plain SQL that Postgres also takes.
+those a database has not had yet, so every process finds the tables it needs. Add a change as a new function at
+the end of the list; never edit one that has shipped. The same migrations run on a SQLite file and on Postgres
+(HELPDESK_DATABASE_URL): they use the table API both offer (core/postgres.py), or plain SQL both take.
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
-from pathlib import Path
+from datetime import datetime, timezone
 from typing import Callable, Iterator
 
-import sqlite_utils
+from core.db import Database, Location, open_database, write_transaction
 
-from core.db import connect, write_transaction
-
-Migration = Callable[[sqlite_utils.Database], None]
+Migration = Callable[[Database], None]
 MIGRATIONS: list[Migration] = []
 APPLIED = "_migrations"
 
@@ -25,7 +24,7 @@ def migration(function: Migration) -> Migration:
     return function
 
 
-def _create(db: sqlite_utils.Database, name: str, columns: dict, pk: str = "id", unique: tuple[str, ...] = ()) -> None:
+def _create(db: Database, name: str, columns: dict, pk: str = "id", unique: tuple[str, ...] = ()) -> None:
     """Create `name`, or give a table made before migrations existed the columns it lacks."""
     table = db[name]
     if table.exists():
@@ -38,7 +37,7 @@ def _create(db: sqlite_utils.Database, name: str, columns: dict, pk: str = "id",
 
 
 @migration
-def m001_initial(db: sqlite_utils.Database) -> None:
+def m001_initial(db: Database) -> None:
     """Every table as it stood when migrations replaced creating tables on first use."""
     _create(
         db,
@@ -102,53 +101,59 @@ def m001_initial(db: sqlite_utils.Database) -> None:
 
 
 @migration
-def m002_outbox_claims(db: sqlite_utils.Database) -> None:
+def m002_outbox_claims(db: Database) -> None:
     """Who is sending an outbox message, and until when (core/outbox.py: claim), so several workers share it."""
     _create(db, "outbox", {"claimed_by": str, "claimed_until": str})
 
 
 @migration
-def m003_outbox_senders(db: sqlite_utils.Database) -> None:
+def m003_outbox_senders(db: Database) -> None:
     """Which sender has its turn at a group of kinds, and until when (core/outbox.py: take_turn)."""
     _create(db, "outbox_senders", {"kinds": str, "holder": str, "until": str}, pk="kinds")
 
 
-def applied(db: sqlite_utils.Database) -> list[str]:
+def applied(db: Database) -> list[str]:
     """Names of the migrations this database has had, in the order they ran."""
     if not db[APPLIED].exists():
         return []
     return [row[0] for row in db.execute(f"SELECT name FROM {APPLIED} ORDER BY id")]
 
 
-def migrate(db: sqlite_utils.Database) -> list[str]:
+def migrate(db: Database) -> list[str]:
     """Apply the migrations `db` has not had, with their records, in one transaction; the names applied."""
     done = set(applied(db))
     if all(m.__name__ in done for m in MIGRATIONS):
         return []
     ran = []
     with write_transaction(db):  # the write lock first: another process may be migrating the same file
-        db.execute(f"CREATE TABLE IF NOT EXISTS {APPLIED} (id INTEGER PRIMARY KEY, name TEXT UNIQUE, applied_at TEXT)")
+        _create(db, APPLIED, {"id": int, "name": str, "applied_at": str}, unique=("name",))
         done = set(applied(db))
         for step in MIGRATIONS:
             if step.__name__ not in done:
                 step(db)
-                db.execute(f"INSERT INTO {APPLIED} (name, applied_at) VALUES (?, datetime('now'))", [step.__name__])
+                at = datetime.now(timezone.utc).isoformat()  # wall-clock: when the schema really changed
+                db.execute(f"INSERT INTO {APPLIED} (name, applied_at) VALUES (?, ?)", [step.__name__, at])
                 ran.append(step.__name__)
     return ran
 
 
-def open_state_db(path: Path) -> sqlite_utils.Database:
-    """The state database at `path` (created if needed), its schema up to date."""
-    db = connect(path)
-    migrate(db)
+def open_state_db(location: Location) -> Database:
+    """The state database at `location` (a SQLite file, created if needed, or a postgresql:// URL), its schema
+    up to date."""
+    db = open_database(location)
+    try:
+        migrate(db)
+    except BaseException:
+        db.close()
+        raise
     return db
 
 
 @contextmanager
-def state_database(path: Path) -> Iterator[sqlite_utils.Database]:
+def state_database(location: Location) -> Iterator[Database]:
     """open_state_db for the length of a request or a command, closed after it. Domain functions take the
     database from their caller, so one transaction (write_transaction) can span several of them."""
-    db = open_state_db(path)
+    db = open_state_db(location)
     try:
         yield db
     finally:

@@ -94,6 +94,11 @@ def _path(env: Mapping[str, str], name: str, default: Path, root: Path) -> Path:
     return path if path.is_absolute() else root / path
 
 
+def describe(location: Path | str) -> str:
+    """A database as messages name it: the SQLite file's path, never a URL (it holds a password)."""
+    return "the Postgres database of HELPDESK_DATABASE_URL" if isinstance(location, str) else str(location)
+
+
 @dataclass(frozen=True)
 class SlackSettings:
     """The Slack app's tokens, channels and staff list; Slack is off without a bot token and signing secret."""
@@ -184,6 +189,17 @@ class Settings:
     def tracker_store_url(self) -> str:
         """Where Rasa keeps its conversations: Postgres when HELPDESK_DATABASE_URL is set, else RASA_TRACKER_DB."""
         return self.database_url or f"sqlite:///{self.tracker_db}"
+
+    @property
+    def state_store(self) -> Path | str:
+        """Where the helpdesk's own state is (escalations, outbox, reports, contacts): the Postgres database of
+        HELPDESK_DATABASE_URL when it is set, else the SQLite file HELPDESK_DB."""
+        return self.database_url or self.state_db
+
+    @property
+    def conversations(self) -> Path | str:
+        """Rasa's conversations as the review and pruning read them: Postgres, or the SQLite file RASA_TRACKER_DB."""
+        return self.database_url or self.tracker_db
 
     @property
     def clock(self) -> Clock:

@@ -34,7 +34,7 @@ def build_app(settings: Settings, client: WebClient | None = None) -> tuple[App,
         logger=logger,
     )
     # Runs after Bolt's own signature check, so only requests really from Slack are recorded as seen.
-    app.use(dedupe.drop_retries(settings.state_db))
+    app.use(dedupe.drop_retries(settings.state_store))
 
     def ack_now(ack) -> None:
         ack()

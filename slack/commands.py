@@ -87,7 +87,7 @@ def phase(app: AppContext, command: dict, ack: Ack) -> None:
         if rest[:1] == ["until"] and len(rest) >= 2:
             until, rest = parse_instant(rest[1], setting="until"), rest[2:]
         found = schedule.find_phase(schedule.load_migrations(app.settings.faq_db), ref)
-        with state_database(app.settings.state_db) as db:
+        with state_database(app.settings.state_store) as db:
             phase_status.report(
                 db, found, state, app.settings.clock.now(), by=command["user_id"], note=" ".join(rest), until=until
             )
@@ -105,7 +105,7 @@ def phase(app: AppContext, command: dict, ack: Ack) -> None:
 def oncall_command(app: AppContext, command: dict, ack: Ack) -> None:
     words = (command.get("text") or "").split()
     if not words:
-        with state_database(app.settings.state_db) as db:
+        with state_database(app.settings.state_store) as db:
             rota = oncall.current_rota(db)
         ack(response_type="ephemeral", text=blocks.rota_text(rota))
         return
@@ -118,7 +118,7 @@ def oncall_command(app: AppContext, command: dict, ack: Ack) -> None:
         return
     user_id, name = mention.group(1), mention.group(2) or mention.group(1)
     try:
-        with state_database(app.settings.state_db) as db:
+        with state_database(app.settings.state_store) as db:
             rota = oncall.change_step(
                 db,
                 int(words[1]),

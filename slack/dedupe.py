@@ -8,10 +8,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
-import sqlite_utils
 from slack_bolt import BoltResponse
 
-from core.db import write_transaction
+from core.db import Database, Table, write_transaction
 from core.schema import open_state_db
 
 logger = logging.getLogger(__name__)
@@ -19,7 +18,7 @@ TABLE = "slack_events_seen"
 KEEP = timedelta(days=1)  # Slack gives up retrying after minutes; a day keeps the table small with room to spare
 
 
-def _table(db: sqlite_utils.Database) -> sqlite_utils.db.Table:
+def _table(db: Database) -> Table:
     return db[TABLE]  # event_id is its primary key: of two copies inserted at once, the second is ignored
 
 
@@ -32,7 +31,8 @@ def first_sighting(state_db: Path, event_id: str, now: datetime) -> bool:
             # Aware UTC instants in one ISO format compare correctly as text.
             db.execute(f"DELETE FROM {TABLE} WHERE seen_at < ?", [(now - KEEP).isoformat()])
             inserted = db.execute(
-                f"INSERT OR IGNORE INTO {TABLE} (event_id, seen_at) VALUES (?, ?)", [event_id, now.isoformat()]
+                f"INSERT INTO {TABLE} (event_id, seen_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                [event_id, now.isoformat()],
             )
             return inserted.rowcount == 1
     finally:

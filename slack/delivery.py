@@ -8,12 +8,12 @@ import threading
 from datetime import datetime
 from functools import partial
 
-import sqlite_utils
 from slack_sdk import WebClient
 
 from bot.escalation import escalations
 from bot.escalation.oncall import current_rota
 from core import outbox
+from core.db import Database
 from core.errors import ConfigError, HelpdeskError
 from core.schema import state_database
 from helpdesk_slack import blocks, home
@@ -46,7 +46,7 @@ class SlackDelivery:
             self._posted[message.key] = {"channel": response["channel"], "ts": response["ts"]}
         return self._posted[message.key]
 
-    def send(self, db: sqlite_utils.Database, message: outbox.OutboxMessage, now: datetime) -> None:
+    def send(self, db: Database, message: outbox.OutboxMessage, now: datetime) -> None:
         """Deliver one outbox message; any exception leaves it queued for a retry."""
         senders = {
             "page": self._page,
@@ -56,7 +56,7 @@ class SlackDelivery:
         }
         senders[message.kind](db, message, now)
 
-    def _page(self, db: sqlite_utils.Database, message: outbox.OutboxMessage, now: datetime) -> None:
+    def _page(self, db: Database, message: outbox.OutboxMessage, now: datetime) -> None:
         payload = message.payload
         case = escalations.get(db, payload["ref"])
         rota = current_rota(db)
@@ -76,7 +76,7 @@ class SlackDelivery:
             posted = self._post_once(message, channel=channel, text=text, blocks=page_blocks)
             escalations.first_page_posted(db, case.ref, posted["channel"], posted["ts"], step.role, now)
 
-    def _transcript(self, db: sqlite_utils.Database, message: outbox.OutboxMessage, now: datetime) -> None:
+    def _transcript(self, db: Database, message: outbox.OutboxMessage, now: datetime) -> None:
         case = escalations.get(db, message.payload["ref"])
         self._post_once(
             message,
@@ -86,7 +86,7 @@ class SlackDelivery:
             blocks=blocks.transcript(case),
         )
 
-    def _relay(self, db: sqlite_utils.Database, message: outbox.OutboxMessage, now: datetime) -> None:
+    def _relay(self, db: Database, message: outbox.OutboxMessage, now: datetime) -> None:
         case = escalations.get(db, message.payload["ref"])
         if not case.slack_ts:
             raise HelpdeskError(f"the page of {case.ref} has not reached Slack yet")
@@ -95,7 +95,7 @@ class SlackDelivery:
             message, channel=case.slack_channel, thread_ts=case.slack_ts, text=escape(text), blocks=plain_sections(text)
         )
 
-    def _notice(self, db: sqlite_utils.Database, message: outbox.OutboxMessage, now: datetime) -> None:
+    def _notice(self, db: Database, message: outbox.OutboxMessage, now: datetime) -> None:
         channel = self._channel(self.app.settings.slack.updates_channel, "SLACK_UPDATES_CHANNEL")
         text = message.payload["text"]
         self._post_once(message, channel=channel, text=escape(text), blocks=plain_sections(text))
@@ -115,7 +115,7 @@ class SlackDelivery:
         return True
 
     def run_round(self, now: datetime) -> outbox.DrainReport:
-        with state_database(self.app.settings.state_db) as db:
+        with state_database(self.app.settings.state_store) as db:
             report = outbox.drain(
                 db,
                 lambda message: self.send(db, message, now),

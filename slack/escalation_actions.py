@@ -34,7 +34,7 @@ def change_status(app: AppContext, body: dict, client: WebClient) -> None:
     change = escalations.acknowledge if action["action_id"] == "escalation_acknowledge" else escalations.resolve
     name = user.get("name") or user.get("username") or user["id"]
     try:
-        with state_database(app.settings.state_db) as db:
+        with state_database(app.settings.state_store) as db:
             change(db, action["value"], name, app.settings.clock.now())
     except HelpdeskError as exc:
         _tell(client, channel, user["id"], str(exc))
@@ -43,7 +43,7 @@ def change_status(app: AppContext, body: dict, client: WebClient) -> None:
 def refresh_page(app: AppContext, body: dict, client: WebClient) -> None:
     """After a click: the page's status line and buttons show the escalation as it now stands."""
     message = body["message"]
-    with state_database(app.settings.state_db) as db:
+    with state_database(app.settings.state_store) as db:
         case = escalations.get(db, body["actions"][0]["value"])
     client.chat_update(
         channel=body["channel"]["id"],
@@ -66,7 +66,7 @@ def _relay(app: AppContext, ref: str, text: str, user: dict, message_id: str) ->
     if not app.staff.is_staff(user["id"]):
         return REFUSAL
     try:
-        with state_database(app.settings.state_db) as db:
+        with state_database(app.settings.state_store) as db:
             escalations.relay_from_engineer(
                 db, ref, text, user.get("name") or user["id"], message_id, app.settings.clock.now()
             )
@@ -87,7 +87,7 @@ def reply_submitted(app: AppContext, body: dict, view: dict, ack) -> None:
 
 def thread_reply(app: AppContext, event: dict, client: WebClient) -> None:
     """A reply in a page's thread goes to the customer while the escalation is acknowledged."""
-    with state_database(app.settings.state_db) as db:
+    with state_database(app.settings.state_store) as db:
         case = escalations.find_by_thread(db, event["channel"], event["thread_ts"])
     if case is None:
         return

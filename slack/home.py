@@ -12,7 +12,7 @@ from bot.status import phase_status
 from bot.status.status_replies import when, window_text
 from core.db import write_transaction
 from core.errors import HelpdeskError
-from core.schema import open_state_db
+from core.schema import state_database
 from helpdesk_slack import blocks, offers
 from helpdesk_slack.context import AppContext
 
@@ -21,8 +21,7 @@ REVIEW_DAYS = 7  # the Home's review section covers the questions of the last we
 REVIEW_SHOWN = 5  # ... and shows the newest groups (/review lists more)
 
 
-def _viewers(app: AppContext):
-    return open_state_db(app.settings.state_db)["slack_home_viewers"]
+VIEWERS = "slack_home_viewers"
 
 
 def view_and_fingerprint(app: AppContext) -> tuple[dict, str]:
@@ -73,12 +72,12 @@ def publish(app: AppContext, client: WebClient, user: str, note: str | None = No
 def opened(app: AppContext, event: dict, client: WebClient) -> None:
     if event.get("tab", "home") != "home":
         return
-    table = _viewers(app)
-    with write_transaction(table.db):
-        table.insert({"user": event["user"]}, ignore=True)
+    with state_database(app.settings.state_store) as db, write_transaction(db):
+        db[VIEWERS].insert({"user": event["user"]}, ignore=True)
     publish(app, client, event["user"])
 
 
 def viewers(app: AppContext) -> list[str]:
     """Everyone who has opened the Home tab."""
-    return [row["user"] for row in _viewers(app).rows]
+    with state_database(app.settings.state_store) as db:
+        return [row["user"] for row in db[VIEWERS].rows]

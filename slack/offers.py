@@ -13,11 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import sqlite_utils
-
 from bot.answers import review as bot_review
 from bot.answers.curated import TARGETS
-from core.db import write_transaction
+from core.db import Database, Table, write_transaction
 from core.schema import open_state_db
 from helpdesk_slack.blocks import TeachOption
 from helpdesk_slack.context import AppContext
@@ -47,7 +45,7 @@ def offer_key(text: str, target: str) -> str:
     return hashlib.sha256(f"{target}\n{text}".encode()).hexdigest()[:24]
 
 
-def _table(db: sqlite_utils.Database) -> sqlite_utils.db.Table:
+def _table(db: Database) -> Table:
     return db[TABLE]
 
 
@@ -58,11 +56,12 @@ def remember(state_db: Path, offers: list[tuple[str, str]], now: datetime) -> No
         with write_transaction(db):
             _table(db)
             db.execute(f"DELETE FROM {TABLE} WHERE shown_at < ?", [(now - KEEP).isoformat()])
-            db.conn.executemany(
-                f"INSERT INTO {TABLE} (key, text, target, shown_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET shown_at = excluded.shown_at",
-                [(offer_key(text, target), text, target, now.isoformat()) for text, target in offers],
-            )
+            for text, target in offers:
+                db.execute(
+                    f"INSERT INTO {TABLE} (key, text, target, shown_at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET shown_at = excluded.shown_at",
+                    [offer_key(text, target), text, target, now.isoformat()],
+                )
     finally:
         db.close()
 
@@ -113,5 +112,5 @@ def cards(app: AppContext, items: list[bot_review.ReviewItem]) -> list[Card]:
             pairs.append((item.text, target))
         made.append(Card(item, options))
     if pairs:
-        remember(app.settings.state_db, pairs, datetime.now(timezone.utc))  # wall-clock: a matter of real days
+        remember(app.settings.state_store, pairs, datetime.now(timezone.utc))  # wall-clock: a matter of real days
     return made

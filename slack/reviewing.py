@@ -91,7 +91,7 @@ def _outcome(app: AppContext, body: dict) -> tuple[str, bool]:
         return REFUSAL, False
     key = str((body["actions"][0].get("selected_option") or {}).get("value") or "")
     try:
-        offer = offers.find(app.settings.state_db, key)
+        offer = offers.find(app.settings.state_store, key)
         if offer is None:
             return (
                 "Nothing recorded: that choice is no longer on hand (choices are kept "

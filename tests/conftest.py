@@ -6,7 +6,10 @@ import contextlib
 import http.client
 import json
 import os
+import pwd
+import secrets
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -15,12 +18,15 @@ import urllib.request
 from pathlib import Path
 from typing import Iterator
 
+import psycopg2
 import pytest
 import redis
-import sqlite_utils
 
 from bot.answers.training import ensure_model
+from bot.ops import cluster
 from bot.ops.local_bot import HELPDESK, LocalBot, free_port  # noqa: F401 - HELPDESK and free_port: for the tests
+from core import postgres
+from core.db import Database
 from core.schema import state_database
 from core.settings import PROJECT_ROOT, Settings
 
@@ -322,10 +328,65 @@ def web(bot, tmp_path: Path) -> Iterator[WebServer]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Postgres server of the test session's own (Debian's), set up as `make run-cluster` sets up its own:
+    the URL of the helpdesk's database, where Rasa and the helpdesk log in as an ordinary role."""
+    var = tmp_path_factory.mktemp("postgres") / "var"
+    settings = Settings.from_env(settings_env(var, HELPDESK_POSTGRES_PORT=str(free_port())))
+    data = cluster.prepare_postgres(settings)
+    program = next(p for p in cluster.programs(settings, []) if p.name == "postgres")
+    account = pwd.getpwnam(program.user) if program.user else None  # under root: Debian's postgres user
+    server = subprocess.Popen(
+        program.command,
+        cwd=data,
+        user=account.pw_uid if account else None,
+        group=account.pw_gid if account else None,
+        extra_groups=[] if account else None,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = cluster.database_url(settings)
+    for _ in range(200):
+        try:
+            psycopg2.connect(url, connect_timeout=1).close()
+            break
+        except psycopg2.OperationalError:
+            time.sleep(0.05)
+    yield url
+    postgres.close_idle()
+    server.send_signal(signal.SIGINT)  # Postgres' fast shutdown
+    server.wait(timeout=30)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def state_location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path | str]:
+    """Where a test's own state database is: a SQLite file, or a fresh schema of the session's Postgres."""
+    if request.param == "sqlite":
+        yield tmp_path / "helpdesk.db"
+        return
+    server_url = request.getfixturevalue("postgres_url")
+    schema = f"test_{secrets.token_hex(6)}"
+    with psycopg2.connect(server_url) as conn, conn.cursor() as cursor:
+        cursor.execute(f"CREATE SCHEMA {schema}")
+    url = f"{server_url}?options=-csearch_path%3D{schema}"
+    yield url
+    postgres.close_idle(url)
+    with psycopg2.connect(server_url) as conn, conn.cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def state_env(location: Path | str) -> dict[str, str]:
+    """The setting that points a `helpdesk` process at the state database `location` (its var folder's SQLite
+    file needs none)."""
+    return {"HELPDESK_DATABASE_URL": location} if isinstance(location, str) else {}
+
+
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[sqlite_utils.Database]:
-    """A state database of the test's own, migrated, held open for the test (as a request holds one)."""
-    with state_database(tmp_path / "helpdesk.db") as database:
+def db(state_location: Path | str) -> Iterator[Database]:
+    """A state database of the test's own (SQLite, then Postgres), migrated, held open for the test (as a
+    request holds one)."""
+    with state_database(state_location) as database:
         yield database
 
 

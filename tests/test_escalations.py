@@ -7,7 +7,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import sqlite_utils
 from conftest import helpdesk
 
 from bot.escalation import escalations
@@ -15,6 +14,7 @@ from bot.escalation.escalations import EscalationError
 from bot.escalation.oncall import load_rota
 from core import outbox
 from core.clock import parse_instant
+from core.db import Database
 
 T0 = parse_instant("2020-09-08T10:30:00Z")
 
@@ -24,7 +24,7 @@ def rota():
     return load_rota()
 
 
-def new_case(db: sqlite_utils.Database, rota, now=T0, conversation: str = "web-123") -> escalations.Escalation:
+def new_case(db: Database, rota, now=T0, conversation: str = "web-123") -> escalations.Escalation:
     return escalations.create(
         db,
         conversation,
@@ -41,7 +41,7 @@ def test_the_rota_has_the_head_of_service_delivery_as_the_last_step(rota):
     assert rota.ack_timeout == timedelta(minutes=10)
 
 
-def test_a_new_escalation_gets_a_reference_its_transcript_and_a_page_to_the_primary(db: sqlite_utils.Database, rota):
+def test_a_new_escalation_gets_a_reference_its_transcript_and_a_page_to_the_primary(db: Database, rota):
     case = new_case(db, rota)
     assert case.ref == "ESC-0001" and case.status == "triggered"
     assert case.transcript == [{"from": "customer", "text": "our messages are not delivered"}]
@@ -53,7 +53,7 @@ def test_a_new_escalation_gets_a_reference_its_transcript_and_a_page_to_the_prim
     ]
 
 
-def test_an_unanswered_page_moves_to_the_next_step_when_the_clock_passes_the_timeout(db: sqlite_utils.Database, rota):
+def test_an_unanswered_page_moves_to_the_next_step_when_the_clock_passes_the_timeout(db: Database, rota):
     case = new_case(db, rota)
     assert escalations.escalate_unanswered(db, rota, T0 + timedelta(minutes=9, seconds=59)) == []
     assert escalations.escalate_unanswered(db, rota, T0 + timedelta(minutes=10)) == [case.ref]
@@ -64,7 +64,7 @@ def test_an_unanswered_page_moves_to_the_next_step_when_the_clock_passes_the_tim
     assert roles == ["Primary on-call engineer", "Secondary on-call engineer", "Head of Service Delivery"]
 
 
-def test_acknowledging_stops_the_escalation_and_resolving_closes_it(db: sqlite_utils.Database, rota):
+def test_acknowledging_stops_the_escalation_and_resolving_closes_it(db: Database, rota):
     case = new_case(db, rota)
     escalations.acknowledge(db, case.ref, "tama", T0 + timedelta(minutes=3))
     assert escalations.escalate_unanswered(db, rota, T0 + timedelta(hours=1)) == []
@@ -78,13 +78,13 @@ def test_acknowledging_stops_the_escalation_and_resolving_closes_it(db: sqlite_u
     ]
 
 
-def test_an_unknown_reference_is_refused(db: sqlite_utils.Database, rota):
+def test_an_unknown_reference_is_refused(db: Database, rota):
     new_case(db, rota)
     with pytest.raises(EscalationError, match="there is no escalation 'ESC-9999'"):
         escalations.acknowledge(db, "ESC-9999", "tama", T0)
 
 
-def test_a_resolved_escalation_cannot_be_acknowledged_and_its_history_is_unchanged(db: sqlite_utils.Database, rota):
+def test_a_resolved_escalation_cannot_be_acknowledged_and_its_history_is_unchanged(db: Database, rota):
     case = new_case(db, rota)
     escalations.resolve(db, case.ref, "tama", T0)
     before = escalations.history(db, case.ref)
@@ -93,7 +93,7 @@ def test_a_resolved_escalation_cannot_be_acknowledged_and_its_history_is_unchang
     assert escalations.history(db, case.ref) == before
 
 
-def test_the_same_page_is_queued_once(db: sqlite_utils.Database):
+def test_the_same_page_is_queued_once(db: Database):
     assert outbox.enqueue(db, "page:ESC-0001:0", "page", {"ref": "ESC-0001"}, T0)
     assert not outbox.enqueue(db, "page:ESC-0001:0", "page", {"ref": "ESC-0001"}, T0)
     assert len(outbox.pending(db)) == 1
@@ -103,10 +103,10 @@ def test_retries_back_off_up_to_ten_minutes():
     assert [outbox.DELIVERY_RETRY.wait(n).total_seconds() for n in (1, 2, 3, 6, 12)] == [15, 30, 60, 480, 600]
 
 
-def test_escalations_from_the_command_line(tmp_path: Path, db: sqlite_utils.Database, rota):
-    from conftest import settings_env
+def test_escalations_from_the_command_line(tmp_path: Path, state_location, db: Database, rota):
+    from conftest import settings_env, state_env
 
-    env = settings_env(tmp_path, HELPDESK_NOW="2020-09-08T10:40:00Z")  # its state database is the fixture's db
+    env = settings_env(tmp_path, HELPDESK_NOW="2020-09-08T10:40:00Z", **state_env(state_location))  # the fixture's db
     case = new_case(db, rota)
     assert case.ref in helpdesk("escalations", "--open", env=env).stdout
     shown = helpdesk("escalations", "show", case.ref, env=env).stdout
@@ -122,21 +122,21 @@ def test_escalations_from_the_command_line(tmp_path: Path, db: sqlite_utils.Data
     assert "Head of Service Delivery" in helpdesk("oncall", env=env).stdout
 
 
-def test_doctor_reports_pages_undelivered_for_over_ten_minutes(tmp_path: Path, db: sqlite_utils.Database, rota):
-    from conftest import settings_env
+def test_doctor_reports_pages_undelivered_for_over_ten_minutes(tmp_path: Path, state_location, db: Database, rota):
+    from conftest import settings_env, state_env
 
     from bot.ops.doctor import check_outbox
     from core.settings import Settings
 
-    settings = Settings.from_env(settings_env(tmp_path))
-    assert settings.state_db == tmp_path / "helpdesk.db"  # the fixture's db
+    settings = Settings.from_env(settings_env(tmp_path, **state_env(state_location)))
+    assert settings.state_store == state_location  # the fixture's db
     new_case(db, rota)
     assert check_outbox(settings, T0 + timedelta(minutes=10)).ok
     late = check_outbox(settings, T0 + timedelta(minutes=11))
     assert not late.ok and "page:ESC-0001:0" in late.message
 
 
-def test_paging_is_healthy_only_with_slack_on_and_no_page_stuck_for_two_minutes(db: sqlite_utils.Database, rota):
+def test_paging_is_healthy_only_with_slack_on_and_no_page_stuck_for_two_minutes(db: Database, rota):
     assert not escalations.paging_healthy(db, slack_enabled=False, now=T0)  # pages go out through Slack
     assert escalations.paging_healthy(db, slack_enabled=True, now=T0)
     new_case(db, rota)
@@ -146,7 +146,7 @@ def test_paging_is_healthy_only_with_slack_on_and_no_page_stuck_for_two_minutes(
     assert escalations.paging_healthy(db, True, T0 + timedelta(minutes=3))
 
 
-def test_a_page_whose_deliveries_fail_makes_paging_unhealthy(db: sqlite_utils.Database, rota):
+def test_a_page_whose_deliveries_fail_makes_paging_unhealthy(db: Database, rota):
     def slack_down(message):
         raise ConnectionError("Slack is unreachable")
 
@@ -160,7 +160,7 @@ def slack_down(message):
     raise ConnectionError("Slack is unreachable")
 
 
-def test_paging_turns_unhealthy_at_the_first_failed_delivery_not_only_after_the_grace(db: sqlite_utils.Database, rota):
+def test_paging_turns_unhealthy_at_the_first_failed_delivery_not_only_after_the_grace(db: Database, rota):
     new_case(db, rota)
     assert escalations.paging_healthy(db, True, T0)  # queued, not tried yet
     outbox.drain(db, slack_down, T0 + timedelta(seconds=1))
@@ -169,15 +169,13 @@ def test_paging_turns_unhealthy_at_the_first_failed_delivery_not_only_after_the_
     assert escalations.paging_healthy(db, True, T0 + timedelta(seconds=16))
 
 
-def test_a_failed_delivery_of_something_other_than_a_page_leaves_paging_healthy(db: sqlite_utils.Database):
+def test_a_failed_delivery_of_something_other_than_a_page_leaves_paging_healthy(db: Database):
     outbox.enqueue(db, "notice:phase-2", "notice", {"text": "Phase 2 starts at 10pm"}, T0)
     assert outbox.drain(db, slack_down, T0).failed
     assert escalations.paging_healthy(db, True, T0 + timedelta(seconds=1))
 
 
-def test_a_second_request_from_the_conversation_adds_to_its_open_case_and_the_limit_records_nothing(
-    db: sqlite_utils.Database, rota
-):
+def test_a_second_request_from_the_conversation_adds_to_its_open_case_and_the_limit_records_nothing(db: Database, rota):
     first = new_case(db, rota)
     again = escalations.create(
         db, "web-123", {"contact_name": "Ana"}, "still failing", [], rota, T0 + timedelta(minutes=1)
@@ -189,15 +187,15 @@ def test_a_second_request_from_the_conversation_adds_to_its_open_case_and_the_li
     assert len(escalations.listing(db)) == 1
 
 
-def page_failed_messages(db: sqlite_utils.Database) -> list[tuple[str, dict]]:
+def page_failed_messages(db: Database) -> list[tuple[str, dict]]:
     return [(row["key"], json.loads(row["payload"])) for row in outbox.pending(db, ["page_failed"])]
 
 
-def told_page_failed(db: sqlite_utils.Database, ref: str) -> list[dict]:
+def told_page_failed(db: Database, ref: str) -> list[dict]:
     return [e for e in escalations.history(db, ref) if e["what"] == escalations.TOLD_PAGE_FAILED]
 
 
-def test_a_customer_whose_first_page_has_not_gone_out_within_the_grace_is_told_once(db: sqlite_utils.Database, rota):
+def test_a_customer_whose_first_page_has_not_gone_out_within_the_grace_is_told_once(db: Database, rota):
     case = new_case(db, rota)
     outbox.drain(db, slack_down, T0 + timedelta(seconds=1), kinds=["page"])  # Slack is failing
     assert escalations.tell_customers_of_failed_pages(db, T0 + timedelta(minutes=1, seconds=59)) == []
@@ -211,7 +209,7 @@ def test_a_customer_whose_first_page_has_not_gone_out_within_the_grace_is_told_o
 
 
 def test_only_open_unacknowledged_cases_whose_page_is_stuck_and_whose_customer_was_not_told_are_told(
-    db: sqlite_utils.Database, rota
+    db: Database, rota
 ):
     delivered = new_case(db, rota, conversation="web-delivered")
     outbox.drain(db, lambda message: None, T0 + timedelta(seconds=30), kinds=["page"])  # reached Slack
@@ -230,9 +228,7 @@ def test_only_open_unacknowledged_cases_whose_page_is_stuck_and_whose_customer_w
     assert [key for key, _ in page_failed_messages(db)] == [f"page_failed:{stuck.ref}"]
 
 
-def test_a_request_added_to_an_open_case_with_paging_down_counts_as_telling_its_customer(
-    db: sqlite_utils.Database, rota
-):
+def test_a_request_added_to_an_open_case_with_paging_down_counts_as_telling_its_customer(db: Database, rota):
     case = new_case(db, rota)
     escalations.create(
         db,
@@ -249,7 +245,7 @@ def test_a_request_added_to_an_open_case_with_paging_down_counts_as_telling_its_
 
 
 def test_the_history_event_and_the_message_to_the_customer_are_recorded_together_or_not_at_all(
-    db: sqlite_utils.Database, rota, monkeypatch
+    db: Database, rota, monkeypatch
 ):
     case = new_case(db, rota)
     queue = outbox.add
@@ -267,7 +263,7 @@ def test_the_history_event_and_the_message_to_the_customer_are_recorded_together
     assert len(told_page_failed(db, case.ref)) == 1 and len(page_failed_messages(db)) == 1
 
 
-def test_a_callers_unit_of_work_spans_several_changes_and_rolls_back_whole(db: sqlite_utils.Database, rota):
+def test_a_callers_unit_of_work_spans_several_changes_and_rolls_back_whole(db: Database, rota):
     from core.db import write_transaction
 
     with pytest.raises(RuntimeError), write_transaction(db):

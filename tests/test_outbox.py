@@ -9,13 +9,13 @@ from pathlib import Path
 
 from core import outbox
 from core.clock import Clock
-from core.db import write_transaction
+from core.db import Location, write_transaction
 from core.schema import open_state_db
 
 NOW = datetime(2020, 9, 8, 10, 30, tzinfo=timezone.utc)  # the helpdesk's clock, held still as HELPDESK_NOW does
 
 
-def queue(state: Path, count: int) -> None:
+def queue(state: Location, count: int) -> None:
     db = open_state_db(state)
     with write_transaction(db):
         for n in range(count):
@@ -23,7 +23,7 @@ def queue(state: Path, count: int) -> None:
     db.close()
 
 
-def drain_into(state: Path, sent_log: Path) -> None:
+def drain_into(state: Location, sent_log: Path) -> None:
     """One sender: drains the outbox, writing each key it sends to `sent_log` (slowly, as Slack answers)."""
     db = open_state_db(state)
 
@@ -37,8 +37,10 @@ def drain_into(state: Path, sent_log: Path) -> None:
     db.close()
 
 
-def test_two_senders_draining_one_outbox_send_each_message_exactly_once_and_in_order(tmp_path: Path):
-    state, sent_log = tmp_path / "helpdesk.db", tmp_path / "sent.log"
+def test_two_senders_draining_one_outbox_send_each_message_exactly_once_and_in_order(
+    tmp_path: Path, state_location: Location
+):
+    state, sent_log = state_location, tmp_path / "sent.log"
     queue(state, 200)
     senders = [multiprocessing.Process(target=drain_into, args=(state, sent_log)) for _ in range(2)]
     for sender in senders:
@@ -50,8 +52,8 @@ def test_two_senders_draining_one_outbox_send_each_message_exactly_once_and_in_o
     assert sent == [f"page:ESC-{n:04d}:1" for n in range(200)]  # every one, none twice, in the order queued
 
 
-def test_one_sender_at_a_time_has_the_turn_at_a_group_of_kinds(tmp_path: Path):
-    db = open_state_db(tmp_path / "helpdesk.db")
+def test_one_sender_at_a_time_has_the_turn_at_a_group_of_kinds(state_location: Location):
+    db = open_state_db(state_location)
     wall = Clock().now()
     until = wall + outbox.CLAIM_LEASE
     assert outbox.take_turn(db, "page", "worker-a", until, wall)
@@ -63,8 +65,8 @@ def test_one_sender_at_a_time_has_the_turn_at_a_group_of_kinds(tmp_path: Path):
     assert outbox.take_turn(db, "page", "worker-a", later + outbox.CLAIM_LEASE, later)
 
 
-def test_a_message_claimed_by_a_sender_is_left_alone_until_its_claim_expires(tmp_path: Path):
-    state = tmp_path / "helpdesk.db"
+def test_a_message_claimed_by_a_sender_is_left_alone_until_its_claim_expires(state_location: Location):
+    state = state_location
     queue(state, 1)
     db = open_state_db(state)
     message = outbox.pending(db, ["page"])[0]
@@ -76,8 +78,8 @@ def test_a_message_claimed_by_a_sender_is_left_alone_until_its_claim_expires(tmp
     assert outbox.claim(db, message, "worker-b", later + outbox.CLAIM_LEASE, later)
 
 
-def test_a_claim_runs_on_the_real_clock_while_the_helpdesks_clock_stands_still(tmp_path: Path):
-    state = tmp_path / "helpdesk.db"
+def test_a_claim_runs_on_the_real_clock_while_the_helpdesks_clock_stands_still(state_location: Location):
+    state = state_location
     queue(state, 1)
     db = open_state_db(state)
     message = outbox.pending(db, ["page"])[0]

@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import sqlite_utils
 from conftest import HELPDESK, helpdesk, settings_env
 
 from bot.status.phase_status import StatusError, history, report, states
@@ -16,6 +15,7 @@ from bot.status.products import find_product, impact_on
 from bot.status.schedule import UnknownPhase, find_phase, load_migrations, phase_in_text
 from bot.status.status_replies import product_status, status_now, window_end
 from core.clock import parse_instant
+from core.db import Database
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,7 @@ def at(text: str):
     return parse_instant(text)
 
 
-def state_at(migrations, db: sqlite_utils.Database, ref: str, instant: str) -> str:
+def state_at(migrations, db: Database, ref: str, instant: str) -> str:
     phase = find_phase(migrations, ref)
     return next(s.state for s in states(db, [phase], at(instant)) if s.phase == phase)
 
@@ -55,11 +55,11 @@ def test_the_schedule_comes_from_the_documents(migrations):
         ("2020-09-09T10:00:00Z", "window ended"),  # during phase 3
     ],
 )
-def test_phase_two_by_the_clock(migrations, db: sqlite_utils.Database, instant: str, expected: str):
+def test_phase_two_by_the_clock(migrations, db: Database, instant: str, expected: str):
     assert state_at(migrations, db, "2", instant) == expected
 
 
-def test_phase_two_is_running_at_2230_nzst(migrations, db: sqlite_utils.Database):
+def test_phase_two_is_running_at_2230_nzst(migrations, db: Database):
     now = at("2020-09-08T10:30:00Z")
     text = status_now(states(db, [p for m in migrations for p in m.phases], now), migrations, now).text
     assert (
@@ -69,7 +69,7 @@ def test_phase_two_is_running_at_2230_nzst(migrations, db: sqlite_utils.Database
     assert "API and Omni will be unavailable" in text
 
 
-def test_a_report_wins_over_the_clock_and_history_keeps_every_report(migrations, db: sqlite_utils.Database):
+def test_a_report_wins_over_the_clock_and_history_keeps_every_report(migrations, db: Database):
     phase = find_phase(migrations, "2")
     report(db, phase, "extended", at("2020-09-08T12:30:00Z"), by="alice", until=at("2020-09-08T14:00:00Z"))
     assert state_at(migrations, db, "2", "2020-09-08T13:30:00Z") == "in progress"
@@ -79,7 +79,7 @@ def test_a_report_wins_over_the_clock_and_history_keeps_every_report(migrations,
     assert [(e["state"], e["by"]) for e in history(db)] == [("extended", "alice"), ("completed", "bob")]
 
 
-def test_a_delay_moves_the_window(migrations, db: sqlite_utils.Database):
+def test_a_delay_moves_the_window(migrations, db: Database):
     phase = find_phase(migrations, "3")
     report(
         db,
@@ -94,7 +94,7 @@ def test_a_delay_moves_the_window(migrations, db: sqlite_utils.Database):
     assert state_at(migrations, db, "3", "2020-09-11T10:00:00Z") == "in progress"
 
 
-def test_a_report_made_after_a_fixed_clock_is_not_seen_at_that_time(migrations, db: sqlite_utils.Database):
+def test_a_report_made_after_a_fixed_clock_is_not_seen_at_that_time(migrations, db: Database):
     report(db, find_phase(migrations, "1"), "rolled_back", at("2020-09-07T12:00:00Z"), by="dan")
     assert state_at(migrations, db, "1", "2020-09-07T11:00:00Z") == "in progress"
     assert state_at(migrations, db, "1", "2020-09-07T12:30:00Z") == "rolled back"
@@ -108,7 +108,7 @@ def test_a_report_made_after_a_fixed_clock_is_not_seen_at_that_time(migrations, 
         ("delayed", {"until": "2020-09-11T13:00:00Z"}, "needs the new window"),
     ],
 )
-def test_a_bad_report_is_refused_and_changes_nothing(migrations, db: sqlite_utils.Database, state, kwargs, message):
+def test_a_bad_report_is_refused_and_changes_nothing(migrations, db: Database, state, kwargs, message):
     parsed = {key: at(value) for key, value in kwargs.items()}
     with pytest.raises(StatusError, match=message):
         report(db, find_phase(migrations, "2"), state, at("2020-09-08T10:00:00Z"), by="eve", **parsed)
@@ -133,9 +133,7 @@ def test_an_unknown_phase_lists_the_known_ones(migrations):
         find_phase(migrations, "phase 9")
 
 
-def test_during_phase_three_existing_api_applications_work_but_the_web_interface_does_not(
-    migrations, db: sqlite_utils.Database
-):
+def test_during_phase_three_existing_api_applications_work_but_the_web_interface_does_not(migrations, db: Database):
     phase_three = find_phase(migrations, "3")
     assert impact_on("API", phase_three.impact).status == "partly available"
     assert "existing API applications should work normally" in impact_on("API", phase_three.impact).evidence
@@ -158,7 +156,7 @@ def test_products_are_recognised_in_questions(message: str, product: str):
     assert find_product(message) == product
 
 
-def test_when_the_running_window_ends(migrations, db: sqlite_utils.Database):
+def test_when_the_running_window_ends(migrations, db: Database):
     now = at("2020-09-10T11:00:00Z")
     text = window_end(states(db, [p for m in migrations for p in m.phases], now), migrations, now).text
     assert text.endswith(
@@ -218,9 +216,7 @@ def test_two_processes_reporting_at_once_lose_nothing(cli_env, tmp_path: Path):
     assert counts == {"a": 100, "b": 100}
 
 
-def test_a_reminder_is_due_one_hour_before_each_window_and_names_the_phases_to_come(
-    migrations, db: sqlite_utils.Database
-):
+def test_a_reminder_is_due_one_hour_before_each_window_and_names_the_phases_to_come(migrations, db: Database):
     from bot.status.notices import notices_due
 
     assert [
@@ -234,7 +230,7 @@ def test_a_reminder_is_due_one_hour_before_each_window_and_names_the_phases_to_c
     assert "Still to come: Phase 3: Omni Web Interface Migration, Phase 4: API End-Point Migration." in due[0].text
 
 
-def test_each_notice_is_due_once_and_a_completion_produces_one(migrations, db: sqlite_utils.Database):
+def test_each_notice_is_due_once_and_a_completion_produces_one(migrations, db: Database):
     from bot.status.notices import notices_due, queue
 
     now = at("2020-09-08T14:00:00Z")
@@ -250,7 +246,7 @@ def test_each_notice_is_due_once_and_a_completion_produces_one(migrations, db: s
     assert notices_due(db, migrations, at("2020-09-08T15:00:00Z")) == []
 
 
-def test_a_delayed_window_gets_a_new_reminder(migrations, db: sqlite_utils.Database):
+def test_a_delayed_window_gets_a_new_reminder(migrations, db: Database):
     from bot.status.notices import notices_due
 
     report(
@@ -266,7 +262,7 @@ def test_a_delayed_window_gets_a_new_reminder(migrations, db: sqlite_utils.Datab
     assert [n.due for n in due if "migration:4" in n.key] == [at("2020-09-12T08:00:00Z")]
 
 
-def test_a_reminder_whose_window_has_started_is_no_longer_sent(migrations, db: sqlite_utils.Database):
+def test_a_reminder_whose_window_has_started_is_no_longer_sent(migrations, db: Database):
     from bot.status.notices import notices_due
 
     assert notices_due(db, migrations, at("2020-09-08T09:00:00Z")) == []

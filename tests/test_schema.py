@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from pathlib import Path
 
 import pytest
 
-from core.db import connect
+from core.db import Location, connect, open_database
 from core.errors import StorageError
 from core.schema import MIGRATIONS, applied, migrate, open_state_db
 
 
-def test_a_new_database_gets_every_migration_once(tmp_path: Path):
-    db = open_state_db(tmp_path / "state.db")
+def test_a_new_database_gets_every_migration_once(state_location: Location):
+    db = open_state_db(state_location)
     assert applied(db) == [m.__name__ for m in MIGRATIONS]
     assert {"outbox", "escalations", "escalation_events", "status_events"} <= set(db.table_names())
-    assert migrate(open_state_db(tmp_path / "state.db")) == []  # opening again changes nothing
+    assert migrate(open_state_db(state_location)) == []  # opening again changes nothing
 
 
 def test_a_database_from_before_migrations_keeps_its_rows_and_gets_missing_columns(tmp_path: Path):
@@ -26,10 +27,10 @@ def test_a_database_from_before_migrations_keeps_its_rows_and_gets_missing_colum
     assert {"slack_channel", "slack_ts", "resolved_by"} <= set(db["escalations"].columns_dict)
 
 
-def test_the_outbox_refuses_a_second_message_with_the_same_key(tmp_path: Path):
-    db = open_state_db(tmp_path / "state.db")
+def test_the_outbox_refuses_a_second_message_with_the_same_key(state_location: Location):
+    db = open_state_db(state_location)
     db.execute("INSERT INTO outbox (key, kind, status) VALUES ('page:ESC-0001:0', 'page', 'pending')")
-    with pytest.raises(StorageError, match="UNIQUE"):
+    with pytest.raises(StorageError, match="(?i)unique"):
         db.execute("INSERT INTO outbox (key, kind, status) VALUES ('page:ESC-0001:0', 'page', 'pending')")
     assert db["outbox"].count == 1
 
@@ -37,3 +38,17 @@ def test_the_outbox_refuses_a_second_message_with_the_same_key(tmp_path: Path):
 def test_migration_names_are_unique_and_ordered():
     names = [m.__name__ for m in MIGRATIONS]
     assert len(set(names)) == len(names) and names == sorted(names)
+
+
+def test_two_processes_opening_a_new_database_at_once_migrate_it_once(state_location: Location):
+    with multiprocessing.Pool(2) as pool:
+        ran = pool.map(_migrations_run, [state_location, state_location])
+    assert sorted(ran, key=len) == [[], [m.__name__ for m in MIGRATIONS]]
+
+
+def _migrations_run(location: Location) -> list[str]:
+    db = open_database(location)
+    try:
+        return migrate(db)
+    finally:
+        db.close()

@@ -40,7 +40,7 @@ from bot.answers.curated import training_examples
 from bot.answers.evaluation import CHOICES, ENTRY, NONE, Entries, Outcome, offered_entries, what_the_bot_did
 from bot.answers.faq import CHOICE_INTENT, entry_of_payload
 from bot.chat.chat_input import RATED
-from core.db import connect
+from core.db import Location, open_database
 from core.errors import ConfigError
 from core.settings import Settings
 from faq_index.training_data import normalise_question
@@ -130,24 +130,24 @@ def review(settings: Settings, since: timedelta, now: datetime) -> list[ReviewIt
     known = {normalise_question(example.text) for example in training_examples(settings.root)}
     turns = [
         turn
-        for turn in _turns(settings.tracker_db, now - since, now, entries)
+        for turn in _turns(settings.conversations, now - since, now, entries)
         if turn.reasons and (NEGATIVE_FEEDBACK in turn.reasons or normalise_question(turn.text) not in known)
     ]
     return group(turns)
 
 
-def _turns(tracker_db: Path, start: datetime, end: datetime, entries: Entries) -> Iterator[Turn]:
-    if not tracker_db.is_file():
+def _turns(conversations: Location, start: datetime, end: datetime, entries: Entries) -> Iterator[Turn]:
+    if isinstance(conversations, Path) and not conversations.is_file():
         raise ConfigError(
-            f"there is no tracker store at {tracker_db}; set RASA_TRACKER_DB to the Rasa server's "
+            f"there is no tracker store at {conversations}; set RASA_TRACKER_DB to the Rasa server's "
             "(`make run` uses var/tracker.db), or talk to the bot first."
         )
-    db = connect(tracker_db)
+    db = open_database(conversations)
     try:
         if not db["events"].exists():
             return
         placeholders = ", ".join("?" for _ in _EVENTS)
-        rows = db.conn.execute(
+        rows = db.execute(
             f"SELECT sender_id, data FROM events WHERE type_name IN ({placeholders}) AND sender_id IN "
             "(SELECT DISTINCT sender_id FROM events WHERE type_name = 'user' AND timestamp > ? AND timestamp <= ?) "
             "ORDER BY sender_id, id",
@@ -164,7 +164,7 @@ def _turns(tracker_db: Path, start: datetime, end: datetime, entries: Entries) -
         if conversation:
             yield from _classify(sender, conversation, start, end, entries)
     finally:
-        db.conn.close()
+        db.close()
 
 
 def _intent(event: dict) -> str:

@@ -6,8 +6,8 @@ import functools
 from typing import Callable
 
 import click
-import sqlite_utils
 
+from core.db import Database
 from core.schema import state_database
 from core.settings import Settings
 
@@ -28,7 +28,7 @@ def with_state(command: Callable) -> Callable:
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         settings = Settings.from_env()
-        with state_database(settings.state_db) as db:
+        with state_database(settings.state_store) as db:
             return command(settings, db, *args, **kwargs)
 
     return wrapper
@@ -40,4 +40,4 @@ def shorten(text: str, most: int) -> str:
 
 DAYS = click.IntRange(1, 36500)
 COUNT = click.IntRange(1)
-StateDb = sqlite_utils.Database
+StateDb = Database

@@ -11,7 +11,7 @@ from bot.cli.common import DAYS, with_settings
 from bot.ops import cluster, doctor, retention, serve, worker
 from bot.status.status_replies import when
 from core.clock import Clock
-from core.settings import Settings
+from core.settings import Settings, describe
 
 
 @click.command()
@@ -102,9 +102,9 @@ def prune(settings: Settings, days: int | None) -> None:
     """Delete the conversations with no message for DAYS days, now."""
     days = days or settings.tracker_retention_days
     # The real time, not HELPDESK_NOW: Rasa stamps the events with the real time.
-    report = retention.prune_tracker(settings.tracker_db, timedelta(days=days), Clock().now())
+    report = retention.prune_tracker(settings.conversations, timedelta(days=days), Clock().now())
     click.echo(
-        f"deleted {report.conversations} conversations ({report.events} events) from {settings.tracker_db}: "
+        f"deleted {report.conversations} conversations ({report.events} events) from {describe(settings.conversations)}: "
         f"no activity for {days} days, since {when(report.cutoff)}"
     )
 

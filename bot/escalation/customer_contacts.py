@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlite_utils
-
-from core.db import write_transaction
+from core.db import Database, write_transaction
 from core.errors import HelpdeskError
 
 
@@ -25,12 +23,12 @@ class CustomerContact:
     saved_at: datetime
 
 
-def _table(db: sqlite_utils.Database):
+def _table(db: Database):
     return db["customer_contacts"]
 
 
 def save(
-    db: sqlite_utils.Database, company: str, name: str, phone: str, email: str, conversation_id: str, now: datetime
+    db: Database, company: str, name: str, phone: str, email: str, conversation_id: str, now: datetime
 ) -> CustomerContact:
     """Store a customer's on-call contact (the latest per company is the one in force)."""
     if not company.strip() or not name.strip():
@@ -44,7 +42,7 @@ def save(
     return contact
 
 
-def listing(db: sqlite_utils.Database) -> list[CustomerContact]:
+def listing(db: Database) -> list[CustomerContact]:
     """The contact in force for each company (the latest saved), companies in alphabetical order."""
     latest: dict[str, dict] = {}
     for row in _table(db).rows_where(order_by="id"):

@@ -11,11 +11,9 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import sqlite_utils
-
 from bot.escalation.oncall import Rota
 from core import outbox
-from core.db import write_transaction
+from core.db import Database, Table, write_transaction
 from core.errors import HelpdeskError
 
 STATUSES = ("triggered", "acknowledged", "resolved")
@@ -57,7 +55,7 @@ class Escalation:
     slack_ts: str = ""
 
 
-def _tables(db: sqlite_utils.Database) -> tuple[sqlite_utils.db.Table, sqlite_utils.db.Table]:
+def _tables(db: Database) -> tuple[Table, Table]:
     records, events = db["escalations"], db["escalation_events"]
     return records, events
 
@@ -80,15 +78,15 @@ def _record(row: dict) -> Escalation:
     )
 
 
-def _update(records: sqlite_utils.db.Table, ref: str, values: dict) -> None:
+def _update(records: Table, ref: str, values: dict) -> None:
     records.update(next(records.rows_where("ref = ?", [ref]))["id"], values)
 
 
-def _log(events: sqlite_utils.db.Table, ref: str, now: datetime, what: str, by: str = "", detail: str = "") -> None:
+def _log(events: Table, ref: str, now: datetime, what: str, by: str = "", detail: str = "") -> None:
     events.insert({"ref": ref, "at": now.isoformat(), "what": what, "by": by, "detail": detail})
 
 
-def _page(db: sqlite_utils.Database, escalation: Escalation, rota: Rota, step: int, now: datetime) -> None:
+def _page(db: Database, escalation: Escalation, rota: Rota, step: int, now: datetime) -> None:
     """Queue the page of `step` in the caller's transaction; its key makes a retry page nobody twice."""
     person = rota.steps[step]
     outbox.add(
@@ -118,7 +116,7 @@ class Filed:
     new: bool
 
 
-def _check_limits(db: sqlite_utils.Database, conversation_id: str, now: datetime, limits: Limits) -> None:
+def _check_limits(db: Database, conversation_id: str, now: datetime, limits: Limits) -> None:
     since_conversation = (now - limits.conversation_window).isoformat()
     mine = db.execute(
         "select count(*) from escalation_events e join escalations r on r.ref = e.ref "
@@ -140,7 +138,7 @@ def _check_limits(db: sqlite_utils.Database, conversation_id: str, now: datetime
 
 
 def create(
-    db: sqlite_utils.Database,
+    db: Database,
     conversation_id: str,
     contact: dict,
     summary: str,
@@ -210,7 +208,7 @@ TOLD_PAGE_FAILED = "customer told page failed"  # history: the customer knows to
 TOLD_AT_ONCE = "in the reply that gave the reference: paging was not working"
 
 
-def paging_healthy(db: sqlite_utils.Database, slack_enabled: bool, now: datetime) -> bool:
+def paging_healthy(db: Database, slack_enabled: bool, now: datetime) -> bool:
     """Whether a page queued now can be expected to reach the on-call engineer: pages go out through Slack, so
     not when Slack is off, nor while an earlier page is undelivered after a failed attempt (from the first
     failure, not only after the grace), nor while one is still undelivered PAGE_DELIVERY_GRACE after it was
@@ -222,7 +220,7 @@ def paging_healthy(db: sqlite_utils.Database, slack_enabled: bool, now: datetime
     )
 
 
-def _page_failed_untold(db: sqlite_utils.Database, case: Escalation, now: datetime) -> bool:
+def _page_failed_untold(db: Database, case: Escalation, now: datetime) -> bool:
     """Whether the customer of `case` must now be told that their page did not go out: the case is open and
     unacknowledged, its first page has not reached Slack PAGE_DELIVERY_GRACE after it was queued, and they have
     not been told (by the reply that gave the reference, or by an earlier round)."""
@@ -237,7 +235,7 @@ def _page_failed_untold(db: sqlite_utils.Database, case: Escalation, now: dateti
     return next(events.rows_where("ref = ? and what = ?", [case.ref, TOLD_PAGE_FAILED]), None) is None
 
 
-def tell_customers_of_failed_pages(db: sqlite_utils.Database, now: datetime) -> list[str]:
+def tell_customers_of_failed_pages(db: Database, now: datetime) -> list[str]:
     """For every case whose customer must now be told that their page did not go out (_page_failed_untold):
     record it in the case's history and queue the message for their chat (kind "page_failed", once per case),
     in one transaction. Returns the refs."""
@@ -267,7 +265,7 @@ def tell_customers_of_failed_pages(db: sqlite_utils.Database, now: datetime) -> 
     return told
 
 
-def get(db: sqlite_utils.Database, ref: str) -> Escalation:
+def get(db: Database, ref: str) -> Escalation:
     """The escalation `ref`."""
     records, _ = _tables(db)
     row = next(records.rows_where("ref = ?", [ref.strip().upper()]), None)
@@ -276,18 +274,18 @@ def get(db: sqlite_utils.Database, ref: str) -> Escalation:
     return _record(row)
 
 
-def listing(db: sqlite_utils.Database, open_only: bool = False) -> list[Escalation]:
+def listing(db: Database, open_only: bool = False) -> list[Escalation]:
     records, _ = _tables(db)
     rows = list(records.rows_where("status != 'resolved'" if open_only else None, order_by="id"))
     return [_record(row) for row in rows]
 
 
-def history(db: sqlite_utils.Database, ref: str) -> list[dict]:
+def history(db: Database, ref: str) -> list[dict]:
     _, events = _tables(db)
     return list(events.rows_where("ref = ?", [ref], order_by="id"))
 
 
-def _change(db: sqlite_utils.Database, ref: str, status: str, by: str, now: datetime) -> Escalation:
+def _change(db: Database, ref: str, status: str, by: str, now: datetime) -> Escalation:
     if not by.strip():
         raise EscalationError(f"say who {status} {ref} (--by NAME).")
     allowed = {"acknowledged": {"triggered"}, "resolved": {"triggered", "acknowledged"}}[status]
@@ -309,15 +307,15 @@ def _change(db: sqlite_utils.Database, ref: str, status: str, by: str, now: date
     return get(db, current.ref)
 
 
-def acknowledge(db: sqlite_utils.Database, ref: str, by: str, now: datetime) -> Escalation:
+def acknowledge(db: Database, ref: str, by: str, now: datetime) -> Escalation:
     return _change(db, ref, "acknowledged", by, now)
 
 
-def resolve(db: sqlite_utils.Database, ref: str, by: str, now: datetime) -> Escalation:
+def resolve(db: Database, ref: str, by: str, now: datetime) -> Escalation:
     return _change(db, ref, "resolved", by, now)
 
 
-def first_page_posted(db: sqlite_utils.Database, ref: str, channel: str, ts: str, role: str, now: datetime) -> None:
+def first_page_posted(db: Database, ref: str, channel: str, ts: str, role: str, now: datetime) -> None:
     """The first page reached Slack: remember its message (replies in its thread reach the customer) and
     queue the transcript for that thread, in one transaction."""
     with write_transaction(db):
@@ -329,13 +327,13 @@ def first_page_posted(db: sqlite_utils.Database, ref: str, channel: str, ts: str
         outbox.add(db, f"transcript:{ref}", "transcript", {"ref": ref}, now)
 
 
-def find_by_thread(db: sqlite_utils.Database, channel: str, ts: str) -> Escalation | None:
+def find_by_thread(db: Database, channel: str, ts: str) -> Escalation | None:
     records, _ = _tables(db)
     row = next(records.rows_where("slack_channel = ? and slack_ts = ?", [channel, ts]), None)
     return _record(row) if row else None
 
 
-def in_handoff(db: sqlite_utils.Database, conversation_id: str) -> Escalation | None:
+def in_handoff(db: Database, conversation_id: str) -> Escalation | None:
     """The escalation whose engineer is talking with this conversation now, if any."""
     records, _ = _tables(db)
     row = next(
@@ -345,9 +343,7 @@ def in_handoff(db: sqlite_utils.Database, conversation_id: str) -> Escalation | 
     return _record(row) if row else None
 
 
-def relay_from_customer(
-    db: sqlite_utils.Database, conversation_id: str, text: str, message_id: str, now: datetime
-) -> Escalation:
+def relay_from_customer(db: Database, conversation_id: str, text: str, message_id: str, now: datetime) -> Escalation:
     """Queue what the customer wrote for the engineer's Slack thread (once per message id)."""
     case = in_handoff(db, conversation_id)
     if case is None:
@@ -358,7 +354,7 @@ def relay_from_customer(
     return case
 
 
-def customer_left(db: sqlite_utils.Database, conversation_id: str, now: datetime) -> Escalation | None:
+def customer_left(db: Database, conversation_id: str, now: datetime) -> Escalation | None:
     """The customer ended the live handoff (restart, 'stop'): the case is resolved as theirs to close, and
     the engineer's thread is told, in one transaction. None when no engineer was talking with them."""
     case = in_handoff(db, conversation_id)
@@ -378,9 +374,7 @@ def customer_left(db: sqlite_utils.Database, conversation_id: str, now: datetime
     return get(db, case.ref)
 
 
-def relay_from_engineer(
-    db: sqlite_utils.Database, ref: str, text: str, by: str, message_id: str, now: datetime
-) -> Escalation:
+def relay_from_engineer(db: Database, ref: str, text: str, by: str, message_id: str, now: datetime) -> Escalation:
     """Queue the engineer's reply for the customer's chat (once per message id)."""
     case = get(db, ref)
     if case.status != "acknowledged":
@@ -399,7 +393,7 @@ def relay_from_engineer(
     return case
 
 
-def escalate_unanswered(db: sqlite_utils.Database, rota: Rota, now: datetime) -> list[str]:
+def escalate_unanswered(db: Database, rota: Rota, now: datetime) -> list[str]:
     """Page the next step for every page not acknowledged within the rota's timeout; returns the refs."""
     moved = []
     for escalation in listing(db, open_only=True):
@@ -426,16 +420,14 @@ def escalate_unanswered(db: sqlite_utils.Database, rota: Rota, now: datetime) ->
     return moved
 
 
-def record_event(db: sqlite_utils.Database, ref: str, what: str, detail: str, now: datetime, by: str = "") -> None:
+def record_event(db: Database, ref: str, what: str, detail: str, now: datetime, by: str = "") -> None:
     """Add a step to an escalation's history (a delivery, a relay)."""
     with write_transaction(db):
         _, events = _tables(db)
         _log(events, ref, now, what, by=by, detail=detail)
 
 
-def record_delivery_failure(
-    db: sqlite_utils.Database, message: outbox.OutboxMessage, error: str, now: datetime
-) -> None:
+def record_delivery_failure(db: Database, message: outbox.OutboxMessage, error: str, now: datetime) -> None:
     """Outbox hook: a message about an escalation that could not be delivered shows in its history."""
     ref = message.payload.get("ref")
     if ref:

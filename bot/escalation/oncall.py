@@ -6,10 +6,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import sqlite_utils
 import yaml
 
-from core.db import write_transaction
+from core.db import Database, write_transaction
 from core.errors import ConfigError
 from core.settings import PROJECT_ROOT
 
@@ -44,11 +43,11 @@ def load_rota(path: Path = ROTA_FILE) -> Rota:
     return Rota(steps, timedelta(minutes=minutes))
 
 
-def _changes(db: sqlite_utils.Database):
+def _changes(db: Database):
     return db["oncall_changes"]
 
 
-def current_rota(db: sqlite_utils.Database, path: Path = ROTA_FILE) -> Rota:
+def current_rota(db: Database, path: Path = ROTA_FILE) -> Rota:
     """The rota file with the latest change to each step (from `change_step`) applied."""
     rota = load_rota(path)
     steps = list(rota.steps)
@@ -61,7 +60,7 @@ def current_rota(db: sqlite_utils.Database, path: Path = ROTA_FILE) -> Rota:
 
 
 def change_step(
-    db: sqlite_utils.Database,
+    db: Database,
     step_number: int,
     name: str,
     slack_user: str,

@@ -15,7 +15,7 @@ from core import outbox
 from core.db import probe_write
 from core.errors import HelpdeskError, StorageError
 from core.schema import state_database
-from core.settings import Settings
+from core.settings import Settings, describe
 from faq_index.index import list_entries
 
 
@@ -61,11 +61,11 @@ def check_faq_index(settings: Settings) -> Check:
 def check_database(settings: Settings) -> Check:
     """Really writes (and rolls back): a database that opens but cannot take a write loses urgent cases."""
     try:
-        with state_database(settings.state_db) as db:
+        with state_database(settings.state_store) as db:
             probe_write(db)
     except StorageError as exc:
         return Check("database", False, str(exc))
-    return Check("database", True, f"state database {settings.state_db} took a test write (rolled back)")
+    return Check("database", True, f"state database {describe(settings.state_store)} took a test write (rolled back)")
 
 
 def check_rasa(settings: Settings) -> Check:
@@ -103,7 +103,7 @@ def check_outbox(settings: Settings, now: datetime | None = None) -> Check:
     """Undelivered pages and notices: a message waiting long means its target (Slack, Rasa) is failing."""
     now = now or settings.clock.now()
     try:
-        with state_database(settings.state_db) as db:
+        with state_database(settings.state_store) as db:
             waiting = outbox.pending(db)
     except HelpdeskError as exc:
         return Check("outbox", False, str(exc))

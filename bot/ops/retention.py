@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from core.db import connect, write_transaction
+from core.db import Location, open_database, write_transaction
 
 # The conversations whose latest event is before the cut-off (one row per conversation).
 _SILENT_CONVERSATIONS = "SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < :cutoff"
@@ -24,25 +24,26 @@ class PruneReport:
     events: int = 0
 
 
-def prune_tracker(tracker_db: Path, older_than: timedelta, now: datetime) -> PruneReport:
+def prune_tracker(conversations: Location, older_than: timedelta, now: datetime) -> PruneReport:
     """Delete every event of each conversation whose latest event is older than `now - older_than`.
 
-    One write transaction; a missing file or a file without Rasa's `events` table has nothing to prune
+    `conversations` is Rasa's tracker store: a SQLite file or a postgresql:// URL (Settings.conversations).
+    One write transaction; a missing file or a database without Rasa's `events` table has nothing to prune
     (the file is not created). `now` should be aware: Rasa stamps events with the real time (time.time()).
     """
     cutoff = now - older_than
-    if not tracker_db.is_file():
+    if isinstance(conversations, Path) and not conversations.is_file():
         return PruneReport(cutoff)
-    db = connect(tracker_db)
+    db = open_database(conversations)
     try:
         with write_transaction(db):
             if not db["events"].exists():
                 return PruneReport(cutoff)
             params = {"cutoff": cutoff.timestamp()}
-            conversations = db.conn.execute(f"SELECT COUNT(*) FROM ({_SILENT_CONVERSATIONS})", params).fetchone()[0]
-            if not conversations:
+            silent = db.execute(f"SELECT COUNT(*) FROM ({_SILENT_CONVERSATIONS}) AS silent", params).fetchone()[0]
+            if not silent:
                 return PruneReport(cutoff)
-            deleted = db.conn.execute(f"DELETE FROM events WHERE sender_id IN ({_SILENT_CONVERSATIONS})", params)
-            return PruneReport(cutoff, conversations=conversations, events=deleted.rowcount)
+            deleted = db.execute(f"DELETE FROM events WHERE sender_id IN ({_SILENT_CONVERSATIONS})", params)
+            return PruneReport(cutoff, conversations=silent, events=deleted.rowcount)
     finally:
-        db.conn.close()
+        db.close()

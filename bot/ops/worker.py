@@ -15,17 +15,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import partial
 
-import sqlite_utils
-
 from bot.escalation import escalations
 from bot.escalation.oncall import current_rota
 from bot.ops import rasa_client, retention
 from bot.status import notices
 from bot.status.schedule import load_migrations
 from core import outbox
+from core.db import Database
 from core.errors import HelpdeskError
 from core.schema import state_database
-from core.settings import Settings
+from core.settings import Settings, describe
 
 logger = logging.getLogger(__name__)
 CHAT_KINDS = ("handoff", "relay_to_customer", "page_failed")  # delivered here; every other kind goes to Slack
@@ -57,7 +56,7 @@ def deliver_to_chat(settings: Settings, message: outbox.OutboxMessage) -> None:
     rasa_client.trigger_intent(settings, payload["conversation_id"], intent, entities)
 
 
-def queue_notices(settings: Settings, db: sqlite_utils.Database, now: datetime) -> list[str]:
+def queue_notices(settings: Settings, db: Database, now: datetime) -> list[str]:
     """Put the maintenance notices that are due into the outbox, each once."""
     due = notices.notices_due(db, load_migrations(settings.faq_db), now)
     return [notice.key for notice in due if notices.queue(db, notice, now)]
@@ -66,7 +65,7 @@ def queue_notices(settings: Settings, db: sqlite_utils.Database, now: datetime) 
 def run_round(settings: Settings, now: datetime) -> RoundReport:
     """One round of the worker at `now` (tests call this with the clock they want), on one connection."""
     report = RoundReport()
-    with state_database(settings.state_db) as db:
+    with state_database(settings.state_store) as db:
         report.paged_next_step = escalations.escalate_unanswered(db, current_rota(db), now)
         report.told_page_failed = escalations.tell_customers_of_failed_pages(db, now)
         report.notices_queued = queue_notices(settings, db, now)
@@ -90,12 +89,13 @@ def prune_tracker_if_due(settings: Settings, now: datetime, last_pruned: datetim
     if last_pruned is not None and now - last_pruned < PRUNE_EVERY:
         return last_pruned
     try:
-        report = retention.prune_tracker(settings.tracker_db, timedelta(days=settings.tracker_retention_days), now)
+        report = retention.prune_tracker(settings.conversations, timedelta(days=settings.tracker_retention_days), now)
     except HelpdeskError as exc:
         logger.error("helpdesk worker: pruning the tracker store failed (trying again in an hour): %s", exc)
     except Exception:  # retention must never stop paging
         logger.exception(
-            "helpdesk worker: pruning the tracker store %s failed; trying again in an hour", settings.tracker_db
+            "helpdesk worker: pruning the tracker store %s failed; trying again in an hour",
+            describe(settings.conversations),
         )
     else:
         if report.conversations:

@@ -9,12 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import sqlite_utils
-
 from bot.status.phase_status import history, states_from
 from bot.status.schedule import Migration
 from bot.status.status_replies import when
 from core import outbox
+from core.db import Database
 
 REMINDER_LEAD = timedelta(hours=1)
 
@@ -27,7 +26,7 @@ class Notice:
     expires: datetime | None = None  # a reminder is pointless once its window has started
 
 
-def schedule_of_notices(db: sqlite_utils.Database, migrations: list[Migration], now: datetime) -> list[Notice]:
+def schedule_of_notices(db: Database, migrations: list[Migration], now: datetime) -> list[Notice]:
     """Every notice, due or not, as the schedule and the reports known at `now` stand."""
     notices: list[Notice] = []
     events = history(db)
@@ -62,7 +61,7 @@ def schedule_of_notices(db: sqlite_utils.Database, migrations: list[Migration], 
     return sorted(notices, key=lambda notice: notice.due)
 
 
-def notices_due(db: sqlite_utils.Database, migrations: list[Migration], now: datetime) -> list[Notice]:
+def notices_due(db: Database, migrations: list[Migration], now: datetime) -> list[Notice]:
     """The notices due by `now` that have not been queued for the updates channel yet, oldest first."""
     due = [
         n for n in schedule_of_notices(db, migrations, now) if n.due <= now and (n.expires is None or now < n.expires)
@@ -71,6 +70,6 @@ def notices_due(db: sqlite_utils.Database, migrations: list[Migration], now: dat
     return [n for n in due if n.key not in queued]
 
 
-def queue(db: sqlite_utils.Database, notice: Notice, now: datetime) -> bool:
+def queue(db: Database, notice: Notice, now: datetime) -> bool:
     """Put a notice in the outbox for the Slack app to post; its key makes it once only, ever."""
     return outbox.enqueue(db, notice.key, "notice", {"text": notice.text}, now)

@@ -8,10 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlite_utils
-
 from bot.status.schedule import Migration, Phase, load_migrations
-from core.db import write_transaction
+from core.db import Database, Table, write_transaction
 from core.errors import HelpdeskError
 from core.schema import state_database
 from core.settings import Settings
@@ -33,12 +31,12 @@ class PhaseState:
     note: str = ""
 
 
-def _events(db: sqlite_utils.Database) -> sqlite_utils.db.Table:
+def _events(db: Database) -> Table:
     return db["status_events"]
 
 
 def report(
-    db: sqlite_utils.Database,
+    db: Database,
     phase: Phase,
     state: str,
     now: datetime,
@@ -72,7 +70,7 @@ def report(
     return row
 
 
-def history(db: sqlite_utils.Database, phase: Phase | None = None) -> list[dict]:
+def history(db: Database, phase: Phase | None = None) -> list[dict]:
     table = _events(db)
     where, args = ("phase = ?", [phase.ref]) if phase else (None, None)
     return list(table.rows_where(where, args, order_by="id"))
@@ -114,7 +112,7 @@ def state_of(phase: Phase, events: list[dict], now: datetime) -> PhaseState:
     return PhaseState(phase, "unscheduled", None, None, reported, note)
 
 
-def states(db: sqlite_utils.Database, phases: list[Phase], now: datetime) -> list[PhaseState]:
+def states(db: Database, phases: list[Phase], now: datetime) -> list[PhaseState]:
     """Every phase's state at `now`; reports made after `now` (when the clock is fixed) are not seen."""
     return states_from(history(db), phases, now)
 
@@ -138,5 +136,5 @@ def snapshot(settings: Settings) -> Snapshot:
     """The status at the helpdesk's clock (HELPDESK_NOW when set)."""
     migrations = load_migrations(settings.faq_db)
     now = settings.clock.now()
-    with state_database(settings.state_db) as db:
+    with state_database(settings.state_store) as db:
         return Snapshot(now, migrations, states(db, [p for m in migrations for p in m.phases], now))
