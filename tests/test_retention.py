@@ -19,9 +19,11 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from actions.tracker_store import database_arguments
 from bot import cli
 from bot.ops import worker
 from bot.ops.retention import prune_tracker
+from core.db import Location
 from core.errors import ConfigError
 from core.settings import Settings
 
@@ -29,8 +31,10 @@ NOW = datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc)
 RETENTION = timedelta(days=90)
 
 
-def rasa_store(path: Path) -> SQLTrackerStore:
-    return SQLTrackerStore(domain=Domain.empty(), dialect="sqlite", db=str(path))
+def rasa_store(location: Location) -> SQLTrackerStore:
+    """Rasa's own SQL tracker store on a SQLite file or a Postgres database (the URL Settings.conversations gives)."""
+    url = location if isinstance(location, str) else f"sqlite:///{location}"
+    return SQLTrackerStore(domain=Domain.empty(), **database_arguments(url))
 
 
 def save_conversation(store: SQLTrackerStore, sender_id: str, *ages: timedelta, now: datetime = NOW) -> None:
@@ -53,12 +57,18 @@ def tracker_db(tmp_path: Path) -> Path:
     return tmp_path / "tracker.db"
 
 
-def test_a_conversation_silent_for_longer_than_the_retention_is_deleted(tracker_db: Path):
-    store = rasa_store(tracker_db)
+@pytest.fixture
+def conversations(state_location: Location) -> Location:
+    """Rasa's conversations in a SQLite file, then in Postgres (where they share the state's database)."""
+    return state_location
+
+
+def test_a_conversation_silent_for_longer_than_the_retention_is_deleted(conversations: Location):
+    store = rasa_store(conversations)
     save_conversation(store, "old", timedelta(days=200), timedelta(days=95))
     save_conversation(store, "recent", timedelta(days=3))
 
-    report = prune_tracker(tracker_db, RETENTION, NOW)
+    report = prune_tracker(conversations, RETENTION, NOW)
 
     assert (report.conversations, report.events) == (1, 4)
     assert report.cutoff == NOW - RETENTION
@@ -67,23 +77,23 @@ def test_a_conversation_silent_for_longer_than_the_retention_is_deleted(tracker_
     assert asyncio.run(store.keys()) == ["recent"]
 
 
-def test_a_conversation_still_in_use_keeps_its_whole_history(tracker_db: Path):
-    store = rasa_store(tracker_db)
+def test_a_conversation_still_in_use_keeps_its_whole_history(conversations: Location):
+    store = rasa_store(conversations)
     save_conversation(store, "regular", timedelta(days=400), timedelta(days=200), timedelta(days=1))
 
-    report = prune_tracker(tracker_db, RETENTION, NOW)
+    report = prune_tracker(conversations, RETENTION, NOW)
 
     assert (report.conversations, report.events) == (0, 0)
     assert said(store, "regular") == ["question 0", "answer 0", "question 1", "answer 1", "question 2", "answer 2"]
 
 
-def test_pruning_twice_removes_nothing_the_second_time(tracker_db: Path):
-    store = rasa_store(tracker_db)
+def test_pruning_twice_removes_nothing_the_second_time(conversations: Location):
+    store = rasa_store(conversations)
     save_conversation(store, "old", timedelta(days=100))
     save_conversation(store, "recent", timedelta(days=10))
 
-    first = prune_tracker(tracker_db, RETENTION, NOW)
-    second = prune_tracker(tracker_db, RETENTION, NOW)
+    first = prune_tracker(conversations, RETENTION, NOW)
+    second = prune_tracker(conversations, RETENTION, NOW)
 
     assert (first.conversations, first.events) == (1, 2)
     assert (second.conversations, second.events) == (0, 0)
