@@ -178,3 +178,65 @@ def test_the_live_status_answers_for_this_platform_only(text):
 )
 def test_a_state_question_that_may_be_about_this_platform_keeps_the_live_status(text):
     assert route(text, "ask_status_now") in {None, "ask_product_status"}
+
+
+@pytest.mark.parametrize(
+    "text, classifier_said, expected",
+    [
+        ("which stage are we up to?", "faq", "ask_status_now"),
+        ("how's the maintenance going", "nlu_fallback", "ask_status_now"),
+        ("when is today's outage over", "faq", "ask_status_now"),
+        ("is this window nearly finished", "faq", "ask_status_now"),
+        ("the migration finished?", "faq", "ask_status_now"),
+        ("Phase two begun?", "faq", "ask_status_now"),
+    ],
+)
+def test_the_window_running_now_and_how_far_the_work_has_got_are_about_now(text, classifier_said, expected):
+    assert route(text, classifier_said) == expected
+
+
+@pytest.mark.parametrize("text", ["what's next?", "ok so whats up next", "What comes next"])
+def test_whats_next_on_its_own_asks_for_the_next_window(text):
+    assert route(text, "nlu_fallback") == "ask_next_window"
+
+
+def test_whats_next_in_a_longer_question_is_left_to_the_classifier():
+    assert route("what's next after I fill in the on-call form?", "faq") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Tom Rewi; 027 444 1212; tom@rewi.example.nz", "Hemi Walker  hemi.w@example.com  +64 9 555 0101  Acme Ltd"],
+)
+def test_a_message_of_nothing_but_a_name_a_phone_number_and_an_email_address_hands_over_contact_details(text):
+    assert route(text, "faq") == "give_oncall_contact"
+
+
+def test_details_with_other_words_need_words_saying_whose_they_are():
+    assert route("I wrote to ana@example.org and rang 021 555 0101 but heard nothing back", "faq") is None
+
+
+@pytest.mark.parametrize(
+    "text", ["could you raise our daily sending limit", "please upgrade us to the bigger plan", "cancel my account"]
+)
+def test_changes_to_an_account_asked_of_the_bot_are_refused(text):
+    assert near_domain_request(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "do replies still get stored while the platform is down?",
+        "if it's down for longer than planned, what then?",
+        "how would we escalate if the support desk is unreachable during the work?",
+    ],
+)
+def test_a_supposed_outage_or_a_question_about_escalating_is_not_an_incident(text):
+    assert route(text, "faq") not in {"urgent_problem", "ask_human"}
+
+
+@pytest.mark.parametrize(
+    "text", ["it's down!! nothing is going out", "please escalate this now", "the api is down and we need help"]
+)
+def test_an_outage_reported_or_an_escalation_asked_for_is_urgent(text):
+    assert route(text, "faq") == "urgent_problem"

@@ -29,7 +29,13 @@ UNSURE = 0.4  # under this combined score no intent is trusted: the FAQ search d
 _NOW = re.compile(
     r"\b(?:right now|now|at the moment|atm|rn|currently|current|at present|presently|as we speak|"
     r"this (?:evening|morning|minute)|at this (?:time|moment)|next (?:window|maintenance|outage|phase|one)|"
-    r"how much longer)\b",
+    r"(?:this|tonight'?s|today'?s) (?:window|outage|maintenance|work)|how much longer)\b",
+    re.I,
+)
+# How far the work has got, in the customer's words ("which phase are we in?", "how's the migration going?").
+_HOW_FAR = re.compile(
+    r"\b(?:which|what) (?:phase|stage|step|window) (?:are we|we'?re|we are|is it|are you|you'?re) (?:in|on|at|up to)\b"
+    r"|\bhow(?:'s|s| is) (?:the )?(?:migration|maintenance|work|move) going\b",
     re.I,
 )
 # Words that lean to the present, but not against a named phase or day ("will X still work during phase 4?").
@@ -46,9 +52,13 @@ _NOT_STATE = re.compile(
 # How far the work has got ("has phase 2 finished?", "is the migration underway?"): always about now.
 _PROGRESS = re.compile(
     r"^\W*(?:is|are|has|have|did)\b.*\b(?:over|done|finished|complete(?:d)?|started|begun|underway|running|"
-    r"happening|live)\b",
+    r"happening|live)\b"
+    r"|^\W*(?:phase\s*\w+|the (?:migration|maintenance|window|work|move)|it)\s+(?:started|begun|finished|over|done|"
+    r"underway|complete(?:d)?)\W*$",
     re.I,
 )
+# "What's next?" and nothing more: in a helpdesk about maintenance windows, the next window.
+_NEXT_ALONE = re.compile(r"^\W*(?:(?:so|ok|okay|and)\W+)*what(?:'|’)?s? (?:is |comes )?(?:up )?next\W*$", re.I)
 # Whether something works ("is omni up?"): about now, unless the question names a phase or day.
 _AVAILABLE = re.compile(
     r"^\W*(?:is|are)\b.*\b(?:up|down|working|available|offline|online|back|affected|in maintenance)\b", re.I
@@ -104,12 +114,13 @@ _NAME = re.compile(r"\b[A-Z][a-z]")  # a proper name ("Microsoft", "Spark's"); n
 # A customer's contact details given, not asked for: an email address and a phone number in one message.
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<!\w)\+?\d[\d ()-]{6,}\d(?!\w)")
+_NAME_WORDS = 5  # a person's and a company's name, beside the details
 _DATE = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b")
 # Requests the helpdesk cannot serve: doing a task for the customer, prices and billing, writing code.
 _TASK = re.compile(
     r"^\W*(?:(?:please|pls|hey|hi|ok)\W+)?(?:(?:can|could|would|will) you\s+(?:please\s+)?)?"
     r"(?:(?:send|text|sms|email)(?!\s+(?:me|us)\b)|write|code|build|create|book|order|buy|reset|unlock|"
-    r"top ?up|translate)\b"
+    r"top ?up|translate|increase|raise|bump|upgrade|lower|extend|cancel|change|delete|remove)\b"
     r"|\bfor me\b.*\b(?:send|text|sms|write|code)\b|\b(?:send|text|sms|write|code)\b.*\bfor me\b",
     re.I,
 )
@@ -125,7 +136,12 @@ def clearly_about_now(text: str) -> bool:
     """About the present on strong evidence alone: enough to overrule the classifier's choice of an FAQ."""
     if _NOT_STATE.search(text):
         return False
-    return bool(_NOW.search(text) or _PROGRESS.search(text) or (_AVAILABLE.search(text) and not _PLAN.search(text)))
+    return bool(
+        _NOW.search(text)
+        or _HOW_FAR.search(text)
+        or _PROGRESS.search(text)
+        or (_AVAILABLE.search(text) and not _PLAN.search(text))
+    )
 
 
 def about_now(text: str) -> bool:
@@ -158,9 +174,14 @@ def asks_state_of_something_else(text: str) -> bool:
 
 
 def gives_contact_details(text: str) -> bool:
-    """The message hands over someone's phone number and email address (the on-call contact form's answers)."""
+    """The message hands over someone's phone number and email address (the on-call contact form's answers):
+    it says whose they are, or it is nothing but them and a name."""
     undated = _DATE.sub(" ", text)
-    return bool(_EMAIL.search(undated) and _PHONE.search(undated) and has_words_for("give_oncall_contact", text))
+    if not (_EMAIL.search(undated) and _PHONE.search(undated)):
+        return False
+    rest = _PHONE.sub(" ", _EMAIL.sub(" ", undated)).split()
+    only_a_name = len(rest) <= _NAME_WORDS and all(re.fullmatch(r"[^\W\d_][\w'’.-]*[,;:]?|[,;:|/-]", w) for w in rest)
+    return only_a_name or has_words_for("give_oncall_contact", text)
 
 
 def combined_intent(diet: dict[str, float], vectors: dict[str, float]) -> str | None:
@@ -204,9 +225,11 @@ def route(
         return "out_of_scope"
     if decided in STATUS_INTENTS and not about_now(text):
         return "nlu_fallback"  # the plan, or no time at all: answered from the FAQ's schedule and impact text
+    if decided in QUESTION_INTENTS and _NEXT_ALONE.match(text):
+        return "ask_next_window"
     if decided in QUESTION_INTENTS and clearly_about_now(text):
         if find_product(text):
             return "ask_product_status"
-        if _SUBJECT.search(text) or _SERVICE_STATE.search(text):
+        if _SUBJECT.search(text) or _SERVICE_STATE.search(text) or _HOW_FAR.search(text):
             return "ask_status_now"
     return decided if decided != intent else None

@@ -8,7 +8,7 @@ import re
 
 # Something is wrong now: these make a message urgent whatever else it says.
 _INCIDENT = re.compile(
-    r"\b(?:urgent(?:ly)?(?!\s+(?:phone|number|contact|line|e-?mail|support))|escalat\w*|asap|losing money|lost revenue|sev(?:erity)?\s*1|p1)\b"
+    r"\b(?:urgent(?:ly)?(?!\s+(?:phone|number|contact|line|e-?mail|support))|asap|losing money|lost revenue|sev(?:erity)?\s*1|p1)\b"
     r"|(?:\bnot|n't|\bnever|\bstopped)\s+(?:being\s+|getting\s+)?(?:deliver\w*|arriv\w*|sen[dt]\w*|working|through)"
     r"|(?:\bis|\bare|'s|'re)\s+(?:all\s+)?down\b",
     re.I,
@@ -16,11 +16,16 @@ _INCIDENT = re.compile(
 # Alarming words, which a customer planning for the migration uses too ("we run an emergency service, how
 # do we avoid an outage?", "what times are the outages?"): urgent only when the message is not about
 # avoiding, preparing for or the timing of planned trouble.
-_ALARM = re.compile(r"\b(?:emergency|critical|outages?)\b", re.I)
+_ALARM = re.compile(r"\b(?:emergency|critical|outages?|escalat\w*)\b", re.I)
+# A clause about a state supposed, not reported ("what happens to replies while it's down?").
+_SUPPOSED = re.compile(
+    r"\b(?:while|whilst|when|if|once|until)\s+(?:it|things|everything|the \w+)\s*(?:'s|'re|is|are)\s+(?:all\s+)?down\b",
+    re.I,
+)
 _PLANNING = re.compile(
     r"\b(?:avoid\w*|prevent\w*|prepar\w*|plan(?:s|ned|ning)? for|in case|what if|minimi[sz]e\w*|"
     r"(?:will|would) there be|planned|scheduled|(?:what|which) (?:times?|dates?|days?)|"
-    r"if (?:something|anything|it|things?) (?:goes|go|break|breaks|fail|fails)|(?:should|can|could|how do|how can) (?:we|i)|"
+    r"if (?:something|anything|it|things?) (?:goes|go|break|breaks|fail|fails)|(?:should|can|could|how (?:do|can|could|would|should)) (?:we|i)|"
     r"should (?:our|my|the) \w+|get(?:ting)? ready|options?|alternatives?|backup|fall ?back|"
     r"is there (?:any|some|a|an) (?:way|option|alternative|backup)|how long|how much longer"
     r")\b|^\W*when\b",
@@ -40,6 +45,7 @@ FAQ_MISSES_BEFORE_OFFER = 2  # "I don't know" this many times in a row, and a pe
 
 def detect(text: str) -> str | None:
     """'urgent_problem', 'ask_human' or None for a message."""
+    text = _SUPPOSED.sub(" ", text)
     calm = _PLANNING.search(text) and not _TROUBLE_NOW.search(text)
     if _INCIDENT.search(text) or (_ALARM.search(text) and not calm):
         return "urgent_problem"
