@@ -14,11 +14,12 @@ import time
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import urlsplit
 
 import sqlite_utils
 
 from core import postgres
-from core.errors import DatabaseBusy, DatabaseReadOnly, DiskFull, IndexMissing, StorageError
+from core.errors import ConfigError, DatabaseBusy, DatabaseReadOnly, DiskFull, IndexMissing, StorageError
 from core.postgres import PostgresDatabase
 
 Database = sqlite_utils.Database | PostgresDatabase  # a state database of either kind
@@ -114,27 +115,26 @@ def connect(path: Path) -> sqlite_utils.Database:
 
 def open_database(location: Location) -> Database:
     """Open the database at `location`: a postgresql:// URL, or a SQLite file (see connect)."""
-    if isinstance(location, str) and location.startswith("postgresql://"):
+    if isinstance(location, str):
+        if urlsplit(location).scheme.lower() != "postgresql":
+            raise ConfigError("only postgresql:// database addresses are supported; see HELPDESK_DATABASE_URL.")
         return PostgresDatabase(location)
-    return connect(Path(location))
-
-
-def is_postgres(location: Location) -> bool:
-    return isinstance(location, str) and location.startswith("postgresql://")
+    return connect(location)
 
 
 @contextmanager
-def write_transaction(db: Database) -> Iterator[Database]:
+def write_transaction(db: Database, exclusive: bool = True) -> Iterator[Database]:
     """A transaction that takes the write lock up front, so concurrent writers wait their turn.
 
     (A deferred transaction that reads first and writes later fails at once with 'database is
     locked' when another process wrote in between; BEGIN IMMEDIATE waits for the busy timeout.)
     Everything written inside it is committed together or not at all. Inside a transaction the caller
     holds already (a unit of work spanning several changes) it joins that one. On Postgres, writers take
-    one advisory lock instead, with the same effect.
+    one advisory lock instead, with the same effect; work that must not hold up the helpdesk's writers (pruning
+    Rasa's conversations, which share its database) passes `exclusive=False`.
     """
     if isinstance(db, PostgresDatabase):
-        with db.write_transaction():
+        with db.write_transaction(exclusive):
             yield db
         return
     if db.conn.in_transaction:

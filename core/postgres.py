@@ -27,7 +27,12 @@ from core.errors import DatabaseBusy, DatabaseReadOnly, DiskFull, StorageError
 WRITE_LOCK = 0x48454C50  # the advisory lock every writer takes ("HELP")
 LOCK_TIMEOUT = "2s"  # as SQLite's busy timeout (core/db.py): a turn fails clearly rather than waits
 IDLE_KEPT = 8  # idle connections kept per URL in a process
-_TYPES = {int: "BIGINT", str: "TEXT", float: "DOUBLE PRECISION"}
+IDLE_IN_TRANSACTION = "60s"  # a process stuck inside a transaction loses it (and the lock) rather than block all
+# A writer cut off by the network is noticed in about 30 s, not the kernel's two hours, so its lock is released.
+CONNECTION_OPTIONS = {"connect_timeout": 5, "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
+                      "keepalives_count": 3, "tcp_user_timeout": 30000}  # fmt: skip
+# TEXT compares bytewise, as SQLite's does: instants are ISO text compared with < and >.
+_TYPES = {int: "BIGINT", str: 'TEXT COLLATE "C"', float: "DOUBLE PRECISION"}
 _PYTHON_TYPES = {"bigint": int, "integer": int, "smallint": int, "text": str, "double precision": float, "real": float}
 
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
@@ -57,9 +62,10 @@ def storage_error(exc: psycopg2.Error) -> StorageError:
     if isinstance(exc, psycopg2.errors.DiskFull):
         return DiskFull("the disk of the state database's Postgres server is full; free some space.")
     if isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError)):
+        # libpq's text for these may quote the address, password included: it is not repeated
         return StorageError(
-            f"the state database (Postgres) cannot be reached ({first_line}); check that it runs and "
-            "HELPDESK_DATABASE_URL (see .env.example)."
+            "the state database (Postgres) cannot be reached; check that it runs and HELPDESK_DATABASE_URL "
+            "(see .env.example; a password with @, : or % must be percent-encoded)."
         )
     return StorageError(f"the state database (Postgres) failed ({first_line}); see the server's log.")
 
@@ -87,6 +93,8 @@ class PostgresDatabase:
         self.url = url
         self.conn = _take(url)
         self.depth = 0  # >0 inside write_transaction
+        self.broken = False  # the writers' lock may not have been released: the connection is not kept
+        self._pks: dict[str, str] = {}
 
     def __getitem__(self, name: str) -> Table:
         return Table(self, name)
@@ -121,8 +129,9 @@ class PostgresDatabase:
         return [row[0] for row in rows.fetchall()]
 
     @contextmanager
-    def write_transaction(self) -> Iterator[PostgresDatabase]:
-        """One transaction holding the writers' lock; inside another, it joins that one."""
+    def write_transaction(self, exclusive: bool = True) -> Iterator[PostgresDatabase]:
+        """One transaction holding the writers' lock (without it when not `exclusive`); inside another, it
+        joins that one."""
         if self.depth:
             self.depth += 1
             try:
@@ -132,7 +141,8 @@ class PostgresDatabase:
             return
         # The lock before BEGIN, not inside the transaction: a transaction that starts after the lock is
         # taken sees every table an earlier writer created (one begun before would keep its stale catalog).
-        self.execute("SELECT pg_advisory_lock(?)", [WRITE_LOCK])
+        if exclusive:
+            self.execute("SELECT pg_advisory_lock(?)", [WRITE_LOCK])
         try:
             self.execute("BEGIN")
             self.depth = 1
@@ -145,7 +155,8 @@ class PostgresDatabase:
             self.depth = 0
             self.execute("COMMIT")
         finally:
-            self._unlock()
+            if exclusive:
+                self._unlock()
 
     def _rollback(self) -> None:
         try:
@@ -158,17 +169,18 @@ class PostgresDatabase:
         try:
             with self.conn.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [WRITE_LOCK])
+                self.broken = not cursor.fetchone()[0]
         except psycopg2.Error:
-            pass  # the connection is gone, and the lock with it
+            self.broken = True  # closing the connection releases the lock
 
     def close(self) -> None:
         """Give the connection back to this process's idle ones (or close it when enough are kept)."""
         if self.conn is None:
             return
         conn, self.conn = self.conn, None
-        if self.depth:
-            self.depth = 0
-            self._rollback()
+        if self.depth or self.broken:
+            conn.close()  # inside a transaction, or perhaps holding the lock: ending the session ends both
+            return
         _give_back(self.url, conn)
 
 
@@ -193,6 +205,11 @@ class Table:
 
     @property
     def pk(self) -> str:
+        if self.name not in self.db._pks:
+            self.db._pks[self.name] = self._find_pk()
+        return self.db._pks[self.name]
+
+    def _find_pk(self) -> str:
         row = self.db.execute(
             "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
             "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = to_regclass(?) AND i.indisprimary",
@@ -287,12 +304,16 @@ def _take(url: str) -> psycopg2.extensions.connection:
             return conn
         conn.close()
     try:
-        conn = psycopg2.connect(url, connect_timeout=5, application_name="helpdesk")
+        conn = psycopg2.connect(url, application_name="helpdesk", **CONNECTION_OPTIONS)
         conn.autocommit = True
         with conn.cursor() as cursor:
             cursor.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
-    except psycopg2.Error as exc:
-        raise storage_error(exc) from None
+            cursor.execute(f"SET idle_in_transaction_session_timeout = '{IDLE_IN_TRANSACTION}'")
+    except psycopg2.Error:
+        raise StorageError(  # libpq's message may quote the address, password included
+            "the state database (Postgres) cannot be reached; check that it runs and HELPDESK_DATABASE_URL "
+            "(see .env.example; a password with @, : or % must be percent-encoded)."
+        ) from None
     return conn
 
 

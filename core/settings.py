@@ -76,6 +76,8 @@ def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...], example: s
     if urlsplit(raw).scheme not in schemes or not urlsplit(raw).hostname:
         # the value may hold a password: the message names the setting, never repeats it
         raise ConfigError(f"{name} is not a {' or '.join(schemes)}:// address; set it like {example}, or empty it.")
+    if urlsplit(raw).netloc.count("@") > 1 or re.search(r"%(?![0-9A-Fa-f]{2})", raw):
+        raise ConfigError(f"{name} has an @ or % that is not percent-encoded (write @ as %40, % as %25).")
     return raw
 
 

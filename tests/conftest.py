@@ -82,6 +82,8 @@ def settings_env(var_dir: Path, **overrides: str) -> dict[str, str]:
         "SLACK_PORT": str(free_port()),
         "RASA_API_TOKEN": "test-token",
         "ACTION_SERVER_TOKEN": "test-action-token",
+        "HELPDESK_DATABASE_URL": "",  # never the developer's own Postgres or Redis (.env)
+        "HELPDESK_REDIS_URL": "",
     }
     env.update(overrides)
     return env
@@ -347,16 +349,23 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     url = cluster.database_url(settings)
-    for _ in range(200):
+    deadline = time.monotonic() + 60
+    while True:
         try:
             psycopg2.connect(url, connect_timeout=1).close()
             break
         except psycopg2.OperationalError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail(f"the test session's Postgres did not start (exit status {server.poll()})")
             time.sleep(0.05)
     yield url
     postgres.close_idle()
     server.send_signal(signal.SIGINT)  # Postgres' fast shutdown
-    server.wait(timeout=30)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -367,19 +376,19 @@ def state_location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[P
         return
     server_url = request.getfixturevalue("postgres_url")
     schema = f"test_{secrets.token_hex(6)}"
-    with psycopg2.connect(server_url) as conn, conn.cursor() as cursor:
+    with contextlib.closing(psycopg2.connect(server_url)) as conn, conn, conn.cursor() as cursor:
         cursor.execute(f"CREATE SCHEMA {schema}")
     url = f"{server_url}?options=-csearch_path%3D{schema}"
     yield url
     postgres.close_idle(url)
-    with psycopg2.connect(server_url) as conn, conn.cursor() as cursor:
+    with contextlib.closing(psycopg2.connect(server_url)) as conn, conn, conn.cursor() as cursor:
         cursor.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 def state_env(location: Path | str) -> dict[str, str]:
     """The setting that points a `helpdesk` process at the state database `location` (its var folder's SQLite
     file needs none)."""
-    return {"HELPDESK_DATABASE_URL": location} if isinstance(location, str) else {}
+    return {"HELPDESK_DATABASE_URL": location if isinstance(location, str) else ""}
 
 
 @pytest.fixture

@@ -80,3 +80,21 @@ def test_a_deployment_names_where_browsers_and_the_rasa_server_find_things():
         "http://127.0.0.1:5005",
         "http://127.0.0.1:5055/webhook",
     )
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://helpdesk:p@ss@db:5432/helpdesk", "postgresql://helpdesk:50%off@db:5432/helpdesk"]
+)
+def test_a_database_password_not_percent_encoded_is_refused_without_repeating_it(tmp_path: Path, url: str):
+    with pytest.raises(ConfigError, match="HELPDESK_DATABASE_URL has an @ or %") as refused:
+        Settings.from_env({"HELPDESK_HOME": str(tmp_path), "HELPDESK_DATABASE_URL": url})
+    assert "p@ss" not in str(refused.value) and "50%off" not in str(refused.value)
+
+
+def test_an_unreachable_state_database_is_named_without_its_password():
+    from core.errors import StorageError
+    from core.postgres import PostgresDatabase
+
+    with pytest.raises(StorageError, match="cannot be reached") as refused:
+        PostgresDatabase("postgresql://helpdesk:sekret-pw@127.0.0.1:1/helpdesk")
+    assert "sekret-pw" not in str(refused.value)

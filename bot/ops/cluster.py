@@ -1,12 +1,11 @@
 """`helpdesk start --replicas N` (`make run-cluster`): the scale-out of README "Several servers" on one machine,
-on loopback. Debian's Postgres (Rasa's conversations) and Redis (its conversation locks), each with a data
+on loopback. Debian's Postgres (Rasa's conversations and the helpdesk's own state) and Redis (the conversation
+locks, the chats' rooms), each with a data
 directory under var/cluster/ and a password of its own; N Rasa servers, each with an action server of its own;
 HAProxy in front of the Rasa servers on RASA_PORT, where `make run` has its one Rasa server; and the worker,
 the web chat and the Slack app as `make run` runs them. Everything runs under one supervisord.
 
-The helpdesk's own state (escalations, outbox, status reports) stays in the SQLite file every process on this
-machine shares (a worker per replica, sharing the outbox by claims); it moves to Postgres with the rest of
-issue 16.
+A worker runs per replica; they share the outbox in Postgres by claims (core/outbox.py).
 """
 
 from __future__ import annotations

@@ -40,6 +40,8 @@ def private_env(var_dir: Path, **overrides: str) -> dict[str, str]:
         "HELPDESK_FAQ_DB": str(var_dir / "faq_index.db"),
         "HELPDESK_DB": str(var_dir / "helpdesk.db"),
         "RASA_TRACKER_DB": str(var_dir / "tracker.db"),
+        "HELPDESK_DATABASE_URL": "",  # the files above, never a real Postgres or Redis
+        "HELPDESK_REDIS_URL": "",
         "RASA_HOST": "127.0.0.1",
         "RASA_PORT": str(free_port()),
         "ACTION_PORT": str(free_port()),

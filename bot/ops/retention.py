@@ -36,7 +36,7 @@ def prune_tracker(conversations: Location, older_than: timedelta, now: datetime)
         return PruneReport(cutoff)
     db = open_database(conversations)
     try:
-        with write_transaction(db):
+        with write_transaction(db, exclusive=False):  # Rasa's events: the helpdesk's writers need not wait
             if not db["events"].exists():
                 return PruneReport(cutoff)
             params = {"cutoff": cutoff.timestamp()}
