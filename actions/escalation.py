@@ -83,6 +83,7 @@ class ActionCreateEscalation(HelpdeskAction):
                 rota,
                 now,
                 customer_told_not_paged=not paged,
+                limits=escalations.Limits(settings.escalations_per_conversation, settings.escalations_per_ten_minutes),
             )
         response = {
             (True, True): "utter_escalation_created",

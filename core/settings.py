@@ -158,6 +158,8 @@ class Settings:
     action_timeout: float = 4.0  # seconds the Rasa server waits for an action before telling the customer
     now: datetime | None = None
     worker_interval: float = 2.0  # seconds between the background worker's rounds
+    escalations_per_ten_minutes: int = 30  # new cases from everyone (a runaway script must not page the rota 300 times)
+    escalations_per_conversation: int = 3  # new cases or additions from one conversation in an hour
     tracker_retention_days: int = 90  # Rasa conversations silent for longer are deleted
     max_message_chars: int = 2000  # a longer chat message is refused before NLU
     session_secret: str | None = field(default=None, repr=False)  # signs web chat session ids
@@ -243,6 +245,8 @@ class Settings:
             action_timeout=_seconds(env, "HELPDESK_ACTION_TIMEOUT", 4.0),
             now=parse_instant(now_text, setting="HELPDESK_NOW") if now_text else None,
             worker_interval=_seconds(env, "HELPDESK_WORKER_INTERVAL", 2.0),
+            escalations_per_ten_minutes=_count(env, "HELPDESK_ESCALATIONS_PER_TEN_MINUTES", 30, most=100000),
+            escalations_per_conversation=_count(env, "HELPDESK_ESCALATIONS_PER_CONVERSATION", 3, most=1000),
             tracker_retention_days=_count(env, "HELPDESK_TRACKER_RETENTION_DAYS", 90, most=36500),
             max_message_chars=_count(env, "HELPDESK_MAX_MESSAGE_CHARS", 2000, most=20000),
             session_secret=env.get("HELPDESK_SESSION_SECRET", "").strip() or None,

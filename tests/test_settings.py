@@ -98,3 +98,12 @@ def test_an_unreachable_state_database_is_named_without_its_password():
     with pytest.raises(StorageError, match="cannot be reached") as refused:
         PostgresDatabase("postgresql://helpdesk:sekret-pw@127.0.0.1:1/helpdesk")
     assert "sekret-pw" not in str(refused.value)
+
+
+def test_the_escalation_limits_are_30_in_ten_minutes_and_3_per_conversation_unless_set(tmp_path: Path):
+    default = Settings.from_env({"HELPDESK_HOME": str(tmp_path)})
+    assert (default.escalations_per_ten_minutes, default.escalations_per_conversation) == (30, 3)
+    raised = Settings.from_env({"HELPDESK_HOME": str(tmp_path), "HELPDESK_ESCALATIONS_PER_TEN_MINUTES": "500"})
+    assert raised.escalations_per_ten_minutes == 500
+    with pytest.raises(ConfigError, match="HELPDESK_ESCALATIONS_PER_CONVERSATION"):
+        Settings.from_env({"HELPDESK_HOME": str(tmp_path), "HELPDESK_ESCALATIONS_PER_CONVERSATION": "-1"})
