@@ -9,21 +9,26 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 import sqlalchemy as sa
-from conftest import HELPDESK, TEST_MODELS, WebServer
+from conftest import HELPDESK, ONCALL_CHANNEL, TEST_MODELS, WebServer
+from slack_standin import SlackStandIn
 from supervised_stack import (
     ANSWERS,
+    REF,
     SUPERVISORCTL,
     SupervisedBot,
     UrgentCase,
     form_question,
     report_urgent_case,
     say,
+    slack_env,
     wait_for,
 )
 
@@ -36,7 +41,9 @@ pytestmark = pytest.mark.slow
 
 class ClusterBot(SupervisedBot):
     """`helpdesk start --replicas 2` with ports and a var dir of its own; asks go through the proxy unless a
-    test points `settings` at one replica (`via`)."""
+    test points `settings` at one replica (`via`). Its Slack app talks to `slack`, a stand-in for Slack's Web API."""
+
+    slack: SlackStandIn
 
     def start(self) -> None:
         log = open(self.log_dir / "cluster.log", "a")
@@ -103,17 +110,22 @@ def taken(port: int) -> bool:
 def stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterBot]:
     var = tmp_path_factory.mktemp("cluster") / "var"
     ports = {name: str(free_run_of_ports(3)) for name in ("RASA_PORT", "ACTION_PORT")}  # replicas take the next ones
+    slack = SlackStandIn()
     bot = ClusterBot(
         var,
+        **slack_env(slack.api_url),
+        HELPDESK_ESCALATIONS_PER_TEN_MINUTES="1000",  # a crowd of urgent cases is what one test sends
         HELPDESK_MODEL_DIR=str(TEST_MODELS),
         HELPDESK_POSTGRES_PORT=str(free_port()),
         HELPDESK_REDIS_PORT=str(free_port()),
         WEB_PORT=str(free_port()),
         **ports,
     )
+    bot.slack = slack
     bot.start()
     yield bot
     bot.stop()
+    slack.close()
 
 
 def refuses(port: int) -> bool:
@@ -216,3 +228,44 @@ def test_an_engineers_reply_reaches_a_web_chat_whose_socket_the_other_replica_ho
 
 def supervisorctl(stack: ClusterBot, *args: str) -> None:
     subprocess.run([SUPERVISORCTL, "-c", str(stack.config), *args], check=True, capture_output=True, timeout=60)
+
+
+CROWD = 200  # customers with an urgent case at once, as when a window goes wrong
+KILLED_AT = 80  # the customer whose third message comes as a worker and a Rasa replica are killed
+
+
+def test_a_crowd_of_urgent_cases_through_both_replicas_pages_each_exactly_once_through_kills(stack: ClusterBot):
+    stack.via(None)
+    killed: dict[str, int] = {}
+    kill_once = threading.Lock()
+
+    def before(sender: str, step: int) -> None:
+        if sender == f"crowd-{KILLED_AT}" and step == 2:
+            with kill_once:
+                for program in ("worker-1", "rasa-2"):
+                    killed[program] = stack.pid(program)
+                    os.kill(killed[program], signal.SIGKILL)
+
+    def customer(n: int) -> UrgentCase:
+        sender = f"crowd-{n}"
+        return report_urgent_case(stack, sender, before=lambda step: before(sender, step))
+
+    try:
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            cases = list(pool.map(customer, range(CROWD)))
+    finally:
+        for program, pid in killed.items():
+            stack.restarted(program, pid)
+    assert sorted(killed) == ["rasa-2", "worker-1"]
+    refs = [case.ref for case in cases]
+    assert None not in refs, [case.last for case in cases if not case.ref][:3]
+    assert len(set(refs)) == CROWD  # one case per customer, whichever replica took which message
+
+    def pages() -> list[str]:
+        posted = [c for c in stack.slack.called("chat.postMessage") if c.get("channel") == ONCALL_CHANNEL]
+        return [REF.search(c.get("text") or "").group(1) for c in posted if not c.get("thread_ts")]
+
+    wait_for(lambda: set(pages()) >= set(refs), 120, "every case's page reaching Slack")
+    paged = pages()  # the crowd's cases, and those of the tests before
+    assert len(paged) == len(set(paged))  # no case paged twice
+    assert set(refs) <= set(paged)  # and every one of the crowd's paged
