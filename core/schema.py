@@ -112,6 +112,13 @@ def m003_outbox_senders(db: Database) -> None:
     _create(db, "outbox_senders", {"kinds": str, "holder": str, "until": str}, pk="kinds")
 
 
+@migration
+def m004_paging_chain(db: Database) -> None:
+    """Where an escalation's paging chain is (bot/escalation/chain.py): its round, when it ran out, when the
+    acknowledger was last reminded."""
+    _create(db, "escalations", {"round": int, "chain_ended_at": str, "reminded_at": str})
+
+
 def applied(db: Database) -> list[str]:
     """Names of the migrations this database has had, in the order they ran."""
     if not db[APPLIED].exists():

@@ -161,11 +161,31 @@ def with_status(blocks: list[dict], case: Escalation) -> list[dict]:
     return [replaced.get(block.get("block_id"), block) for block in blocks]
 
 
-def next_step(case: Escalation, step: Step, rota: Rota) -> str:
+def next_step(case: Escalation, step: Step, rota: Rota, round_: int = 0) -> str:
     minutes = int(rota.ack_timeout.total_seconds() // 60)
+    again = f" Round {round_ + 1} of {rota.repeat + 1}: the rota is paged again from the start." if round_ else ""
     return (
         f":rotating_light: {case.ref} was not acknowledged in {minutes} min: paging <@{step.slack_user}> "
-        f"({escape(step.role)}, {escape(step.phone)})."
+        f"({escape(step.role)}, {escape(step.phone)}).{again}"
+    )
+
+
+def chain_ended(case: Escalation, payload: dict) -> str:
+    """To the support channel: the rota ran out and a person must take the case."""
+    callback = escape(str(case.contact.get("callback") or "-"))
+    company = escape(str(case.contact.get("company") or case.contact.get("name") or "a customer"))
+    return (
+        f":sos: {case.ref} ({escape(case.priority)} priority, {company}): nobody acknowledged the page in "
+        f"{payload['rounds']} round(s) of the on-call rota. <@{payload['slack_user']}> ({escape(payload['role'])}, "
+        f"{escape(payload['phone'])}), please take it or hand it to someone who can. Callback {callback}. "
+        f"Summary: {escape(case.summary)}"
+    )
+
+
+def resolve_reminder(case: Escalation, payload: dict) -> str:
+    return (
+        f":hourglass: {case.ref} was acknowledged by {escape(payload['acknowledged_by'])} {payload['minutes']} min "
+        "ago and is still open: resolve it when it is fixed, or ask for help here."
     )
 
 
@@ -198,10 +218,7 @@ def rota_text(rota: Rota) -> str:
         f"{n}. {escape(step.role)}: {escape(step.name)} (<@{step.slack_user}>, {escape(step.phone)})"
         for n, step in enumerate(rota.steps, start=1)
     ]
-    minutes = int(rota.ack_timeout.total_seconds() // 60)
-    return (
-        "*On call now*\n" + "\n".join(lines) + f"\nAn unacknowledged page moves to the next step after {minutes} min."
-    )
+    return "*On call now*\n" + "\n".join(lines) + "\n" + escape(rota.policy())
 
 
 @dataclass(frozen=True)

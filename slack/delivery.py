@@ -21,7 +21,7 @@ from helpdesk_slack.context import AppContext
 from helpdesk_slack.text import clip, escape, plain_sections
 
 logger = logging.getLogger(__name__)
-SLACK_KINDS = ("page", "transcript", "relay_to_engineer", "notice")
+SLACK_KINDS = ("page", "transcript", "relay_to_engineer", "notice", "chain_ended", "resolve_reminder")
 RELAY_LIMIT = 12_000  # characters of one customer message shown in Slack (a message holds at most 50 blocks)
 
 
@@ -53,6 +53,8 @@ class SlackDelivery:
             "transcript": self._transcript,
             "relay_to_engineer": self._relay,
             "notice": self._notice,
+            "chain_ended": self._chain_ended,
+            "resolve_reminder": self._resolve_reminder,
         }
         senders[message.kind](db, message, now)
 
@@ -67,7 +69,7 @@ class SlackDelivery:
                 channel=case.slack_channel,
                 thread_ts=case.slack_ts,
                 reply_broadcast=True,
-                text=blocks.next_step(case, step, rota),
+                text=blocks.next_step(case, step, rota, payload.get("round", 0)),
             )
             escalations.record_event(db, case.ref, "page delivered", f"{step.role} in Slack", now)
         else:
@@ -94,6 +96,21 @@ class SlackDelivery:
         self._post_once(
             message, channel=case.slack_channel, thread_ts=case.slack_ts, text=escape(text), blocks=plain_sections(text)
         )
+
+    def _chain_ended(self, db: Database, message: outbox.OutboxMessage, now: datetime) -> None:
+        """The support channel (SLACK_UPDATES_CHANNEL, else the on-call channel) hears that the rota ran out."""
+        settings = self.app.settings.slack
+        channel = self._channel(settings.updates_channel or settings.oncall_channel, "SLACK_UPDATES_CHANNEL")
+        case = escalations.get(db, message.payload["ref"])
+        self._post_once(message, channel=channel, text=blocks.chain_ended(case, message.payload))
+        escalations.record_event(db, case.ref, "support channel told", message.payload["role"], now)
+
+    def _resolve_reminder(self, db: Database, message: outbox.OutboxMessage, now: datetime) -> None:
+        case = escalations.get(db, message.payload["ref"])
+        if not case.slack_ts:
+            raise HelpdeskError(f"the page of {case.ref} has not reached Slack yet")
+        text = blocks.resolve_reminder(case, message.payload)
+        self._post_once(message, channel=case.slack_channel, thread_ts=case.slack_ts, reply_broadcast=True, text=text)
 
     def _notice(self, db: Database, message: outbox.OutboxMessage, now: datetime) -> None:
         channel = self._channel(self.app.settings.slack.updates_channel, "SLACK_UPDATES_CHANNEL")

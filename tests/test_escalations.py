@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import helpdesk
 
-from bot.escalation import escalations
+from bot.escalation import chain, escalations
 from bot.escalation.escalations import EscalationError
 from bot.escalation.oncall import load_rota
 from core import outbox
@@ -55,11 +55,10 @@ def test_a_new_escalation_gets_a_reference_its_transcript_and_a_page_to_the_prim
 
 def test_an_unanswered_page_moves_to_the_next_step_when_the_clock_passes_the_timeout(db: Database, rota):
     case = new_case(db, rota)
-    assert escalations.escalate_unanswered(db, rota, T0 + timedelta(minutes=9, seconds=59)) == []
-    assert escalations.escalate_unanswered(db, rota, T0 + timedelta(minutes=10)) == [case.ref]
+    assert chain.advance(db, rota, T0 + timedelta(minutes=9, seconds=59)).paged == []
+    assert chain.advance(db, rota, T0 + timedelta(minutes=10)).paged == [case.ref]
     assert escalations.get(db, case.ref).step == 1
-    assert escalations.escalate_unanswered(db, rota, T0 + timedelta(minutes=20)) == [case.ref]
-    assert escalations.escalate_unanswered(db, rota, T0 + timedelta(minutes=30)) == []  # no step after the last
+    assert chain.advance(db, rota, T0 + timedelta(minutes=20)).paged == [case.ref]
     roles = [json.loads(p["payload"])["role"] for p in outbox.pending(db)]
     assert roles == ["Primary on-call engineer", "Secondary on-call engineer", "Head of Service Delivery"]
 
@@ -67,7 +66,7 @@ def test_an_unanswered_page_moves_to_the_next_step_when_the_clock_passes_the_tim
 def test_acknowledging_stops_the_escalation_and_resolving_closes_it(db: Database, rota):
     case = new_case(db, rota)
     escalations.acknowledge(db, case.ref, "tama", T0 + timedelta(minutes=3))
-    assert escalations.escalate_unanswered(db, rota, T0 + timedelta(hours=1)) == []
+    assert chain.advance(db, rota, T0 + timedelta(minutes=50)).paged == []
     escalations.resolve(db, case.ref.lower(), "tama", T0 + timedelta(minutes=40))
     assert escalations.listing(db, open_only=True) == []
     assert [e["what"] for e in escalations.history(db, case.ref)] == [
@@ -201,7 +200,7 @@ def test_a_customer_whose_first_page_has_not_gone_out_within_the_grace_is_told_o
     assert escalations.tell_customers_of_failed_pages(db, T0 + timedelta(minutes=1, seconds=59)) == []
     assert escalations.tell_customers_of_failed_pages(db, T0 + timedelta(minutes=2)) == [case.ref]
     for minutes in (3, 10, 11, 30):  # later rounds, the next step paged meanwhile: nothing more for the customer
-        escalations.escalate_unanswered(db, rota, T0 + timedelta(minutes=minutes))
+        chain.advance(db, rota, T0 + timedelta(minutes=minutes))
         assert escalations.tell_customers_of_failed_pages(db, T0 + timedelta(minutes=minutes)) == []
     assert page_failed_messages(db) == [(f"page_failed:{case.ref}", {"ref": case.ref, "conversation_id": "web-123"})]
     [told] = told_page_failed(db, case.ref)

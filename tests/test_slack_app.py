@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from conftest import ONCALL_CHANNEL, STAFF, UPDATES_CHANNEL, read_only
 
-from bot.escalation import escalations, oncall
+from bot.escalation import chain, escalations, oncall
 from bot.ops import worker
 from bot.status import phase_status
 from core import outbox
@@ -172,14 +172,8 @@ def test_acknowledge_and_resolve_buttons_update_the_escalation_and_the_page(slac
         "escalation_reply",
         "escalation_resolve",
     ]
-    assert (
-        escalations.escalate_unanswered(
-            open_state_db(slack.settings.state_db),
-            oncall.current_rota(open_state_db(slack.settings.state_db)),
-            T0 + timedelta(hours=1),
-        )
-        == []
-    )
+    db = open_state_db(slack.settings.state_db)
+    assert chain.advance(db, oncall.current_rota(db), T0 + timedelta(hours=1)).paged == []  # acknowledged: no page
     slack.click("escalation_resolve", case.ref, message=message)
     slack.standin.wait_for("chat.update", 2)
     assert escalations.get(open_state_db(slack.settings.state_db), case.ref).status == "resolved"
@@ -226,10 +220,41 @@ def test_an_unacknowledged_page_goes_to_the_next_step_in_the_pages_thread(slack)
     case = new_case(slack)
     slack.delivery.run_round(T0)
     report = worker.run_round(slack.settings, T0 + timedelta(minutes=10))
-    assert report.paged_next_step == [case.ref]
+    assert report.chain.paged == [case.ref]
     slack.delivery.run_round(T0 + timedelta(minutes=10))
     broadcast = [p for p in slack.standin.called("chat.postMessage") if p.get("reply_broadcast")]
     assert len(broadcast) == 1 and "<@U0SECONDARY>" in broadcast[0]["text"]
+
+
+def test_the_whole_chain_unanswered_pages_every_round_then_tells_the_support_channel_once(slack):
+    from conftest import UPDATES_CHANNEL
+
+    case = new_case(slack)
+    rota = oncall.current_rota(open_state_db(slack.settings.state_db))
+    rounds, steps = rota.repeat + 1, len(rota.steps)
+    for n in range(rounds * steps + 2):  # the worker and the Slack app, every ack timeout, past the chain's end
+        now = T0 + n * rota.ack_timeout
+        worker.run_round(slack.settings, now)
+        slack.delivery.run_round(now)
+    posts = slack.standin.called("chat.postMessage")
+    in_thread = [p for p in posts if p.get("thread_ts") and p.get("reply_broadcast")]
+    assert len(in_thread) == rounds * steps - 1  # every page after the first, each once
+    assert sum("Round 2 of 3" in p["text"] for p in in_thread) == steps
+    [ended] = [p for p in posts if p["channel"] == UPDATES_CHANNEL]
+    assert case.ref in ended["text"] and "<@U00HEADOFSD>" in ended["text"] and "3 round(s)" in ended["text"]
+    history = [e["what"] for e in escalations.history(open_state_db(slack.settings.state_db), case.ref)]
+    assert history.count("paged") == rounds * steps and history[-2:] == ["chain ended", "support channel told"]
+
+
+def test_an_acknowledged_case_left_open_reminds_its_acknowledger_in_the_pages_thread(slack):
+    case = new_case(slack)
+    slack.delivery.run_round(T0)
+    escalations.acknowledge(open_state_db(slack.settings.state_db), case.ref, "tama", T0 + timedelta(minutes=2))
+    worker.run_round(slack.settings, T0 + timedelta(minutes=62))
+    slack.delivery.run_round(T0 + timedelta(minutes=62))
+    [reminder] = [p for p in slack.standin.called("chat.postMessage") if ":hourglass:" in p["text"]]
+    assert reminder["thread_ts"] and reminder["reply_broadcast"]
+    assert f"{case.ref} was acknowledged by tama 60 min ago and is still open" in reminder["text"]
 
 
 def test_maintenance_notices_are_posted_once_each_also_after_a_restart(slack):

@@ -100,8 +100,7 @@ def show_rota(settings: Settings, db: StateDb) -> None:
     rota = oncall.current_rota(db)
     rows = [(n, step.role, step.name, step.slack_user, step.phone) for n, step in enumerate(rota.steps, start=1)]
     click.echo(format_table(("step", "role", "name", "slack user", "phone"), rows))
-    minutes = int(rota.ack_timeout.total_seconds() // 60)
-    click.echo(f"An unacknowledged page moves to the next step after {minutes} minutes.")
+    click.echo(rota.policy())
 
 
 @oncall_group.command(name="set")

@@ -68,8 +68,8 @@ def run_worker(settings: Settings, once: bool) -> None:
         worker.run(settings)
         return
     report = worker.run_round(settings, settings.clock.now())
-    for ref in report.paged_next_step:
-        click.echo(f"{ref}: not acknowledged in time, paged the next step")
+    for line in report.chain_lines():
+        click.echo(line)
     for ref in report.told_page_failed:
         click.echo(f"{ref}: the first page has not gone out; the customer is told to ring")
     for key in report.notices_queued:

@@ -1,8 +1,8 @@
 """Escalations: a tracked handoff of an urgent case to the on-call engineer.
 
-A record (ESC-0042) holds the contact, the transcript and every step in its history. The policy
-pages the rota's first step through the outbox, and the next step when a page is not acknowledged
-in time; acknowledging or resolving stops it.
+A record (ESC-0042) holds the contact, the transcript and every step in its history. A new case pages
+the rota's first step through the outbox; bot/escalation/chain.py pages the next ones when nobody
+acknowledges; acknowledging or resolving stops it.
 """
 
 from __future__ import annotations
@@ -53,6 +53,10 @@ class Escalation:
     acknowledged_by: str = ""
     slack_channel: str = ""  # where the page was posted: its thread is the live handoff's
     slack_ts: str = ""
+    round: int = 0  # how many times the whole rota has been paged before this pass (bot/escalation/chain.py)
+    acknowledged_at: datetime | None = None
+    chain_ended_at: datetime | None = None  # the last round went unanswered: the support channel was told
+    reminded_at: datetime | None = None  # the acknowledger was last re-paged about the open case
 
 
 def _tables(db: Database) -> tuple[Table, Table]:
@@ -75,7 +79,15 @@ def _record(row: dict) -> Escalation:
         row["acknowledged_by"] or "",
         row["slack_channel"] or "",
         row["slack_ts"] or "",
+        row.get("round") or 0,
+        _instant(row.get("acknowledged_at")),
+        _instant(row.get("chain_ended_at")),
+        _instant(row.get("reminded_at")),
     )
+
+
+def _instant(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
 
 
 def _update(records: Table, ref: str, values: dict) -> None:
@@ -86,16 +98,23 @@ def _log(events: Table, ref: str, now: datetime, what: str, by: str = "", detail
     events.insert({"ref": ref, "at": now.isoformat(), "what": what, "by": by, "detail": detail})
 
 
-def _page(db: Database, escalation: Escalation, rota: Rota, step: int, now: datetime) -> None:
-    """Queue the page of `step` in the caller's transaction; its key makes a retry page nobody twice."""
+def page_key(ref: str, step: int, round_: int = 0) -> str:
+    """The outbox key of a page (PagerDuty's dedup_key): the case, the round, the step, so a retry pages nobody
+    twice. Pages of the first round keep the key they had before rounds existed."""
+    return f"page:{ref}:{step}" if round_ == 0 else f"page:{ref}:{round_}:{step}"
+
+
+def queue_page(db: Database, escalation: Escalation, rota: Rota, step: int, now: datetime, round_: int = 0) -> None:
+    """Queue the page of `step` (in `round_`) in the caller's transaction."""
     person = rota.steps[step]
     outbox.add(
         db,
-        f"page:{escalation.ref}:{step}",
+        page_key(escalation.ref, step, round_),
         "page",
         {
             "ref": escalation.ref,
             "step": step,
+            "round": round_,
             "role": person.role,
             "slack_user": person.slack_user,
             "phone": person.phone,
@@ -106,6 +125,14 @@ def _page(db: Database, escalation: Escalation, rota: Rota, step: int, now: date
         },
         now,
     )
+
+
+def record_chain_step(db: Database, ref: str, values: dict, what: str, detail: str, now: datetime) -> None:
+    """Move a case's paging chain (its step, round, reminders) and say so in its history, in one transaction."""
+    with write_transaction(db):
+        records, events = _tables(db)
+        _update(records, ref, values)
+        _log(events, ref, now, what, detail=detail)
 
 
 @dataclass(frozen=True)
@@ -199,7 +226,7 @@ def create(
         if customer_told_not_paged:
             _log(events, ref, now, TOLD_PAGE_FAILED, detail=TOLD_AT_ONCE)
         case = _record(records.get(row_id))
-        _page(db, case, rota, 0, now)
+        queue_page(db, case, rota, 0, now)
     return Filed(case, new=True)
 
 
@@ -391,33 +418,6 @@ def relay_from_engineer(db: Database, ref: str, text: str, by: str, message_id: 
         ):
             _log(_tables(db)[1], case.ref, now, "engineer wrote", by=by, detail=text.strip())
     return case
-
-
-def escalate_unanswered(db: Database, rota: Rota, now: datetime) -> list[str]:
-    """Page the next step for every page not acknowledged within the rota's timeout; returns the refs."""
-    moved = []
-    for escalation in listing(db, open_only=True):
-        if escalation.status != "triggered" or escalation.paged_at is None:
-            continue
-        if now - escalation.paged_at < rota.ack_timeout or escalation.step + 1 >= len(rota.steps):
-            continue
-        step = escalation.step + 1
-        with write_transaction(db):
-            records, events = _tables(db)
-            if get(db, escalation.ref).status != "triggered":
-                continue  # acknowledged since the listing was read
-            _update(records, escalation.ref, {"step": step, "paged_at": now.isoformat()})
-            _log(
-                events,
-                escalation.ref,
-                now,
-                "paged",
-                detail=f"{rota.steps[step].role} (no acknowledgement in "
-                f"{int(rota.ack_timeout.total_seconds() // 60)} min)",
-            )
-            _page(db, escalation, rota, step, now)
-        moved.append(escalation.ref)
-    return moved
 
 
 def record_event(db: Database, ref: str, what: str, detail: str, now: datetime, by: str = "") -> None:

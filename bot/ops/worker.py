@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import partial
 
-from bot.escalation import escalations
+from bot.escalation import chain, escalations
+from bot.escalation.chain import ChainReport
 from bot.escalation.oncall import current_rota
 from bot.ops import rasa_client, retention
 from bot.status import notices
@@ -33,11 +34,22 @@ PRUNE_EVERY = timedelta(hours=1)
 
 @dataclass
 class RoundReport:
-    paged_next_step: list[str] = field(default_factory=list)
+    chain: ChainReport = field(default_factory=ChainReport)
     told_page_failed: list[str] = field(default_factory=list)
     notices_queued: list[str] = field(default_factory=list)
     delivered: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+
+    def chain_lines(self) -> list[str]:
+        """What the paging chain did this round, a line per case."""
+        return (
+            [f"{ref}: not acknowledged in time, paged the next step" for ref in self.chain.paged]
+            + [
+                f"{ref}: nobody acknowledged in any round of the rota; the support channel is told"
+                for ref in self.chain.ended
+            ]
+            + [f"{ref}: acknowledged but still open; its acknowledger is reminded" for ref in self.chain.reminded]
+        )
 
 
 def deliver_to_chat(settings: Settings, message: outbox.OutboxMessage) -> None:
@@ -66,7 +78,7 @@ def run_round(settings: Settings, now: datetime) -> RoundReport:
     """One round of the worker at `now` (tests call this with the clock they want), on one connection."""
     report = RoundReport()
     with state_database(settings.state_store) as db:
-        report.paged_next_step = escalations.escalate_unanswered(db, current_rota(db), now)
+        report.chain = chain.advance(db, current_rota(db), now)
         report.told_page_failed = escalations.tell_customers_of_failed_pages(db, now)
         report.notices_queued = queue_notices(settings, db, now)
         drained = outbox.drain(
@@ -123,8 +135,8 @@ def run(settings: Settings, stop: threading.Event | None = None) -> None:
         except Exception:  # the loop's edge: one bad round must not stop paging (or, under make run, everything)
             logger.exception("helpdesk worker: the round failed; trying again next round")
         else:
-            for ref in report.paged_next_step:
-                logger.info("%s: not acknowledged in time, paged the next step", ref)
+            for line in report.chain_lines():
+                logger.info("%s", line)
             for ref in report.told_page_failed:
                 logger.warning("%s: the first page has not gone out; the customer is told to ring", ref)
             for key, error in report.failed:
