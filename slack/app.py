@@ -69,6 +69,7 @@ def build_app(settings: Settings, client: WebClient | None = None) -> tuple[App,
     app.command("/faq")(lambda command, ack: commands.faq(context, command, ack))
     app.command("/phase")(lambda command, ack: commands.phase(context, command, ack))
     app.command("/oncall")(lambda command, ack: commands.oncall_command(context, command, ack))
+    app.command("/escalations")(lambda command, ack: commands.escalations_command(context, command, ack))
     app.action("faq_post")(ack=ack_now, lazy=[lambda body, client: commands.post_faq_answer(context, body, client)])
 
     # /review: staff only; acknowledged at once, the list follows by response_url (reading the tracker takes time).

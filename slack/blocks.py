@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.answers.review import ReviewItem
 from bot.escalation.escalations import Escalation
@@ -168,6 +170,39 @@ def next_step(case: Escalation, step: Step, rota: Rota, round_: int = 0) -> str:
         f":rotating_light: {case.ref} was not acknowledged in {minutes} min: paging <@{step.slack_user}> "
         f"({escape(step.role)}, {escape(step.phone)}).{again}"
     )
+
+
+def chain_position(case: Escalation, rota: Rota, now: datetime) -> str:
+    """Where a case's paging stands: step and round, who acknowledged, and what happens next and when."""
+    if case.status == "acknowledged":
+        text = f"acknowledged by {case.acknowledged_by}"
+        since = case.reminded_at or case.acknowledged_at
+        if rota.resolve_timeout and since:
+            text += f"; reminded if still open in {_minutes_until(since + rota.resolve_timeout, now)} min"
+        return text
+    where = f"step {case.step + 1} of {len(rota.steps)}, round {case.round + 1} of {rota.repeat + 1}"
+    if case.chain_ended_at:
+        return f"{where}; nobody acknowledged in any round: the support channel was told"
+    if case.paged_at is None:
+        return where
+    return f"{where}; next page in {_minutes_until(case.paged_at + rota.ack_timeout, now)} min unless acknowledged"
+
+
+def _minutes_until(then: datetime, now: datetime) -> int:
+    return max(0, math.ceil((then - now).total_seconds() / 60))
+
+
+def open_cases(cases: list[Escalation], rota: Rota, now: datetime) -> str:
+    """/escalations: the open cases, newest first, each with where its paging stands."""
+    if not cases:
+        return "No open escalations."
+    lines = [
+        f"*{case.ref}* {escape(case.priority)} priority, opened {when(case.created_at)}: "
+        f"{escape(str(case.contact.get('company') or case.contact.get('name') or 'a customer'))}, "
+        f"{escape(clip(case.summary, 200))} ({escape(chain_position(case, rota, now))})"
+        for case in reversed(cases)
+    ]
+    return "*Open escalations*\n" + "\n".join(lines)
 
 
 def chain_ended(case: Escalation, payload: dict) -> str:

@@ -11,7 +11,7 @@ from typing import Callable
 from slack_sdk import WebClient
 
 from bot.answers.faq import answer_entry
-from bot.escalation import oncall
+from bot.escalation import escalations, oncall
 from bot.status import phase_status, schedule
 from bot.status.status_replies import STATUS_HEADERS, status_rows, when
 from bot.table import format_table
@@ -100,6 +100,17 @@ def phase(app: AppContext, command: dict, ack: Ack) -> None:
             f"Recorded: {found.label} ({found.migration}) {state}." + (f" Until {when(until)}." if until else "")
         ),
     )
+
+
+def escalations_command(app: AppContext, command: dict, ack: Ack) -> None:
+    """/escalations: the open cases and where each one's paging stands (staff only: they hold customers' details)."""
+    if not app.staff.is_staff(command["user_id"]):
+        ack(response_type="ephemeral", text=REFUSAL)
+        return
+    with state_database(app.settings.state_store) as db:
+        cases = escalations.listing(db, open_only=True)
+        rota = oncall.current_rota(db)
+    ack(response_type="ephemeral", text=blocks.open_cases(cases, rota, app.settings.clock.now()))
 
 
 def oncall_command(app: AppContext, command: dict, ack: Ack) -> None:

@@ -544,3 +544,29 @@ def test_a_client_that_goes_quiet_mid_body_gets_400_instead_of_holding_a_thread(
     handler.timeout = 0.5  # this server's handler only: no need to wait the full 10 s here
     assert raw_post(slack, "Content-Type: application/json\r\nContent-Length: 100\r\n", b"{", hang_up=False) == 400
     assert json.loads(slack.command("/phase", "")[1])["blocks"]
+
+
+def test_staff_see_the_open_escalations_and_where_each_ones_paging_stands(tmp_path, shipped_index):
+    from conftest import SlackHarness, settings_env
+
+    four_minutes_on = (T0 + timedelta(minutes=4)).isoformat()
+    slack = SlackHarness(
+        settings_env(tmp_path / "var", HELPDESK_FAQ_DB=str(shipped_index), HELPDESK_NOW=four_minutes_on)
+    )
+    try:
+        waiting = new_case(slack)
+        taken = new_case(slack, summary="Inbound replies missing", conversation="web-def")
+        escalations.acknowledge(open_state_db(slack.settings.state_db), taken.ref, "tama", T0 + timedelta(minutes=1))
+        status, body, _ = slack.command("/escalations", "")
+    finally:
+        slack.close()
+    text = json.loads(body)["text"]
+    assert status == 200 and waiting.ref in text and taken.ref in text
+    assert "step 1 of 3, round 1 of 3; next page in 6 min unless acknowledged" in text
+    assert "acknowledged by tama; reminded if still open in 57 min" in text
+
+
+def test_the_open_escalations_are_for_staff_only(slack):
+    new_case(slack)
+    status, body, _ = slack.command("/escalations", "", user="UCUSTOMER")
+    assert status == 200 and "only support staff" in json.loads(body)["text"]
