@@ -13,7 +13,7 @@ from actions import customer_contact
 from actions.edge import HelpdeskAction
 from actions.forms import CheckedFormValidation
 from bot.escalation import contact_checks, escalations
-from bot.escalation.oncall import current_rota
+from bot.escalation.oncall import rota_in_force
 from core.db import write_transaction
 from core.errors import HelpdeskError, StorageError
 from core.schema import state_database
@@ -72,7 +72,7 @@ class ActionCreateEscalation(HelpdeskAction):
         # One unit of work: whether paging is healthy, read under the write lock, and the record that says
         # whether this reply tells the customer nobody could be paged.
         with state_database(settings.state_store) as db, write_transaction(db):
-            rota = current_rota(db)
+            rota = rota_in_force(settings.faq_db, db, now)
             paged = escalations.paging_healthy(db, settings.slack.enabled, now)
             filed = escalations.create(
                 db,

@@ -119,6 +119,12 @@ def m004_paging_chain(db: Database) -> None:
     _create(db, "escalations", {"round": int, "chain_ended_at": str, "reminded_at": str})
 
 
+@migration
+def m005_rota_changes_by_rota(db: Database) -> None:
+    """Which rota a staff change to a step was made to (data/oncall.yml can have several, by time of day)."""
+    _create(db, "oncall_changes", {"rota": str})
+
+
 def applied(db: Database) -> list[str]:
     """Names of the migrations this database has had, in the order they ran."""
     if not db[APPLIED].exists():

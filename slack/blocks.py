@@ -253,7 +253,7 @@ def rota_text(rota: Rota) -> str:
         f"{n}. {escape(step.role)}: {escape(step.name)} (<@{step.slack_user}>, {escape(step.phone)})"
         for n, step in enumerate(rota.steps, start=1)
     ]
-    return "*On call now*\n" + "\n".join(lines) + "\n" + escape(rota.policy())
+    return f"*On call now* ({escape(rota.name)} rota)\n" + "\n".join(lines) + "\n" + escape(rota.policy())
 
 
 @dataclass(frozen=True)

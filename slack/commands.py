@@ -117,7 +117,7 @@ def oncall_command(app: AppContext, command: dict, ack: Ack) -> None:
     words = (command.get("text") or "").split()
     if not words:
         with state_database(app.settings.state_store) as db:
-            rota = oncall.current_rota(db)
+            rota = oncall.rota_in_force(app.settings.faq_db, db, app.settings.clock.now())
         ack(response_type="ephemeral", text=blocks.rota_text(rota))
         return
     mention = USER_MENTION.match(words[2]) if len(words) >= 3 else None
@@ -130,7 +130,7 @@ def oncall_command(app: AppContext, command: dict, ack: Ack) -> None:
     user_id, name = mention.group(1), mention.group(2) or mention.group(1)
     try:
         with state_database(app.settings.state_store) as db:
-            rota = oncall.change_step(
+            oncall.change_step(
                 db,
                 int(words[1]),
                 name,
@@ -139,6 +139,7 @@ def oncall_command(app: AppContext, command: dict, ack: Ack) -> None:
                 by=command["user_id"],
                 now=app.settings.clock.now(),
             )
+            rota = oncall.rota_in_force(app.settings.faq_db, db, app.settings.clock.now())
     except HelpdeskError as exc:
         ack(response_type="ephemeral", text=escape(f"Nothing changed: {exc}"))
         return

@@ -11,7 +11,7 @@ from functools import partial
 from slack_sdk import WebClient
 
 from bot.escalation import escalations
-from bot.escalation.oncall import current_rota
+from bot.escalation.oncall import Step, current_rota
 from core import outbox
 from core.db import Database
 from core.errors import ConfigError, HelpdeskError
@@ -61,8 +61,8 @@ class SlackDelivery:
     def _page(self, db: Database, message: outbox.OutboxMessage, now: datetime) -> None:
         payload = message.payload
         case = escalations.get(db, payload["ref"])
-        rota = current_rota(db)
-        step = rota.steps[min(payload["step"], len(rota.steps) - 1)]
+        rota = current_rota(db)  # for its timeouts; the person is the one the page was queued for
+        step = Step(payload["role"], payload.get("name") or payload["role"], payload["slack_user"], payload["phone"])
         if case.slack_ts:  # a later step: in the page's thread, shown in the channel too
             self._post_once(
                 message,

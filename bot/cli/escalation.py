@@ -9,6 +9,7 @@ from bot.cli.common import StateDb, with_state
 from bot.escalation import customer_contacts, escalations, oncall
 from bot.status.status_replies import when
 from bot.table import format_table
+from core.clock import parse_instant
 from core.settings import Settings
 
 
@@ -89,15 +90,19 @@ def oncall_group() -> None:
 
     \b
     Example:
+        helpdesk oncall --at 2020-09-08T22:30+12:00
         helpdesk oncall set 1 "Mere" --slack-user U0MERE --phone "+64 21 555 0100" --by tama
     """
 
 
 @oncall_group.command(name="show")
+@click.option("--at", "at", metavar="INSTANT", help="Who would be paged then (ISO 8601; default: now).")
 @with_state
-def show_rota(settings: Settings, db: StateDb) -> None:
-    """Each step of the rota and how long a page waits for an acknowledgement (the default)."""
-    rota = oncall.current_rota(db)
+def show_rota(settings: Settings, db: StateDb, at: str | None) -> None:
+    """Who is paged now (or --at an instant), in order, and the paging policy (the default)."""
+    instant = parse_instant(at, setting="--at") if at else settings.clock.now()
+    rota = oncall.rota_in_force(settings.faq_db, db, instant)
+    click.echo(f"The {rota.name} rota, at {when(instant)}:")
     rows = [(n, step.role, step.name, step.slack_user, step.phone) for n, step in enumerate(rota.steps, start=1)]
     click.echo(format_table(("step", "role", "name", "slack user", "phone"), rows))
     click.echo(rota.policy())

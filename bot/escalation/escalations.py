@@ -116,6 +116,7 @@ def queue_page(db: Database, escalation: Escalation, rota: Rota, step: int, now:
             "step": step,
             "round": round_,
             "role": person.role,
+            "name": person.name,
             "slack_user": person.slack_user,
             "phone": person.phone,
             "summary": escalation.summary,

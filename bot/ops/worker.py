@@ -17,7 +17,7 @@ from functools import partial
 
 from bot.escalation import chain, escalations
 from bot.escalation.chain import ChainReport
-from bot.escalation.oncall import current_rota
+from bot.escalation.oncall import rota_in_force
 from bot.ops import rasa_client, retention
 from bot.status import notices
 from bot.status.schedule import load_migrations
@@ -78,7 +78,7 @@ def run_round(settings: Settings, now: datetime) -> RoundReport:
     """One round of the worker at `now` (tests call this with the clock they want), on one connection."""
     report = RoundReport()
     with state_database(settings.state_store) as db:
-        report.chain = chain.advance(db, current_rota(db), now)
+        report.chain = chain.advance(db, rota_in_force(settings.faq_db, db, now), now)
         report.told_page_failed = escalations.tell_customers_of_failed_pages(db, now)
         report.notices_queued = queue_notices(settings, db, now)
         drained = outbox.drain(

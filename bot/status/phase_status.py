@@ -123,6 +123,14 @@ def states_from(events: list[dict], phases: list[Phase], now: datetime) -> list[
     return [state_of(phase, [e for e in known if e["phase"] == phase.ref], now) for phase in phases]
 
 
+RUNNING = ("in progress", "overrunning")
+
+
+def windows_running(db: Database, migrations: list[Migration], now: datetime) -> list[str]:
+    """The refs of the phases whose maintenance window runs at `now` (staff reports included)."""
+    return [s.phase.ref for s in states(db, [p for m in migrations for p in m.phases], now) if s.state in RUNNING]
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """The migrations and every phase's state at one instant: what every status view shows."""
