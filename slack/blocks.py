@@ -118,19 +118,25 @@ def page(case: Escalation, step: Step, rota: Rota) -> tuple[str, list[dict]]:
                 plain(f"Transcript in the thread. Conversation {case.conversation_id}, opened {when(case.created_at)}.")
             ],
         },
-        status_line(case),
+        status_line(case, rota),
         buttons(case),
     ]
     return f"{case.ref} urgent escalation: {escape(case.summary)}", blocks
 
 
-def status_line(case: Escalation) -> dict:
+def status_line(case: Escalation, rota: Rota) -> dict:
+    """The page's status: its state and, while nobody has acknowledged, where the chain is and when it moves on
+    (an instant, not a countdown: the message is not rewritten every minute)."""
     if case.status == "acknowledged":
         text = f"Acknowledged by {case.acknowledged_by}: they are talking with the customer (reply in this thread)."
     elif case.status == "resolved":
         text = "Resolved. The customer is back with the bot."
+    elif case.chain_ended_at:
+        text = "Nobody acknowledged in any round of the rota: the support channel has been told."
     else:
-        text = "Waiting for an acknowledgement."
+        where = f"step {case.step + 1} of {len(rota.steps)}, round {case.round + 1} of {rota.repeat + 1}"
+        due = f"; the next page {when(case.paged_at + rota.ack_timeout)}" if case.paged_at else ""
+        text = f"Waiting for an acknowledgement ({where}{due})."
     return {"type": "context", "block_id": "status", "elements": [plain(f"Status: {text}")]}
 
 
@@ -157,9 +163,9 @@ def buttons(case: Escalation) -> dict:
     )
 
 
-def with_status(blocks: list[dict], case: Escalation) -> list[dict]:
+def with_status(blocks: list[dict], case: Escalation, rota: Rota) -> list[dict]:
     """A page's blocks with its status line and buttons brought up to date."""
-    replaced = {"status": status_line(case), "handoff": buttons(case)}
+    replaced = {"status": status_line(case, rota), "handoff": buttons(case)}
     return [replaced.get(block.get("block_id"), block) for block in blocks]
 
 

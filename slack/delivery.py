@@ -72,6 +72,8 @@ class SlackDelivery:
                 text=blocks.next_step(case, step, rota, payload.get("round", 0)),
             )
             escalations.record_event(db, case.ref, "page delivered", f"{step.role} in Slack", now)
+            text, page_blocks = blocks.page(case, step, rota)  # the page itself shows who is paged now
+            self.client.chat_update(channel=case.slack_channel, ts=case.slack_ts, text=text, blocks=page_blocks)
         else:
             channel = self._channel(self.app.settings.slack.oncall_channel, "SLACK_ONCALL_CHANNEL")
             text, page_blocks = blocks.page(case, step, rota)

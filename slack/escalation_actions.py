@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
 from bot.escalation import escalations
+from bot.escalation.oncall import current_rota
 from core.errors import HelpdeskError
 from core.schema import state_database
 from helpdesk_slack import blocks
@@ -45,11 +46,12 @@ def refresh_page(app: AppContext, body: dict, client: WebClient) -> None:
     message = body["message"]
     with state_database(app.settings.state_store) as db:
         case = escalations.get(db, body["actions"][0]["value"])
+        rota = current_rota(db)
     client.chat_update(
         channel=body["channel"]["id"],
         ts=message["ts"],
         text=message.get("text") or case.ref,
-        blocks=blocks.with_status(message.get("blocks") or [], case),
+        blocks=blocks.with_status(message.get("blocks") or [], case, rota),
     )
 
 

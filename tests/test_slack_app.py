@@ -224,6 +224,9 @@ def test_an_unacknowledged_page_goes_to_the_next_step_in_the_pages_thread(slack)
     slack.delivery.run_round(T0 + timedelta(minutes=10))
     broadcast = [p for p in slack.standin.called("chat.postMessage") if p.get("reply_broadcast")]
     assert len(broadcast) == 1 and "<@U0SECONDARY>" in broadcast[0]["text"]
+    [updated] = slack.standin.called("chat.update")  # the page itself now shows who is paged and the chain's place
+    assert "Paging <@U0SECONDARY>" in texts_of(updated["blocks"])
+    assert "step 2 of 3, round 1 of 3; the next page Tue 8 September 2020 22:50 NZST" in texts_of(updated["blocks"])
 
 
 def test_the_whole_chain_unanswered_pages_every_round_then_tells_the_support_channel_once(slack):
