@@ -125,6 +125,12 @@ def m005_rota_changes_by_rota(db: Database) -> None:
     _create(db, "oncall_changes", {"rota": str})
 
 
+@migration
+def m006_escalation_snooze(db: Database) -> None:
+    """Until when staff have held an unacknowledged case's next page (bot/escalation/escalations.py: snooze)."""
+    _create(db, "escalations", {"snoozed_until": str})
+
+
 def applied(db: Database) -> list[str]:
     """Names of the migrations this database has had, in the order they ran."""
     if not db[APPLIED].exists():

@@ -88,7 +88,7 @@ def build_app(settings: Settings, client: WebClient | None = None) -> tuple[App,
         escalation_actions.change_status(context, body, client)
         ack()
 
-    app.action(re.compile(r"escalation_(acknowledge|resolve)"))(
+    app.action(re.compile(r"escalation_(acknowledge|snooze|resolve)"))(
         ack=on_status_click, lazy=[lambda body, client: escalation_actions.refresh_page(context, body, client)]
     )
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.answers.review import ReviewItem
+from bot.escalation.chain import next_page_due
 from bot.escalation.escalations import Escalation
 from bot.escalation.oncall import Rota, Step
 from bot.status.status_replies import when
@@ -135,15 +136,17 @@ def status_line(case: Escalation, rota: Rota) -> dict:
         text = "Nobody acknowledged in any round of the rota: the support channel has been told."
     else:
         where = f"step {case.step + 1} of {len(rota.steps)}, round {case.round + 1} of {rota.repeat + 1}"
-        due = f"; the next page {when(case.paged_at + rota.ack_timeout)}" if case.paged_at else ""
-        text = f"Waiting for an acknowledgement ({where}{due})."
+        due = next_page_due(case, rota)
+        held = "; snoozed" if case.snoozed_until and due == case.snoozed_until else ""
+        text = f"Waiting for an acknowledgement ({where}{f'; the next page {when(due)}' if due else ''}{held})."
     return {"type": "context", "block_id": "status", "elements": [plain(f"Status: {text}")]}
 
 
 def buttons(case: Escalation) -> dict:
-    wanted = {"triggered": ("acknowledge", "resolve"), "acknowledged": ("reply", "resolve"), "resolved": ()}[
+    wanted = {"triggered": ("acknowledge", "snooze", "resolve"), "acknowledged": ("reply", "resolve"), "resolved": ()}[
         case.status
     ]
+    labels = {"snooze": "Snooze 15 min"}
     styles = {"acknowledge": "primary", "resolve": "danger"}
     elements = []
     for action in wanted:
@@ -151,7 +154,7 @@ def buttons(case: Escalation) -> dict:
             "type": "button",
             "action_id": f"escalation_{action}",
             "value": case.ref,
-            "text": plain(action.capitalize(), BUTTON_TEXT_LIMIT),
+            "text": plain(labels.get(action, action.capitalize()), BUTTON_TEXT_LIMIT),
         }
         if action in styles:
             button["style"] = styles[action]
@@ -189,9 +192,10 @@ def chain_position(case: Escalation, rota: Rota, now: datetime) -> str:
     where = f"step {case.step + 1} of {len(rota.steps)}, round {case.round + 1} of {rota.repeat + 1}"
     if case.chain_ended_at:
         return f"{where}; nobody acknowledged in any round: the support channel was told"
-    if case.paged_at is None:
+    due = next_page_due(case, rota)
+    if due is None:
         return where
-    return f"{where}; next page in {_minutes_until(case.paged_at + rota.ack_timeout, now)} min unless acknowledged"
+    return f"{where}; next page in {_minutes_until(due, now)} min unless acknowledged"
 
 
 def _minutes_until(then: datetime, now: datetime) -> int:

@@ -25,14 +25,21 @@ def _tell(client: WebClient, channel: str, user: str, text: str, thread_ts: str 
     client.chat_postEphemeral(channel=channel, user=user, text=escape(text), thread_ts=thread_ts)
 
 
+CHANGES = {
+    "escalation_acknowledge": escalations.acknowledge,
+    "escalation_snooze": escalations.snooze,
+    "escalation_resolve": escalations.resolve,
+}
+
+
 def change_status(app: AppContext, body: dict, client: WebClient) -> None:
-    """Acknowledge or Resolve: the escalation changes before Slack gets its ack, so a click is never lost."""
+    """Acknowledge, Snooze or Resolve: the escalation changes before Slack gets its ack, so a click is never lost."""
     action, user = body["actions"][0], body["user"]
     channel = body["channel"]["id"]
     if not app.staff.is_staff(user["id"]):
         _tell(client, channel, user["id"], REFUSAL)
         return
-    change = escalations.acknowledge if action["action_id"] == "escalation_acknowledge" else escalations.resolve
+    change = CHANGES[action["action_id"]]
     name = user.get("name") or user.get("username") or user["id"]
     try:
         with state_database(app.settings.state_store) as db:

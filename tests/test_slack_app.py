@@ -144,7 +144,11 @@ def test_a_page_reaches_the_oncall_channel_with_the_case_and_the_buttons(slack):
     assert page["channel"] == ONCALL_CHANNEL and "<@U00PRIMARY>" in texts_of(page["blocks"])
     assert "Call back on: +64215550199" in texts_of(page["blocks"])
     actions = next(b for b in page["blocks"] if b["type"] == "actions")
-    assert [e["action_id"] for e in actions["elements"]] == ["escalation_acknowledge", "escalation_resolve"]
+    assert [e["action_id"] for e in actions["elements"]] == [
+        "escalation_acknowledge",
+        "escalation_snooze",
+        "escalation_resolve",
+    ]
     slack.delivery.run_round(T0 + timedelta(seconds=2))
     transcript = [p for p in slack.standin.called("chat.postMessage") if p.get("thread_ts")]
     assert "customer: our messages are not delivered" in texts_of(transcript[0]["blocks"])
@@ -573,3 +577,23 @@ def test_the_open_escalations_are_for_staff_only(slack):
     new_case(slack)
     status, body, _ = slack.command("/escalations", "", user="UCUSTOMER")
     assert status == 200 and "only support staff" in json.loads(body)["text"]
+
+
+def test_snooze_holds_the_next_page_for_fifteen_minutes_and_the_page_says_so(slack):
+    case = new_case(slack)
+    slack.delivery.run_round(T0)
+    page = page_of(slack, case.ref)
+    slack.click(
+        "escalation_snooze",
+        case.ref,
+        message={"ts": "1700000000.000001", "text": page["text"], "blocks": page["blocks"]},
+    )
+    updated = slack.standin.wait_for("chat.update")[0]
+    assert "snoozed" in texts_of(updated["blocks"])
+    db = open_state_db(slack.settings.state_db)
+    snoozed = escalations.get(db, case.ref)
+    assert snoozed.snoozed_until is not None and snoozed.status == "triggered"
+    held_until = snoozed.snoozed_until
+    assert chain.advance(db, oncall.current_rota(db), held_until - timedelta(seconds=1)).paged == []
+    assert chain.advance(db, oncall.current_rota(db), held_until).paged == [case.ref]
+    assert "snoozed" in [e["what"] for e in escalations.history(db, case.ref)]

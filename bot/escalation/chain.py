@@ -52,8 +52,17 @@ def advance(db: Database, rota: Rota, now: datetime) -> ChainReport:
     return report
 
 
+def next_page_due(case: Escalation, rota: Rota) -> datetime | None:
+    """When the next page goes out unless someone acknowledges: the ack timeout, or later when snoozed."""
+    if case.status != "triggered" or case.paged_at is None or case.chain_ended_at is not None:
+        return None
+    due = case.paged_at + rota.ack_timeout
+    return max(due, case.snoozed_until) if case.snoozed_until else due
+
+
 def _unanswered(case: Escalation, rota: Rota, now: datetime) -> bool:
-    return case.paged_at is not None and case.chain_ended_at is None and now - case.paged_at >= rota.ack_timeout
+    due = next_page_due(case, rota)
+    return due is not None and now >= due
 
 
 def _unresolved(case: Escalation, rota: Rota, now: datetime) -> bool:
@@ -68,8 +77,8 @@ def _minutes(timeout: timedelta) -> int:
 def _move_on(db: Database, case: Escalation, rota: Rota, now: datetime, report: ChainReport) -> None:
     with write_transaction(db):
         current = escalations.get(db, case.ref)
-        if current.status != "triggered" or current.paged_at != case.paged_at or current.chain_ended_at:
-            return  # acknowledged, or moved on by another worker, since the listing was read
+        if not _unanswered(current, rota, now) or current.paged_at != case.paged_at:
+            return  # acknowledged, snoozed or moved on by another worker since the listing was read
         following = next_page(current, rota)
         why = f"no acknowledgement in {_minutes(rota.ack_timeout)} min"
         if following is None:

@@ -57,6 +57,7 @@ class Escalation:
     acknowledged_at: datetime | None = None
     chain_ended_at: datetime | None = None  # the last round went unanswered: the support channel was told
     reminded_at: datetime | None = None  # the acknowledger was last re-paged about the open case
+    snoozed_until: datetime | None = None  # staff held the next page until then
 
 
 def _tables(db: Database) -> tuple[Table, Table]:
@@ -83,6 +84,7 @@ def _record(row: dict) -> Escalation:
         _instant(row.get("acknowledged_at")),
         _instant(row.get("chain_ended_at")),
         _instant(row.get("reminded_at")),
+        _instant(row.get("snoozed_until")),
     )
 
 
@@ -332,6 +334,24 @@ def _change(db: Database, ref: str, status: str, by: str, now: datetime) -> Esca
             {"ref": current.ref, "conversation_id": current.conversation_id, "status": status, "by": by.strip()},
             now,
         )
+    return get(db, current.ref)
+
+
+SNOOZE = timedelta(minutes=15)
+
+
+def snooze(db: Database, ref: str, by: str, now: datetime, length: timedelta = SNOOZE) -> Escalation:
+    """Hold an unacknowledged case's next page until `now + length` (someone is looking; nobody else is paged)."""
+    if not by.strip():
+        raise EscalationError(f"say who snoozes {ref} (--by NAME).")
+    with write_transaction(db):
+        current = get(db, ref)
+        if current.status != "triggered" or current.chain_ended_at:
+            raise EscalationError(f"{current.ref} is not waiting for an acknowledgement; there is no page to hold.")
+        until = now + length
+        records, events = _tables(db)
+        _update(records, current.ref, {"snoozed_until": until.isoformat()})
+        _log(events, current.ref, now, "snoozed", by=by.strip(), detail=f"next page held until {until.isoformat()}")
     return get(db, current.ref)
 
 
