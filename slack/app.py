@@ -92,6 +92,14 @@ def build_app(settings: Settings, client: WebClient | None = None) -> tuple[App,
         ack=on_status_click, lazy=[lambda body, client: escalation_actions.refresh_page(context, body, client)]
     )
 
+    def on_reassign(ack, body: dict, client: WebClient) -> None:
+        escalation_actions.reassign(context, body, client)
+        ack()
+
+    app.action(re.compile(rf"^{blocks.REASSIGN_ACTION}:"))(
+        ack=on_reassign, lazy=[lambda body, client: escalation_actions.refresh_page(context, body, client)]
+    )
+
     def on_reply(ack, body: dict, client: WebClient) -> None:
         ack()
         escalation_actions.open_reply(context, body, client)

@@ -142,6 +142,9 @@ def status_line(case: Escalation, rota: Rota) -> dict:
     return {"type": "context", "block_id": "status", "elements": [plain(f"Status: {text}")]}
 
 
+REASSIGN_ACTION = "escalation_reassign"  # + ":<ref>": a user picker carries no value of its own
+
+
 def buttons(case: Escalation) -> dict:
     wanted = {"triggered": ("acknowledge", "snooze", "resolve"), "acknowledged": ("reply", "resolve"), "resolved": ()}[
         case.status
@@ -159,6 +162,14 @@ def buttons(case: Escalation) -> dict:
         if action in styles:
             button["style"] = styles[action]
         elements.append(button)
+    if case.status == "triggered":
+        elements.append(
+            {
+                "type": "users_select",
+                "action_id": f"{REASSIGN_ACTION}:{case.ref}",
+                "placeholder": plain("Reassign to...", BUTTON_TEXT_LIMIT),
+            }
+        )
     return (
         {"type": "actions", "block_id": "handoff", "elements": elements}
         if elements
@@ -213,6 +224,10 @@ def open_cases(cases: list[Escalation], rota: Rota, now: datetime) -> str:
         for case in reversed(cases)
     ]
     return "*Open escalations*\n" + "\n".join(lines)
+
+
+def reassigned(case: Escalation, step: Step, by: str) -> str:
+    return f":arrows_counterclockwise: {case.ref} was reassigned by {escape(by)}: paging <@{step.slack_user}>."
 
 
 def chain_ended(case: Escalation, payload: dict) -> str:

@@ -69,7 +69,11 @@ class SlackDelivery:
                 channel=case.slack_channel,
                 thread_ts=case.slack_ts,
                 reply_broadcast=True,
-                text=blocks.next_step(case, step, rota, payload.get("round", 0)),
+                text=(
+                    blocks.reassigned(case, step, payload["reassigned_by"])
+                    if payload.get("reassigned_by")
+                    else blocks.next_step(case, step, rota, payload.get("round", 0))
+                ),
             )
             escalations.record_event(db, case.ref, "page delivered", f"{step.role} in Slack", now)
             text, page_blocks = blocks.page(case, step, rota)  # the page itself shows who is paged now

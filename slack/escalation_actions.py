@@ -48,11 +48,31 @@ def change_status(app: AppContext, body: dict, client: WebClient) -> None:
         _tell(client, channel, user["id"], str(exc))
 
 
+def reassign(app: AppContext, body: dict, client: WebClient) -> None:
+    """Reassign to...: the chosen person is paged now (staff only), recorded before Slack gets its ack."""
+    action, user = body["actions"][0], body["user"]
+    channel = body["channel"]["id"]
+    if not app.staff.is_staff(user["id"]):
+        _tell(client, channel, user["id"], REFUSAL)
+        return
+    name = user.get("name") or user.get("username") or user["id"]
+    try:
+        with state_database(app.settings.state_store) as db:
+            escalations.reassign(db, _ref_of(action), action["selected_user"], name, app.settings.clock.now())
+    except HelpdeskError as exc:
+        _tell(client, channel, user["id"], str(exc))
+
+
+def _ref_of(action: dict) -> str:
+    """The case a page's control is for: a button's value, or the picker's action id (escalation_reassign:REF)."""
+    return action.get("value") or action["action_id"].split(":", 1)[1]
+
+
 def refresh_page(app: AppContext, body: dict, client: WebClient) -> None:
     """After a click: the page's status line and buttons show the escalation as it now stands."""
     message = body["message"]
     with state_database(app.settings.state_store) as db:
-        case = escalations.get(db, body["actions"][0]["value"])
+        case = escalations.get(db, _ref_of(body["actions"][0]))
         rota = current_rota(db)
     client.chat_update(
         channel=body["channel"]["id"],

@@ -148,6 +148,7 @@ def test_a_page_reaches_the_oncall_channel_with_the_case_and_the_buttons(slack):
         "escalation_acknowledge",
         "escalation_snooze",
         "escalation_resolve",
+        f"escalation_reassign:{case.ref}",
     ]
     slack.delivery.run_round(T0 + timedelta(seconds=2))
     transcript = [p for p in slack.standin.called("chat.postMessage") if p.get("thread_ts")]
@@ -597,3 +598,48 @@ def test_snooze_holds_the_next_page_for_fifteen_minutes_and_the_page_says_so(sla
     assert chain.advance(db, oncall.current_rota(db), held_until - timedelta(seconds=1)).paged == []
     assert chain.advance(db, oncall.current_rota(db), held_until).paged == [case.ref]
     assert "snoozed" in [e["what"] for e in escalations.history(db, case.ref)]
+
+
+def pick_user(slack, case, page: dict, picked: str, user: str = STAFF):
+    return slack.interact(
+        {
+            "type": "block_actions",
+            "team": {"id": "T0TEAM"},
+            "user": {"id": user, "name": user.lower()},
+            "api_app_id": "A0HELPDESK",
+            "trigger_id": "1.2.3",
+            "channel": {"id": ONCALL_CHANNEL},
+            "container": {"type": "message", "channel_id": ONCALL_CHANNEL},
+            "message": {"ts": "1700000000.000001", "text": page["text"], "blocks": page["blocks"]},
+            "response_url": f"{slack.standin.url}/respond",
+            "actions": [
+                {
+                    "action_id": f"escalation_reassign:{case.ref}",
+                    "block_id": "handoff",
+                    "selected_user": picked,
+                    "type": "users_select",
+                }
+            ],
+        }
+    )
+
+
+def test_reassign_pages_the_chosen_person_now_in_the_pages_thread(slack):
+    case = new_case(slack)
+    slack.delivery.run_round(T0)
+    page = page_of(slack, case.ref)
+    status, _, _ = pick_user(slack, case, page, "U0OTHER")
+    assert status == 200
+    db = open_state_db(slack.settings.state_db)
+    assert [e["detail"] for e in escalations.history(db, case.ref) if e["what"] == "reassigned"] == ["U0OTHER"]
+    slack.delivery.run_round(slack.settings.clock.now())  # the click was recorded at the app's clock, the real one
+    [paged] = [p for p in slack.standin.called("chat.postMessage") if ":arrows_counterclockwise:" in p["text"]]
+    assert paged["thread_ts"] and f"{case.ref} was reassigned by ustaff01: paging <@U0OTHER>" in paged["text"]
+
+
+def test_reassign_is_for_staff_only_and_changes_nothing_else(slack):
+    case = new_case(slack)
+    slack.delivery.run_round(T0)
+    pick_user(slack, case, page_of(slack, case.ref), "U0OTHER", user="UCUSTOMER")
+    db = open_state_db(slack.settings.state_db)
+    assert "reassigned" not in [e["what"] for e in escalations.history(db, case.ref)]

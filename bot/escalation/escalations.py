@@ -355,6 +355,35 @@ def snooze(db: Database, ref: str, by: str, now: datetime, length: timedelta = S
     return get(db, current.ref)
 
 
+def reassign(db: Database, ref: str, slack_user: str, by: str, now: datetime) -> Escalation:
+    """Page `slack_user` now for a case nobody has acknowledged, instead of waiting for the chain; they have the
+    rota's ack timeout to acknowledge before the chain goes on from where it was."""
+    if not slack_user.strip() or not by.strip():
+        raise EscalationError(f"say whom {ref} goes to, and who reassigns it.")
+    with write_transaction(db):
+        current = get(db, ref)
+        if current.status != "triggered":
+            raise EscalationError(
+                f"{current.ref} is {current.status}; only a case waiting for an acknowledgement is reassigned."
+            )
+        records, events = _tables(db)
+        earlier = sum(1 for event in history(db, current.ref) if event["what"] == "reassigned")
+        _update(records, current.ref, {"paged_at": now.isoformat(), "snoozed_until": None, "chain_ended_at": None})
+        _log(events, current.ref, now, "reassigned", by=by.strip(), detail=slack_user.strip())
+        payload = {
+            "ref": current.ref,
+            "step": current.step,
+            "round": current.round,
+            "role": "Reassigned",
+            "name": slack_user.strip(),
+            "slack_user": slack_user.strip(),
+            "phone": "",
+            "reassigned_by": by.strip(),
+        }
+        outbox.add(db, f"page:{current.ref}:reassigned:{earlier}", "page", payload, now)
+    return get(db, current.ref)
+
+
 def acknowledge(db: Database, ref: str, by: str, now: datetime) -> Escalation:
     return _change(db, ref, "acknowledged", by, now)
 
