@@ -240,3 +240,29 @@ def test_a_supposed_outage_or_a_question_about_escalating_is_not_an_incident(tex
 )
 def test_an_outage_reported_or_an_escalation_asked_for_is_urgent(text):
     assert route(text, "faq") == "urgent_problem"
+
+
+@pytest.mark.parametrize("classifier_said", ["nlu_fallback", "ask_next_window", "faq"])
+def test_whats_next_on_its_own_asks_for_the_next_window_whatever_the_classifier_guessed(classifier_said):
+    assert route("what's next??", classifier_said) == "ask_next_window"
+
+
+@pytest.mark.parametrize("text", ["what's happening rn?", "whats going on at the moment", "what is going on right now"])
+def test_whats_going_on_with_a_word_of_now_asks_for_the_live_status(text):
+    assert route(text, "nlu_fallback") == "ask_status_now"
+
+
+def test_whats_going_on_without_a_word_of_now_is_left_to_the_classifier():
+    assert route("what's going on with the reminder email you mentioned", "faq") is None
+
+
+def test_a_guess_of_no_faq_question_yields_to_leaning_words_of_now_about_the_migrations():
+    assert route("any outage still planned for tonight", "out_of_scope") == "ask_status_now"
+    assert route("any outage still planned for tonight", "faq") is None  # an FAQ guess needs strong evidence
+
+
+@pytest.mark.parametrize(
+    "text", ["our sends have been failing for half an hour", "delivery keeps failing since lunch, need help"]
+)
+def test_a_failure_going_on_for_a_while_is_urgent(text):
+    assert route(text, "faq") == "urgent_problem"

@@ -38,6 +38,8 @@ _HOW_FAR = re.compile(
     r"|\bhow(?:'s|s| is) (?:the )?(?:migration|maintenance|work|move) going\b",
     re.I,
 )
+# "What's going on?": with a word of now, the state of things now.
+_GOING_ON = re.compile(r"\bwhat(?:'s|s| is| are)?\s+(?:going on|happening|up with (?:you|the platform|modica))\b", re.I)
 # Words that lean to the present, but not against a named phase or day ("will X still work during phase 4?").
 _NOW_LEANING = re.compile(
     r"\b(?:yet|still|today|tonight|so far|anymore|any more|status(?! page)|happening|going on|in progress)\b", re.I
@@ -223,13 +225,14 @@ def route(
         return "give_oncall_contact"
     if decided in STATUS_INTENTS and asks_state_of_something_else(text):
         return "out_of_scope"
+    if decided in QUESTION_INTENTS | STATUS_INTENTS and _NEXT_ALONE.match(text):
+        return "ask_next_window"
     if decided in STATUS_INTENTS and not about_now(text):
         return "nlu_fallback"  # the plan, or no time at all: answered from the FAQ's schedule and impact text
-    if decided in QUESTION_INTENTS and _NEXT_ALONE.match(text):
-        return "ask_next_window"
-    if decided in QUESTION_INTENTS and clearly_about_now(text):
+    # An FAQ guess yields to strong evidence of now only; a guess of "no FAQ question" to leaning words too.
+    if decided in QUESTION_INTENTS and (clearly_about_now(text) or (decided != "faq" and about_now(text))):
         if find_product(text):
             return "ask_product_status"
-        if _SUBJECT.search(text) or _SERVICE_STATE.search(text) or _HOW_FAR.search(text):
+        if _SUBJECT.search(text) or _SERVICE_STATE.search(text) or _HOW_FAR.search(text) or _GOING_ON.search(text):
             return "ask_status_now"
     return decided if decided != intent else None

@@ -10,7 +10,8 @@ import re
 _INCIDENT = re.compile(
     r"\b(?:urgent(?:ly)?(?!\s+(?:phone|number|contact|line|e-?mail|support))|asap|losing money|lost revenue|sev(?:erity)?\s*1|p1)\b"
     r"|(?:\bnot|n't|\bnever|\bstopped)\s+(?:being\s+|getting\s+)?(?:deliver\w*|arriv\w*|sen[dt]\w*|working|through)"
-    r"|(?:\bis|\bare|'s|'re)\s+(?:all\s+)?down\b",
+    r"|(?:\bis|\bare|'s|'re)\s+(?:all\s+)?down\b"
+    r"|\b(?:have|has|'ve|'s) been (?:failing|down|broken|erroring|bouncing|timing out)\b|\bkeeps? failing\b",
     re.I,
 )
 # Alarming words, which a customer planning for the migration uses too ("we run an emergency service, how
