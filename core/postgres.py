@@ -99,10 +99,6 @@ class PostgresDatabase:
     def __getitem__(self, name: str) -> Table:
         return Table(self, name)
 
-    @property
-    def in_transaction(self) -> bool:
-        return self.depth > 0
-
     def execute(self, sql: str, params: Sequence[Any] | dict = ()) -> psycopg2.extensions.cursor:
         cursor = self.conn.cursor()
         try:
@@ -110,13 +106,6 @@ class PostgresDatabase:
         except psycopg2.Error as exc:
             raise storage_error(exc) from None
         return cursor
-
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        cursor = self.conn.cursor()
-        try:
-            cursor.executemany(postgres_sql(sql), [tuple(row) for row in rows])
-        except psycopg2.Error as exc:
-            raise storage_error(exc) from None
 
     def query(self, sql: str, params: Sequence[Any] | dict = ()) -> Iterator[dict]:
         cursor = self.execute(sql, params)

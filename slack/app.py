@@ -88,16 +88,8 @@ def build_app(settings: Settings, client: WebClient | None = None) -> tuple[App,
         escalation_actions.change_status(context, body, client)
         ack()
 
-    app.action(re.compile(r"escalation_(acknowledge|snooze|resolve)"))(
+    app.action(re.compile(rf"^(escalation_(acknowledge|snooze|resolve)$|{blocks.REASSIGN_ACTION}:)"))(
         ack=on_status_click, lazy=[lambda body, client: escalation_actions.refresh_page(context, body, client)]
-    )
-
-    def on_reassign(ack, body: dict, client: WebClient) -> None:
-        escalation_actions.reassign(context, body, client)
-        ack()
-
-    app.action(re.compile(rf"^{blocks.REASSIGN_ACTION}:"))(
-        ack=on_reassign, lazy=[lambda body, client: escalation_actions.refresh_page(context, body, client)]
     )
 
     def on_reply(ack, body: dict, client: WebClient) -> None:

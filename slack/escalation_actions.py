@@ -25,40 +25,30 @@ def _tell(client: WebClient, channel: str, user: str, text: str, thread_ts: str 
     client.chat_postEphemeral(channel=channel, user=user, text=escape(text), thread_ts=thread_ts)
 
 
+# What each control on a page does: (database, the control's action, who, when).
 CHANGES = {
-    "escalation_acknowledge": escalations.acknowledge,
-    "escalation_snooze": escalations.snooze,
-    "escalation_resolve": escalations.resolve,
+    "escalation_acknowledge": lambda db, action, by, now: escalations.acknowledge(db, action["value"], by, now),
+    "escalation_snooze": lambda db, action, by, now: escalations.snooze(db, action["value"], by, now),
+    "escalation_resolve": lambda db, action, by, now: escalations.resolve(db, action["value"], by, now),
+    blocks.REASSIGN_ACTION: lambda db, action, by, now: escalations.reassign(
+        db, _ref_of(action), action["selected_user"], by, now
+    ),
 }
 
 
 def change_status(app: AppContext, body: dict, client: WebClient) -> None:
-    """Acknowledge, Snooze or Resolve: the escalation changes before Slack gets its ack, so a click is never lost."""
+    """Acknowledge, Snooze, Resolve or Reassign to... (staff only): the escalation changes before Slack gets its
+    ack, so a click is never lost."""
     action, user = body["actions"][0], body["user"]
     channel = body["channel"]["id"]
     if not app.staff.is_staff(user["id"]):
         _tell(client, channel, user["id"], REFUSAL)
         return
-    change = CHANGES[action["action_id"]]
+    change = CHANGES[action["action_id"].split(":", 1)[0]]
     name = user.get("name") or user.get("username") or user["id"]
     try:
         with state_database(app.settings.state_store) as db:
-            change(db, action["value"], name, app.settings.clock.now())
-    except HelpdeskError as exc:
-        _tell(client, channel, user["id"], str(exc))
-
-
-def reassign(app: AppContext, body: dict, client: WebClient) -> None:
-    """Reassign to...: the chosen person is paged now (staff only), recorded before Slack gets its ack."""
-    action, user = body["actions"][0], body["user"]
-    channel = body["channel"]["id"]
-    if not app.staff.is_staff(user["id"]):
-        _tell(client, channel, user["id"], REFUSAL)
-        return
-    name = user.get("name") or user.get("username") or user["id"]
-    try:
-        with state_database(app.settings.state_store) as db:
-            escalations.reassign(db, _ref_of(action), action["selected_user"], name, app.settings.clock.now())
+            change(db, action, name, app.settings.clock.now())
     except HelpdeskError as exc:
         _tell(client, channel, user["id"], str(exc))
 

@@ -242,8 +242,18 @@ class SlackHarness:
         return self.post(body, "application/x-www-form-urlencoded", **kwargs)
 
     def click(
-        self, action_id: str, value: str, user: str = STAFF, channel: str = ONCALL_CHANNEL, message: dict | None = None
+        self,
+        action_id: str,
+        value: str | None,
+        user: str = STAFF,
+        channel: str = ONCALL_CHANNEL,
+        message: dict | None = None,
+        selected_user: str | None = None,
     ) -> tuple[int, str, float]:
+        """A click on a button (its `value`), or a pick in a user picker (`selected_user`, no value)."""
+        action = {"action_id": action_id, "block_id": "b", "type": "button", "value": value}
+        if selected_user is not None:
+            action = {"action_id": action_id, "block_id": "b", "type": "users_select", "selected_user": selected_user}
         return self.interact(
             {
                 "type": "block_actions",
@@ -255,7 +265,7 @@ class SlackHarness:
                 "container": {"type": "message", "channel_id": channel},
                 "message": message or {"ts": "1.1", "text": ""},
                 "response_url": f"{self.standin.url}/respond",
-                "actions": [{"action_id": action_id, "block_id": "b", "value": value, "type": "button"}],
+                "actions": [action],
             }
         )
 

@@ -601,27 +601,9 @@ def test_snooze_holds_the_next_page_for_fifteen_minutes_and_the_page_says_so(sla
 
 
 def pick_user(slack, case, page: dict, picked: str, user: str = STAFF):
-    return slack.interact(
-        {
-            "type": "block_actions",
-            "team": {"id": "T0TEAM"},
-            "user": {"id": user, "name": user.lower()},
-            "api_app_id": "A0HELPDESK",
-            "trigger_id": "1.2.3",
-            "channel": {"id": ONCALL_CHANNEL},
-            "container": {"type": "message", "channel_id": ONCALL_CHANNEL},
-            "message": {"ts": "1700000000.000001", "text": page["text"], "blocks": page["blocks"]},
-            "response_url": f"{slack.standin.url}/respond",
-            "actions": [
-                {
-                    "action_id": f"escalation_reassign:{case.ref}",
-                    "block_id": "handoff",
-                    "selected_user": picked,
-                    "type": "users_select",
-                }
-            ],
-        }
-    )
+    """A pick in the page's Reassign to... picker."""
+    message = {"ts": "1700000000.000001", "text": page["text"], "blocks": page["blocks"]}
+    return slack.click(f"escalation_reassign:{case.ref}", None, user=user, message=message, selected_user=picked)
 
 
 def test_reassign_pages_the_chosen_person_now_in_the_pages_thread(slack):

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from bot.status import phase_status
-from bot.status.schedule import load_migrations
+from bot.status.schedule import Migration, load_migrations
 from core.db import Database, write_transaction
 from core.errors import ConfigError, IndexMissing
 from core.settings import PROJECT_ROOT
@@ -186,6 +186,11 @@ def rota_in_force(faq_db: Path, db: Database, now: datetime, path: Path = ROTA_F
         migrations = load_migrations(faq_db)
     except IndexMissing:
         migrations = []  # no schedule to know a window by: page the rota of the hour rather than nobody
+    return rota_during(db, migrations, now, path)
+
+
+def rota_during(db: Database, migrations: list[Migration], now: datetime, path: Path = ROTA_FILE) -> Rota:
+    """As rota_in_force, with the schedule already read."""
     return current_rota(db, path, at=now, running=phase_status.windows_running(db, migrations, now))
 
 

@@ -17,13 +17,13 @@ from functools import partial
 
 from bot.escalation import chain, escalations
 from bot.escalation.chain import ChainReport
-from bot.escalation.oncall import rota_in_force
+from bot.escalation.oncall import rota_during
 from bot.ops import rasa_client, retention
 from bot.status import notices
-from bot.status.schedule import load_migrations
+from bot.status.schedule import Migration, load_migrations
 from core import outbox
 from core.db import Database
-from core.errors import HelpdeskError
+from core.errors import HelpdeskError, IndexMissing
 from core.schema import state_database
 from core.settings import Settings, describe
 
@@ -68,19 +68,24 @@ def deliver_to_chat(settings: Settings, message: outbox.OutboxMessage) -> None:
     rasa_client.trigger_intent(settings, payload["conversation_id"], intent, entities)
 
 
-def queue_notices(settings: Settings, db: Database, now: datetime) -> list[str]:
+def queue_notices(db: Database, migrations: list[Migration], now: datetime) -> list[str]:
     """Put the maintenance notices that are due into the outbox, each once."""
-    due = notices.notices_due(db, load_migrations(settings.faq_db), now)
+    due = notices.notices_due(db, migrations, now)
     return [notice.key for notice in due if notices.queue(db, notice, now)]
 
 
 def run_round(settings: Settings, now: datetime) -> RoundReport:
     """One round of the worker at `now` (tests call this with the clock they want), on one connection."""
     report = RoundReport()
+    try:  # the schedule, read once: for the rota in force and the notices due
+        migrations: list[Migration] | None = load_migrations(settings.faq_db)
+    except IndexMissing as exc:  # paging and deliveries go on; only the notices wait for the index
+        logger.error("helpdesk worker: no maintenance notices this round: %s", exc)
+        migrations = None
     with state_database(settings.state_store) as db:
-        report.chain = chain.advance(db, rota_in_force(settings.faq_db, db, now), now)
+        report.chain = chain.advance(db, rota_during(db, migrations or [], now), now)
         report.told_page_failed = escalations.tell_customers_of_failed_pages(db, now)
-        report.notices_queued = queue_notices(settings, db, now)
+        report.notices_queued = queue_notices(db, migrations, now) if migrations is not None else []
         drained = outbox.drain(
             db,
             lambda message: deliver_to_chat(settings, message),
