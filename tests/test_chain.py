@@ -106,3 +106,14 @@ def test_the_shipped_rota_repeats_twice_and_reminds_after_an_hour():
     rota = load_rota()
     assert rota.repeat == 2 and rota.resolve_timeout == timedelta(minutes=60)
     assert rota.final_contact.role == "Head of Service Delivery"
+
+
+def test_without_the_faq_index_the_worker_still_pages_and_only_the_notices_wait(settings):
+    from bot.ops import worker
+    from core.schema import state_database
+
+    assert not settings.faq_db.exists()
+    with state_database(settings.state_store) as db:
+        case = escalations.create(db, "web-3", {"name": "Ana"}, "down", [], load_rota(), T0).case
+    report = worker.run_round(settings, minutes(10))
+    assert report.chain.paged == [case.ref] and report.notices_queued == []
