@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import random
 import socket
 import threading
 import time
+from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -286,11 +288,22 @@ class FlakyLink:
         self.target_port = target_port
         self.connections: list[socket.socket] = []
         self.listener: socket.socket | None = None
-        probe = socket.socket()
-        probe.bind(("127.0.0.1", 0))
-        self.port = probe.getsockname()[1]
-        probe.close()
+        self.port = self._port_no_connection_takes()
         self.restore()
+
+    @staticmethod
+    def _port_no_connection_takes() -> int:
+        """A free port below the kernel's ephemeral range: while the link is cut, its port stays free (an outgoing
+        connection's own port, Chromium's or Rasa's, comes from that range and could take one of it)."""
+        lowest_ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+        for port in random.sample(range(10_000, lowest_ephemeral), 200):
+            with socket.socket() as probe:
+                try:
+                    probe.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            return port
+        raise AssertionError("no free port below the ephemeral range for the test's link")
 
     def restore(self) -> None:
         listener = socket.socket()
