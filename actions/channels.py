@@ -8,6 +8,7 @@ payloads; and (socket.io) session ids that are random and bound to the browser t
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any, AsyncIterator, Awaitable, Callable
@@ -22,7 +23,9 @@ from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager, AsyncServer
 
 from bot.chat import chat_input, session_tokens
-from core.errors import InvalidMessage
+from bot.escalation import escalations
+from core.errors import HelpdeskError, InvalidMessage
+from core.schema import state_database
 from core.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -126,12 +129,19 @@ def _shared_rooms(settings: Settings) -> AsyncRedisManager | None:
     return JsonRedisManager(settings.redis_url, channel=f"{settings.redis_prefix}:socketio")
 
 
+def case_state(settings: Settings, conversation_id: str) -> dict | None:
+    """What the chat shows of the conversation's latest escalation now (escalations.customer_view)."""
+    with state_database(settings.state_store) as db:
+        return escalations.customer_view(escalations.latest_case(db, conversation_id))
+
+
 class SocketIOChannel(SocketIOInput):
     """The web chat's channel: Rasa's socket.io events, with sessions only their opener can use.
 
     session_request {session_id, session_token} resumes a session when the token matches, else opens a
-    new one; session_confirm answers {session_id, session_token}. Messages go to the session this
-    socket opened, whatever session id they carry.
+    new one; session_confirm answers {session_id, session_token}. A resumed session is then told where its
+    escalation stands ({"case": ..., "current": true}), since updates sent while it was away reached nobody.
+    Messages go to the session this socket opened, whatever session id they carry.
     """
 
     @classmethod
@@ -162,12 +172,24 @@ class SocketIOChannel(SocketIOInput):
         async def session_request(sid: str, data: Any) -> None:
             data = data if isinstance(data, dict) else {}
             session_id = data.get("session_id")
-            if not session_tokens.is_valid(session_id, data.get("session_token"), secret):
+            resumed = session_tokens.is_valid(session_id, data.get("session_token"), secret)
+            if not resumed:
                 session_id = WEB_PREFIX + session_tokens.new_session_id()
             await sio.save_session(sid, {"session_id": session_id}, namespace=self.namespace)
             sio.enter_room(sid, session_id, namespace=self.namespace)
             confirmation = {"session_id": session_id, "session_token": session_tokens.token_for(session_id, secret)}
             await sio.emit("session_confirm", confirmation, room=sid, namespace=self.namespace, ignore_queue=True)
+            if resumed:
+                await tell_case_state(sid, session_id)
+
+        async def tell_case_state(sid: str, session_id: str) -> None:
+            try:
+                view = await asyncio.to_thread(case_state, settings, session_id)
+            except HelpdeskError as exc:  # the chat works without its case line; the next reload tries again
+                logger.error("the case line of %s could not be read: %s", session_id, exc)
+                return
+            state = {"case": view, "current": True}
+            await sio.emit(self.bot_message_evt, state, room=sid, namespace=self.namespace, ignore_queue=True)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
         async def handle_message(sid: str, data: Any) -> None:

@@ -1,12 +1,12 @@
-"""The escalation form and the handoff record: thin Rasa SDK wrappers around bot.escalation.contact_checks and
-bot.escalation.escalations."""
+"""The escalation form, the handoff record and the customer's side of a waiting case (its updates, cancelling
+it): thin Rasa SDK wrappers around bot.escalation.contact_checks and bot.escalation.escalations."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import customer_contact
@@ -51,10 +51,21 @@ def transcript(tracker: Tracker) -> list[dict]:
 
 
 RETRY_OFFER = "utter_offer_escalation_retry"  # the rules: "yes" runs this action again, "no" forgets the answers
+WAITING = "waiting_ref"  # the case waiting for the on-call team: "cancel" calls it off (actions/escalation_policy.py)
+
+
+def case_notice(view: dict | None) -> dict:
+    """A custom message for the web chat's case line (escalations.customer_view). Rasa's socket.io channel passes
+    a custom message's keys to socket.io's emit(), so what the browser receives goes under "data"."""
+    return {"data": {"case": view}}
 
 
 def forget_answers() -> list[dict]:
     return [SlotSet(slot, None) for slot in FORM_SLOTS]
+
+
+def forget_both_forms() -> list[dict]:
+    return forget_answers() + [SlotSet(slot, None) for slot in customer_contact.FORM_SLOTS]
 
 
 class ActionCreateEscalation(HelpdeskAction):
@@ -97,8 +108,10 @@ class ActionCreateEscalation(HelpdeskAction):
             contact_name=contact["contact_name"],
             callback=contact["callback"],
             minutes=int(rota.ack_timeout.total_seconds() // 60),
+            update_minutes=int(rota.customer_update.total_seconds() // 60),
+            json_message=case_notice(escalations.customer_view(filed.case)),
         )
-        return forget_answers()
+        return forget_answers() + [SlotSet(WAITING, filed.case.ref if filed.case.status == "triggered" else None)]
 
     def failed(self, error: HelpdeskError, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:
         if isinstance(error, escalations.EscalationLimit):
@@ -121,4 +134,68 @@ class ActionForgetFormAnswers(HelpdeskAction):
         return "action_forget_form_answers"
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        return forget_answers() + [SlotSet(slot, None) for slot in customer_contact.FORM_SLOTS]
+        return forget_both_forms()
+
+
+class ActionStopForm(HelpdeskAction):
+    """The customer called the form off ("cancel", "never mind"): nothing is sent or saved, the answers go."""
+
+    def name(self) -> str:
+        return "action_stop_form"
+
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        dispatcher.utter_message(response="utter_form_stopped")
+        return [ActiveLoop(None), SlotSet("requested_slot", None)] + forget_both_forms()
+
+
+class ActionCancelEscalation(HelpdeskAction):
+    """The customer calls off their waiting case ("cancel", "never mind"): escalations.cancel_by_customer."""
+
+    def name(self) -> str:
+        return "action_cancel_escalation"
+
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        settings = Settings.from_env()
+        with state_database(settings.state_store) as db:
+            case = escalations.cancel_by_customer(db, tracker.sender_id, settings.clock.now())
+            if case is None:  # acknowledged or closed a moment ago: the notice is on its way
+                latest = escalations.latest_case(db, tracker.sender_id)
+                dispatcher.utter_message(
+                    response="utter_nothing_to_cancel", json_message=case_notice(escalations.customer_view(latest))
+                )
+                return [SlotSet(WAITING, None)]
+        dispatcher.utter_message(
+            response="utter_case_cancelled", ref=case.ref, json_message=case_notice(escalations.customer_view(case))
+        )
+        return [SlotSet(WAITING, None)]
+
+    def failed(self, error: HelpdeskError, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:
+        dispatcher.utter_message(response="utter_cancel_failed", ref=tracker.get_slot(WAITING) or "your case")
+        return []
+
+
+UPDATES = ("moved_on", "waiting", "chain_ended", "reassigned", "looking")  # bot.escalation: tell_customer's `update`
+
+
+class ActionCaseUpdate(HelpdeskAction):
+    """Tells the customer where their waiting case stands (EXTERNAL_case_update, from the worker): the chain moved
+    on or ended, staff reassigned or are looking at it, or it still waits; each says the number to ring."""
+
+    def name(self) -> str:
+        return "action_case_update"
+
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        values = {
+            name: next(tracker.get_latest_entity_values(name), "") for name in ("ref", "update", "role", "minutes")
+        }
+        if values["update"] not in UPDATES or not values["ref"]:
+            return []  # not one of ours: the worker only sends these
+        state = {"ref": values["ref"], "state": "waiting", "engineer": ""}
+        dispatcher.utter_message(
+            response=f"utter_case_{values['update']}",
+            ref=values["ref"],
+            role=values["role"] or "next engineer on the rota",
+            minutes=values["minutes"],
+            json_message=case_notice(state),
+        )
+        return [SlotSet(WAITING, values["ref"])]

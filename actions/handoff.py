@@ -1,7 +1,7 @@
 """The live handoff: while an on-call engineer has the case, the bot relays instead of answering.
 
 The engineer's side arrives as external intents (bot.ops.rasa_client.trigger_intent from the worker);
-the customer's messages are routed here by actions.handoff_policy. Thin wrappers over bot.escalation.escalations.
+the customer's messages are routed here by actions.escalation_policy. Thin wrappers over bot.escalation.escalations.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.edge import HelpdeskAction
+from actions.escalation import WAITING
 from bot.escalation import escalations
 from core.errors import HelpdeskError
 from core.schema import state_database
@@ -40,7 +41,7 @@ class ActionHandoffStarted(HelpdeskAction):
         dispatcher.utter_message(
             response="utter_handoff_started", ref=ref, engineer=engineer, json_message=_notice("joined", ref, engineer)
         )
-        return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("handoff_ref", ref)]
+        return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("handoff_ref", ref), SlotSet(WAITING, None)]
 
 
 class ActionHandoffEnded(HelpdeskAction):
@@ -52,10 +53,10 @@ class ActionHandoffEnded(HelpdeskAction):
         dispatcher.utter_message(
             response="utter_handoff_ended", ref=ref, engineer=engineer, json_message=_notice("left", ref, engineer)
         )
-        return [SlotSet("handoff_ref", None)]
+        return self.after_fault(tracker)
 
     def after_fault(self, tracker: Tracker) -> list[dict]:
-        return [SlotSet("handoff_ref", None)]  # the engineer has gone whatever failed here
+        return [SlotSet("handoff_ref", None), SlotSet(WAITING, None)]  # the case is over whatever failed here
 
 
 class ActionRelayToCustomer(HelpdeskAction):

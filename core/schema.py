@@ -131,6 +131,12 @@ def m006_escalation_snooze(db: Database) -> None:
     _create(db, "escalations", {"snoozed_until": str})
 
 
+@migration
+def m007_customer_updates(db: Database) -> None:
+    """When the customer of a waiting case was last told where it stands (bot/escalation/customer_updates.py)."""
+    _create(db, "escalations", {"customer_told_at": str})
+
+
 def applied(db: Database) -> list[str]:
     """Names of the migrations this database has had, in the order they ran."""
     if not db[APPLIED].exists():

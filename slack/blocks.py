@@ -130,6 +130,8 @@ def status_line(case: Escalation, rota: Rota) -> dict:
     (an instant, not a countdown: the message is not rewritten every minute)."""
     if case.status == "acknowledged":
         text = f"Acknowledged by {case.acknowledged_by}: they are talking with the customer (reply in this thread)."
+    elif case.status == "resolved" and case.resolved_by == "customer":
+        text = "Closed by the customer from the chat. Nobody else will be paged."
     elif case.status == "resolved":
         text = "Resolved. The customer is back with the bot."
     elif case.chain_ended_at:
@@ -189,6 +191,13 @@ def next_step(case: Escalation, step: Step, rota: Rota, round_: int = 0) -> str:
     return (
         f":rotating_light: {case.ref} was not acknowledged in {minutes} min: paging <@{step.slack_user}> "
         f"({escape(step.role)}, {escape(step.phone)}).{again}"
+    )
+
+
+def cancelled(case: Escalation) -> str:
+    return (
+        f":no_entry_sign: The customer cancelled {escape(case.ref)} from the chat before anyone acknowledged it. "
+        "Nobody else will be paged."
     )
 
 

@@ -21,7 +21,7 @@ from helpdesk_slack.context import AppContext
 from helpdesk_slack.text import clip, escape, plain_sections
 
 logger = logging.getLogger(__name__)
-SLACK_KINDS = ("page", "transcript", "relay_to_engineer", "notice", "chain_ended", "resolve_reminder")
+SLACK_KINDS = ("page", "transcript", "relay_to_engineer", "notice", "chain_ended", "resolve_reminder", "cancelled")
 RELAY_LIMIT = 12_000  # characters of one customer message shown in Slack (a message holds at most 50 blocks)
 
 
@@ -55,6 +55,7 @@ class SlackDelivery:
             "notice": self._notice,
             "chain_ended": self._chain_ended,
             "resolve_reminder": self._resolve_reminder,
+            "cancelled": self._cancelled,
         }
         senders[message.kind](db, message, now)
 
@@ -63,6 +64,11 @@ class SlackDelivery:
         case = escalations.get(db, payload["ref"])
         rota = current_rota(db)  # for its timeouts; the person is the one the page was queued for
         step = Step(payload["role"], payload.get("name") or payload["role"], payload["slack_user"], payload["phone"])
+        if case.status == "resolved" or (case.slack_ts and case.status != "triggered"):
+            # Moot: closed before it went out, or a later step of a case someone took meanwhile. A first page of an
+            # acknowledged case still goes: its thread is where the engineer and the customer talk.
+            escalations.record_event(db, case.ref, "page not sent", f"{step.role}: the case is {case.status}", now)
+            return
         if case.slack_ts:  # a later step: in the page's thread, shown in the channel too
             self._post_once(
                 message,
@@ -117,6 +123,23 @@ class SlackDelivery:
             raise HelpdeskError(f"the page of {case.ref} has not reached Slack yet")
         text = blocks.resolve_reminder(case, message.payload)
         self._post_once(message, channel=case.slack_channel, thread_ts=case.slack_ts, reply_broadcast=True, text=text)
+
+    def _cancelled(self, db: Database, message: outbox.OutboxMessage, now: datetime) -> None:
+        """The customer called their case off: the page's thread hears it and the page shows it. A case whose page
+        never reached Slack paged nobody, so there is nobody to tell (its page is not sent: _page)."""
+        case = escalations.get(db, message.payload["ref"])
+        if not case.slack_ts:
+            return
+        self._post_once(
+            message,
+            channel=case.slack_channel,
+            thread_ts=case.slack_ts,
+            reply_broadcast=True,
+            text=blocks.cancelled(case),
+        )
+        rota = current_rota(db)
+        text, page_blocks = blocks.page(case, rota.steps[min(case.step, len(rota.steps) - 1)], rota)
+        self.client.chat_update(channel=case.slack_channel, ts=case.slack_ts, text=text, blocks=page_blocks)
 
     def _notice(self, db: Database, message: outbox.OutboxMessage, now: datetime) -> None:
         channel = self._channel(self.app.settings.slack.updates_channel, "SLACK_UPDATES_CHANNEL")

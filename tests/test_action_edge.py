@@ -22,7 +22,7 @@ def test_every_custom_action_runs_behind_the_edge():
     executor.register_package("actions")
     assert "action_create_escalation" in executor.actions and "validate_escalation_form" in executor.actions
     ours = [run.__self__ for run in executor.actions.values() if type(run.__self__).__module__.startswith("actions.")]
-    assert len(ours) == 14 and all(isinstance(action, HelpdeskAction) for action in ours)
+    assert len(ours) == 17 and all(isinstance(action, HelpdeskAction) for action in ours)
 
 
 class Broken(HelpdeskAction):

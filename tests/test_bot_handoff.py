@@ -182,3 +182,40 @@ def test_an_engineer_joining_while_the_customer_is_in_a_form_reaches_them_and_th
     assert bot.slots(sender)["handoff_ref"] == ref and bot.slots(sender)["contact_name"] is None
     assert bot.ask("thanks for joining", sender=sender) == []  # now for the engineer, not the form
     assert "thanks for joining" in relayed_to_engineer(bot, ref)
+
+
+def said(replies: list[dict]) -> str:
+    return " ".join(m.get("text", "") for m in replies)
+
+
+def test_a_waiting_customer_is_told_when_the_chain_moves_on_and_cancels_the_case_with_never_mind(bot):
+    sender, db = "waiting-cancel", open_state_db(bot.settings.state_db)
+    ref = bot.escalate(sender)
+    created = bot.said_by_bot(sender)[-1]
+    assert "I'll page the next person" in created and "every 10 minutes" in created and "'cancel'" in created
+    later = Clock().now() + timedelta(minutes=10)
+    assert ref in worker.run_round(bot.settings, later).chain.paged
+    update = bot.said_by_bot(sender)[-1]
+    assert update.startswith(f"Update on {ref}: nobody has answered yet, so I've now paged the Secondary on-call")
+    assert "0800 77 66 22" in update
+
+    assert "I've cancelled" in said(bot.ask("never mind", sender=sender))
+    case = escalations.get(db, ref)
+    assert (case.status, case.resolved_by) == ("resolved", "customer")
+    assert f"cancelled:{ref}" in [m["key"] for m in outbox.pending(db, kinds=["cancelled"])]  # for the page's thread
+    assert ref not in worker.run_round(bot.settings, later + timedelta(minutes=10)).chain.paged
+    assert "nothing to cancel" in said(bot.ask("cancel", sender=sender))  # said again: nothing is waiting
+    answered_by_the_bot(bot, sender, ref)
+
+
+def test_never_mind_in_the_middle_of_the_escalation_form_stops_it_and_records_nothing(bot):
+    sender, db = "form-never-mind", open_state_db(bot.settings.state_db)
+    bot.ask("urgent: our messages are not being delivered", sender=sender)
+    bot.ask("/affirm", sender=sender)
+    bot.ask("Ana Smith", sender=sender)
+    assert bot.slots(sender)["requested_slot"] == "company"
+    assert "nothing was sent or saved" in said(bot.ask("Never mind!", sender=sender))
+    slots = bot.slots(sender)
+    assert (slots["requested_slot"], slots["contact_name"]) == (None, None)
+    assert not [c for c in escalations.listing(db) if c.conversation_id == sender]
+    answered_by_the_bot(bot, sender, "")

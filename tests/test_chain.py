@@ -68,7 +68,7 @@ def test_when_the_last_round_goes_unanswered_the_support_channel_and_the_final_c
     later = chain.advance(db, TWO_ROUNDS, minutes(90))
     assert (later.paged, later.ended) == ([], [])  # told once; the case stays open for a person to take
     assert escalations.get(db, case.ref).status == "triggered"
-    assert [e["what"] for e in escalations.history(db, case.ref)][-1] == "chain ended"
+    assert [e["what"] for e in escalations.history(db, case.ref)][-2:] == ["chain ended", "customer updated"]
 
 
 def test_a_rota_without_repeats_ends_after_its_last_step(db: Database):
@@ -117,3 +117,53 @@ def test_without_the_faq_index_the_worker_still_pages_and_only_the_notices_wait(
         case = escalations.create(db, "web-3", {"name": "Ana"}, "down", [], load_rota(), T0).case
     report = worker.run_round(settings, minutes(10))
     assert report.chain.paged == [case.ref] and report.notices_queued == []
+
+
+def updates(db: Database) -> list[tuple[str, str]]:
+    """The customer updates queued, as (update, role)."""
+    sent = [json.loads(m["payload"]) for m in outbox.pending(db, ["case_update"])]
+    return [(p["update"], p.get("role", "")) for p in sent]
+
+
+def test_the_customer_hears_each_time_the_chain_moves_on_and_when_it_ends(db: Database, case):
+    for n in (10, 20, 30, 40):
+        chain.advance(db, TWO_ROUNDS, minutes(n))
+    assert updates(db) == [
+        ("moved_on", HEAD.role),
+        ("moved_on", PRIMARY.role),
+        ("moved_on", HEAD.role),
+        ("chain_ended", ""),
+    ]
+    told = [e for e in escalations.history(db, case.ref) if e["what"] == "customer updated"]
+    assert len(told) == 4  # every update is in the case's history
+
+
+SLOW = Rota((PRIMARY, HEAD), timedelta(minutes=25), customer_update=timedelta(minutes=10))
+
+
+def test_a_waiting_customer_hears_where_the_case_stands_every_ten_minutes_until_someone_acknowledges(db: Database):
+    case = escalations.create(db, "web-2", {"contact_name": "Ana"}, "API down", [], SLOW, T0).case
+    assert chain.advance(db, SLOW, minutes(9)).updated == []
+    assert chain.advance(db, SLOW, minutes(10)).updated == [case.ref]
+    assert chain.advance(db, SLOW, minutes(15)).updated == []
+    assert chain.advance(db, SLOW, minutes(20)).updated == [case.ref]
+    moved = chain.advance(db, SLOW, minutes(25))  # the chain moves: that update says so, the clock restarts
+    assert (moved.paged, moved.updated) == ([case.ref], [])
+    escalations.acknowledge(db, case.ref, "Tama", minutes(30))
+    assert chain.advance(db, SLOW, minutes(40)).updated == []
+    assert updates(db) == [("waiting", PRIMARY.role), ("waiting", PRIMARY.role), ("moved_on", HEAD.role)]
+    first = json.loads(outbox.pending(db, ["case_update"])[0]["payload"])
+    assert (first["minutes"], first["conversation_id"]) == ("10", "web-2")
+
+
+def test_a_round_repeated_by_a_second_worker_tells_the_customer_once(db: Database):
+    escalations.create(db, "web-3", {"contact_name": "Ana"}, "API down", [], SLOW, T0)
+    chain.advance(db, SLOW, minutes(10))
+    chain.advance(db, SLOW, minutes(10))
+    assert updates(db) == [("waiting", PRIMARY.role)]
+
+
+def test_staff_snoozing_or_reassigning_a_case_tells_its_customer(db: Database, case):
+    escalations.snooze(db, case.ref, "Mere", minutes(2))
+    escalations.reassign(db, case.ref, "U0RUA", "Mere", minutes(4))
+    assert [update for update, _ in updates(db)] == ["looking", "reassigned"]

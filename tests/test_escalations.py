@@ -59,7 +59,7 @@ def test_an_unanswered_page_moves_to_the_next_step_when_the_clock_passes_the_tim
     assert chain.advance(db, rota, T0 + timedelta(minutes=10)).paged == [case.ref]
     assert escalations.get(db, case.ref).step == 1
     assert chain.advance(db, rota, T0 + timedelta(minutes=20)).paged == [case.ref]
-    roles = [json.loads(p["payload"])["role"] for p in outbox.pending(db)]
+    roles = [json.loads(p["payload"])["role"] for p in outbox.pending(db, ["page"])]
     assert roles == ["Primary on-call engineer", "Secondary on-call engineer", "Head of Service Delivery"]
 
 
@@ -270,3 +270,30 @@ def test_a_callers_unit_of_work_spans_several_changes_and_rolls_back_whole(db: D
         escalations.acknowledge(db, case.ref, "tama", T0)
         raise RuntimeError("the caller fails after both changes")
     assert escalations.listing(db) == [] and outbox.pending(db) == []  # no case, no page, no handoff notice
+
+
+def test_a_customer_cancels_their_waiting_case_and_nobody_else_is_paged(db: Database, rota):
+    case = new_case(db, rota)
+    cancelled = escalations.cancel_by_customer(db, case.conversation_id, T0 + timedelta(minutes=3))
+    assert (cancelled.status, cancelled.resolved_by) == ("resolved", "customer")
+    assert [m["key"] for m in outbox.pending(db, ["cancelled"])] == [f"cancelled:{case.ref}"]
+    assert ("cancelled", "customer") in [(e["what"], e["by"]) for e in escalations.history(db, case.ref)]
+    report = chain.advance(db, rota, T0 + timedelta(hours=3))
+    assert (report.paged, report.ended, report.updated) == ([], [], [])
+    assert escalations.customer_view(escalations.latest_case(db, case.conversation_id))["state"] == "closed"
+
+
+def test_only_a_case_nobody_has_acknowledged_is_cancelled_from_the_chat(db: Database, rota):
+    assert escalations.cancel_by_customer(db, "web-nobody", T0) is None
+    case = new_case(db, rota)
+    escalations.acknowledge(db, case.ref, "Tama", T0)
+    assert escalations.cancel_by_customer(db, case.conversation_id, T0) is None  # 'stop' ends a live chat instead
+    assert escalations.get(db, case.ref).status == "acknowledged"
+
+
+def test_the_customers_view_of_a_case_says_whether_it_waits_or_who_is_with_them(db: Database, rota):
+    assert escalations.customer_view(escalations.latest_case(db, "web-123")) is None
+    case = new_case(db, rota)
+    assert escalations.customer_view(case) == {"ref": case.ref, "state": "waiting", "engineer": ""}
+    taken = escalations.acknowledge(db, case.ref, "Tama", T0)
+    assert escalations.customer_view(taken) == {"ref": case.ref, "state": "with_engineer", "engineer": "Tama"}

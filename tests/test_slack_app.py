@@ -251,7 +251,9 @@ def test_the_whole_chain_unanswered_pages_every_round_then_tells_the_support_cha
     [ended] = [p for p in posts if p["channel"] == UPDATES_CHANNEL]
     assert case.ref in ended["text"] and "<@U00HEADOFSD>" in ended["text"] and "3 round(s)" in ended["text"]
     history = [e["what"] for e in escalations.history(open_state_db(slack.settings.state_db), case.ref)]
-    assert history.count("paged") == rounds * steps and history[-2:] == ["chain ended", "support channel told"]
+    paging = [what for what in history if what not in ("customer updated", "delivery failed")]  # no chat here
+    assert paging.count("paged") == rounds * steps and paging[-2:] == ["chain ended", "support channel told"]
+    assert history.count("customer updated") == rounds * steps  # each move and the end
 
 
 def test_an_acknowledged_case_left_open_reminds_its_acknowledger_in_the_pages_thread(slack):
@@ -263,6 +265,31 @@ def test_an_acknowledged_case_left_open_reminds_its_acknowledger_in_the_pages_th
     [reminder] = [p for p in slack.standin.called("chat.postMessage") if ":hourglass:" in p["text"]]
     assert reminder["thread_ts"] and reminder["reply_broadcast"]
     assert f"{case.ref} was acknowledged by tama 60 min ago and is still open" in reminder["text"]
+
+
+def test_a_case_the_customer_cancels_is_marked_on_its_page_and_its_later_pages_are_not_sent(slack):
+    db = open_state_db(slack.settings.state_db)
+    case = new_case(slack)
+    slack.delivery.run_round(T0)
+    worker.run_round(slack.settings, T0 + timedelta(minutes=10))  # the next step is queued...
+    escalations.cancel_by_customer(db, case.conversation_id, T0 + timedelta(minutes=10, seconds=5))
+    slack.delivery.run_round(T0 + timedelta(minutes=11))  # ...and the customer cancels before it goes out
+    posts = slack.standin.called("chat.postMessage")
+    [told] = [p for p in posts if p.get("reply_broadcast")]
+    assert "The customer cancelled" in told["text"] and told["reply_broadcast"]
+    assert not any("<@U0SECONDARY>" in p["text"] for p in posts)
+    [updated] = slack.standin.called("chat.update")
+    assert "Closed by the customer from the chat" in texts_of(updated["blocks"])
+    assert "No actions left." in texts_of(updated["blocks"])
+    assert "page not sent" in [e["what"] for e in escalations.history(db, case.ref)]
+
+
+def test_a_case_cancelled_before_its_page_reached_slack_pages_nobody(slack):
+    db = open_state_db(slack.settings.state_db)
+    case = new_case(slack)
+    escalations.cancel_by_customer(db, case.conversation_id, T0)
+    slack.delivery.run_round(T0)
+    assert slack.standin.called("chat.postMessage") == [] and outbox.pending(db) == []
 
 
 def test_maintenance_notices_are_posted_once_each_also_after_a_restart(slack):

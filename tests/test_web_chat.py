@@ -419,3 +419,61 @@ def test_the_customer_sees_the_engineer_join_talk_and_leave(page: Page, web, bot
     escalations.resolve(db, case.ref, "Tama", Clock().now())
     worker.run_round(bot.settings, Clock().now())
     expect(page.locator(".mhd-from-notice").last).to_contain_text("Tama has left the chat")
+
+
+def waiting_case(page: Page, bot) -> str:
+    """A customer of the web chat with a case nobody has acknowledged yet, whose chain has moved on once."""
+    from datetime import timedelta
+
+    from bot.escalation import escalations
+    from bot.escalation.oncall import current_rota
+    from bot.ops import worker
+    from core.clock import Clock
+
+    ask(page, "hello")
+    expect(bot_messages(page).last).to_contain_text("helpdesk bot", timeout=ANSWER_TIMEOUT)
+    db = open_state_db(bot.settings.state_db)
+    now = Clock().now()
+    case = escalations.create(db, session_of(page), {"contact_name": "Ana"}, "API down", [], current_rota(db), now).case
+    worker.run_round(bot.settings, now + timedelta(minutes=10))  # nobody acknowledged: the chain moves on
+    return case.ref
+
+
+def test_a_waiting_customer_sees_the_chain_move_on_and_the_case_line_follows_the_case_across_reloads(
+    page: Page, web, bot
+):
+    from bot.escalation import escalations
+    from bot.ops import worker
+    from core.clock import Clock
+
+    open_chat(page, web.url)
+    ref = waiting_case(page, bot)
+    expect(bot_messages(page).last).to_contain_text(f"Update on {ref}: nobody has answered yet")
+    case_line = page.locator(".mhd-case")
+    expect(case_line).to_contain_text(f"{ref}: waiting for the on-call team. If it can't wait, ring 0800 77 66 22")
+    expect(bot_messages(page).last.locator(".mhd-feedback")).to_have_count(0)  # news, not an answer to rate
+
+    page.goto("about:blank")  # the customer is away when the engineer picks the case up...
+    db = open_state_db(bot.settings.state_db)
+    escalations.acknowledge(db, ref, "Tama", Clock().now())
+    worker.run_round(bot.settings, Clock().now())  # ...so the notice reaches no browser
+    page.goto(web.url)
+    expect(case_line).to_have_text(f"{ref}: Tama from the on-call team is in this chat.")  # the server said so
+
+    escalations.resolve(db, ref, "Tama", Clock().now())
+    worker.run_round(bot.settings, Clock().now())
+    expect(page.locator(".mhd-from-notice").last).to_contain_text("Tama has left the chat")
+    expect(case_line).to_be_hidden()
+
+
+def test_a_waiting_customer_cancels_from_the_chat(page: Page, web, bot):
+    from bot.escalation import escalations
+
+    open_chat(page, web.url)
+    ref = waiting_case(page, bot)
+    expect(page.locator(".mhd-case")).to_be_visible()
+    ask(page, "cancel")
+    expect(bot_messages(page).last).to_contain_text(f"OK, I've cancelled {ref} and told the on-call team")
+    expect(page.locator(".mhd-case")).to_be_hidden()
+    case = escalations.get(open_state_db(bot.settings.state_db), ref)
+    assert (case.status, case.resolved_by) == ("resolved", "customer")

@@ -15,7 +15,7 @@ from core.settings import Settings
 
 @click.group(name="escalations", cls=DefaultGroup, default="list", default_if_no_args=True)
 def escalations_group() -> None:
-    """Urgent cases handed to the on-call engineer (list, show, ack, resolve).
+    """Urgent cases handed to the on-call engineer (list, show, ack, snooze, reassign, resolve).
 
     \b
     Example:
@@ -54,10 +54,10 @@ def show(settings: Settings, db: StateDb, ref: str) -> None:
     for key, value in case.contact.items():
         click.echo(f"  {key}: {value}")
     click.echo(f"  summary: {case.summary}")
-    click.echo("history:")
+    click.echo("timeline:")
     for event in escalations.history(db, case.ref):
         click.echo(
-            f"  {event['at']}  {event['what']}"
+            f"  {event['at']}  {_since(case, event['at']):>7}  {event['what']}"
             + (f" by {event['by']}" if event["by"] else "")
             + (f": {event['detail']}" if event["detail"] else "")
         )
@@ -73,6 +73,34 @@ def show(settings: Settings, db: StateDb, ref: str) -> None:
 def ack(settings: Settings, db: StateDb, ref: str, by: str) -> None:
     """Acknowledge REF: paging stops and the engineer joins the customer's chat."""
     click.echo(f"{escalations.acknowledge(db, ref, by, settings.clock.now()).ref} is acknowledged")
+
+
+def _since(case: escalations.Escalation, at: str) -> str:
+    """How long after the case was opened, as +MMm or +HhMMm."""
+    minutes = max(0, int((parse_instant(at) - case.created_at).total_seconds() // 60))
+    return f"+{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"+{minutes}m"
+
+
+@escalations_group.command()
+@click.argument("ref")
+@click.option("--by", required=True, help="Who is looking at it.")
+@with_state
+def snooze(settings: Settings, db: StateDb, ref: str, by: str) -> None:
+    """Hold REF's next page for 15 minutes: someone is looking at it (the customer is told)."""
+    case = escalations.snooze(db, ref, by, settings.clock.now())
+    click.echo(f"{case.ref}: the next page is held until {when(case.snoozed_until)}")
+
+
+@escalations_group.command()
+@click.argument("ref")
+@click.option("--to", "slack_user", required=True, help="The Slack user ID to page now, e.g. U0TAMA.")
+@click.option("--by", required=True, help="Who reassigns it.")
+@with_state
+def reassign(settings: Settings, db: StateDb, ref: str, slack_user: str, by: str) -> None:
+    """Page someone else now for REF, which nobody has acknowledged; the chain goes on from there."""
+    click.echo(
+        f"{escalations.reassign(db, ref, slack_user, by, settings.clock.now()).ref} is reassigned to {slack_user}"
+    )
 
 
 @escalations_group.command()

@@ -7,6 +7,8 @@ num_loops, Opsgenie's if-not-acknowledged and if-not-closed rules).
   rota's final contact are told once that a person must take the case.
 - An acknowledged case still open `resolve_timeout` after its acknowledgement (or after the last reminder)
   re-pages whoever acknowledged it.
+- The customer of a case nobody has acknowledged hears where it stands when the chain moves on or ends, and
+  every `customer_update` (10 min) in between, each time with the number to ring (escalations.tell_customer).
 
 Each change is written with the page or notice it causes in one transaction, under an outbox key naming the
 case, the round and the step (escalations.page_key), so a repeated round, or two workers at once, page nobody
@@ -30,6 +32,7 @@ class ChainReport:
     paged: list[str] = field(default_factory=list)  # cases paged at their next step or round
     ended: list[str] = field(default_factory=list)  # cases whose chain ran out: support channel told
     reminded: list[str] = field(default_factory=list)  # acknowledged cases whose acknowledger was re-paged
+    updated: list[str] = field(default_factory=list)  # waiting customers told that their case is still waiting
 
 
 def next_page(case: Escalation, rota: Rota) -> tuple[int, int] | None:
@@ -47,6 +50,8 @@ def advance(db: Database, rota: Rota, now: datetime) -> ChainReport:
     for case in escalations.listing(db, open_only=True):
         if case.status == "triggered" and _unanswered(case, rota, now):
             _move_on(db, case, rota, now, report)
+        elif case.status == "triggered" and _customer_update_due(case, rota, now):
+            _update_customer(db, case, rota, now, report)
         elif case.status == "acknowledged" and _unresolved(case, rota, now):
             _remind(db, case, rota, now, report)
     return report
@@ -70,6 +75,12 @@ def _unresolved(case: Escalation, rota: Rota, now: datetime) -> bool:
     return rota.resolve_timeout is not None and since is not None and now - since >= rota.resolve_timeout
 
 
+def _customer_update_due(case: Escalation, rota: Rota, now: datetime) -> bool:
+    """While the chain runs (once it has ended, the customer has been told to ring)."""
+    since = case.customer_told_at or case.created_at
+    return case.chain_ended_at is None and now - since >= rota.customer_update
+
+
 def _minutes(timeout: timedelta) -> int:
     return int(timeout.total_seconds() // 60)
 
@@ -90,7 +101,22 @@ def _move_on(db: Database, case: Escalation, rota: Rota, now: datetime, report: 
         values = {"step": step, "round": round_, "paged_at": now.isoformat()}
         escalations.record_chain_step(db, case.ref, values, "paged", detail, now)
         escalations.queue_page(db, current, rota, step, now, round_)
+        role = rota.steps[step].role
+        escalations.tell_customer(db, current, "moved_on", f"the {role} is paged now", now, role=role)
         report.paged.append(case.ref)
+
+
+def _update_customer(db: Database, case: Escalation, rota: Rota, now: datetime, report: ChainReport) -> None:
+    with write_transaction(db):
+        current = escalations.get(db, case.ref)
+        if current.status != "triggered" or not _customer_update_due(current, rota, now):
+            return  # acknowledged, ended or told by another worker since the listing was read
+        waited = str(_minutes(now - current.created_at))
+        role = rota.steps[min(current.step, len(rota.steps) - 1)].role
+        escalations.tell_customer(
+            db, current, "waiting", f"still waiting after {waited} min", now, minutes=waited, role=role
+        )
+        report.updated.append(case.ref)
 
 
 def _end(db: Database, case: Escalation, rota: Rota, why: str, now: datetime) -> None:
@@ -106,6 +132,7 @@ def _end(db: Database, case: Escalation, rota: Rota, why: str, now: datetime) ->
         "phone": final.phone,
     }
     outbox.add(db, f"chain_ended:{case.ref}", "chain_ended", payload, now)
+    escalations.tell_customer(db, case, "chain_ended", "nobody answered; told to ring the support line", now)
 
 
 def _remind(db: Database, case: Escalation, rota: Rota, now: datetime, report: ChainReport) -> None:

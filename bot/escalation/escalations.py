@@ -58,6 +58,8 @@ class Escalation:
     chain_ended_at: datetime | None = None  # the last round went unanswered: the support channel was told
     reminded_at: datetime | None = None  # the acknowledger was last re-paged about the open case
     snoozed_until: datetime | None = None  # staff held the next page until then
+    resolved_by: str = ""  # "customer" when the customer cancelled the case or ended the chat
+    customer_told_at: datetime | None = None  # the customer last heard where their waiting case stands
 
 
 def _tables(db: Database) -> tuple[Table, Table]:
@@ -85,6 +87,8 @@ def _record(row: dict) -> Escalation:
         _instant(row.get("chain_ended_at")),
         _instant(row.get("reminded_at")),
         _instant(row.get("snoozed_until")),
+        row.get("resolved_by") or "",
+        _instant(row.get("customer_told_at")),
     )
 
 
@@ -128,6 +132,18 @@ def queue_page(db: Database, escalation: Escalation, rota: Rota, step: int, now:
         },
         now,
     )
+
+
+def tell_customer(db: Database, case: Escalation, update: str, detail: str, now: datetime, **values: str) -> None:
+    """Queue an update for the customer's chat about their waiting case (`update` names the reply:
+    actions/case_updates.py) and record it in the case's history, in the caller's transaction."""
+    records, events = _tables(db)
+    event_id = events.insert(
+        {"ref": case.ref, "at": now.isoformat(), "what": "customer updated", "by": "", "detail": detail}
+    ).last_pk
+    _update(records, case.ref, {"customer_told_at": now.isoformat()})
+    payload = {"ref": case.ref, "conversation_id": case.conversation_id, "update": update, **values}
+    outbox.add(db, f"case_update:{case.ref}:{event_id}", "case_update", payload, now)
 
 
 def record_chain_step(db: Database, ref: str, values: dict, what: str, detail: str, now: datetime) -> None:
@@ -352,6 +368,7 @@ def snooze(db: Database, ref: str, by: str, now: datetime, length: timedelta = S
         records, events = _tables(db)
         _update(records, current.ref, {"snoozed_until": until.isoformat()})
         _log(events, current.ref, now, "snoozed", by=by.strip(), detail=f"next page held until {until.isoformat()}")
+        tell_customer(db, current, "looking", "someone is looking at the case", now)
     return get(db, current.ref)
 
 
@@ -381,6 +398,7 @@ def reassign(db: Database, ref: str, slack_user: str, by: str, now: datetime) ->
             "reassigned_by": by.strip(),
         }
         outbox.add(db, f"page:{current.ref}:reassigned:{earlier}", "page", payload, now)
+        tell_customer(db, current, "reassigned", "passed to another engineer", now)
     return get(db, current.ref)
 
 
@@ -449,6 +467,47 @@ def customer_left(db: Database, conversation_id: str, now: datetime) -> Escalati
             now,
         )
     return get(db, case.ref)
+
+
+def waiting_case(db: Database, conversation_id: str) -> Escalation | None:
+    """The conversation's case that nobody has acknowledged yet, if any."""
+    records, _ = _tables(db)
+    row = next(
+        records.rows_where("conversation_id = ? and status = 'triggered'", [conversation_id], order_by="id desc"),
+        None,
+    )
+    return _record(row) if row else None
+
+
+def cancel_by_customer(db: Database, conversation_id: str, now: datetime) -> Escalation | None:
+    """The customer cancelled their waiting case from the chat ('cancel', 'never mind'): it is resolved as
+    cancelled by them, nobody else is paged, and the page in Slack is told (kind "cancelled"), in one
+    transaction. None when the conversation has no case waiting."""
+    with write_transaction(db):
+        case = waiting_case(db, conversation_id)
+        if case is None:
+            return None
+        records, events = _tables(db)
+        _update(records, case.ref, {"status": "resolved", "resolved_at": now.isoformat(), "resolved_by": "customer"})
+        _log(events, case.ref, now, "cancelled", by="customer", detail="from the chat, before anyone acknowledged")
+        outbox.add(db, f"cancelled:{case.ref}", "cancelled", {"ref": case.ref}, now)
+    return get(db, case.ref)
+
+
+def latest_case(db: Database, conversation_id: str) -> Escalation | None:
+    """The conversation's most recent case, whatever its state."""
+    records, _ = _tables(db)
+    row = next(records.rows_where("conversation_id = ?", [conversation_id], order_by="id desc", limit=1), None)
+    return _record(row) if row else None
+
+
+def customer_view(case: Escalation | None) -> dict | None:
+    """What the customer's chat shows of their case (the web widget's case line): its reference and whether it
+    waits for the on-call team, is with an engineer, or is closed. None: no case."""
+    if case is None:
+        return None
+    state = {"triggered": "waiting", "acknowledged": "with_engineer"}.get(case.status, "closed")
+    return {"ref": case.ref, "state": state, "engineer": case.acknowledged_by if state == "with_engineer" else ""}
 
 
 def relay_from_engineer(db: Database, ref: str, text: str, by: str, message_id: str, now: datetime) -> Escalation:

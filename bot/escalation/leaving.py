@@ -1,7 +1,9 @@
-"""Does a customer in a live handoff want out? Decided from the words alone, not by the classifier.
+"""Does a customer want out: of a live handoff, of their waiting case, of a form? Decided from the words alone,
+not by the classifier.
 
 Only a message that is nothing but a request to stop ("stop", "cancel", "end chat", "please end the chat!")
-counts; anything with more in it ("stop the campaign", "don't stop, I'm checking") is for the engineer.
+counts; anything with more in it ("stop the campaign", "don't stop, I'm checking") is for the engineer, or an
+answer to the form. A case or a form is also called off with "never mind", "cancel my case", "cancel ESC-0042".
 """
 
 from __future__ import annotations
@@ -43,11 +45,47 @@ _COMMANDS = frozenset(
         "go back to the bot",
     }
 )
+# Calling off a case nobody has taken yet, or a form half answered (not a live chat: "never mind" is for the engineer).
+_CALL_OFF = _COMMANDS | frozenset(
+    {
+        "never mind",
+        "nevermind",
+        "forget it",
+        "forget about it",
+        "cancel that",
+        "cancel it",
+        "cancel the case",
+        "cancel my case",
+        "cancel the escalation",
+        "cancel my escalation",
+        "cancel the request",
+        "cancel my request",
+        "close the case",
+        "close my case",
+        "i don't need the engineer",
+        "i don't need an engineer",
+        "i don't need the engineer anymore",
+        "i don't need an engineer anymore",
+        "no need",
+        "no need anymore",
+        "not needed anymore",
+    }
+)
+_REF = re.compile(r"\besc-\d+\b")
 _FILLER = r"(?:ok|okay|please|pls|thanks|thank you|now)"
 _POLITE = re.compile(rf"^(?:{_FILLER}\s+)+|(?:\s+{_FILLER})+$")  # 'please stop', 'end the chat now'
 
 
+def _words(text: str) -> str:
+    words = " ".join(re.sub(r"[^\w' ]+", " ", _REF.sub("", text.casefold().replace("’", "'"))).split())
+    return _POLITE.sub("", words).strip()
+
+
 def wants_to_leave(text: str) -> bool:
     """True when the whole message asks to end the chat with the engineer."""
-    words = " ".join(re.sub(r"[^\w' ]+", " ", text.casefold()).split())
-    return _POLITE.sub("", words).strip() in _COMMANDS
+    return _words(text) in _COMMANDS
+
+
+def wants_to_call_off(text: str) -> bool:
+    """True when the whole message calls off a waiting case or a form ("never mind", "cancel ESC-0042")."""
+    return _words(text) in _CALL_OFF

@@ -61,6 +61,7 @@ class Rota:
     ack_timeout: timedelta
     repeat: int = 0  # times the whole chain is paged again when nobody acknowledges (PagerDuty's num_loops)
     resolve_timeout: timedelta | None = None  # an acknowledged case still open this long re-pages its acknowledger
+    customer_update: timedelta = timedelta(minutes=10)  # a waiting customer hears where their case stands this often
     name: str = "default"
     hours: Hours | None = None  # None: the default rota, in force when no other applies
 
@@ -130,16 +131,18 @@ def load_rota_file(path: Path = ROTA_FILE) -> RotaFile:
         repeat = int(data.get("repeat", 0))
         resolve_minutes = data.get("resolve_timeout_minutes")
         resolve_minutes = None if resolve_minutes is None else float(resolve_minutes)
+        update_minutes = float(data.get("customer_update_minutes", 10))
         zone = ZoneInfo(str(data.get("timezone", "Pacific/Auckland")))
         if not steps or minutes <= 0:
             raise ValueError("it needs at least one step and a positive ack_timeout_minutes")
-        if repeat < 0 or (resolve_minutes is not None and resolve_minutes <= 0):
-            raise ValueError("repeat must be 0 or more, resolve_timeout_minutes positive")
+        if repeat < 0 or (resolve_minutes is not None and resolve_minutes <= 0) or update_minutes <= 0:
+            raise ValueError("repeat must be 0 or more, resolve_timeout_minutes and customer_update_minutes positive")
         default = Rota(
             steps,
             timedelta(minutes=minutes),
             repeat,
             None if resolve_minutes is None else timedelta(minutes=resolve_minutes),
+            timedelta(minutes=update_minutes),
         )
         timed = tuple(
             replace(default, steps=tuple(_step(s) for s in r["steps"]), name=str(r["name"]), hours=_hours(r["when"]))

@@ -28,7 +28,7 @@ from core.schema import state_database
 from core.settings import Settings, describe
 
 logger = logging.getLogger(__name__)
-CHAT_KINDS = ("handoff", "relay_to_customer", "page_failed")  # delivered here; every other kind goes to Slack
+CHAT_KINDS = ("handoff", "relay_to_customer", "page_failed", "case_update")  # delivered here; the rest go to Slack
 PRUNE_EVERY = timedelta(hours=1)
 
 
@@ -49,12 +49,13 @@ class RoundReport:
                 for ref in self.chain.ended
             ]
             + [f"{ref}: acknowledged but still open; its acknowledger is reminded" for ref in self.chain.reminded]
+            + [f"{ref}: still waiting; the customer is told where it stands" for ref in self.chain.updated]
         )
 
 
 def deliver_to_chat(settings: Settings, message: outbox.OutboxMessage) -> None:
-    """Tell the customer's chat that an engineer joined or left, what the engineer wrote, or that their page did
-    not go out (so they ring)."""
+    """Tell the customer's chat that an engineer joined or left, what the engineer wrote, that their page did
+    not go out (so they ring), or where their waiting case stands."""
     payload = message.payload
     entities = {"ref": payload["ref"], "engineer": payload.get("by") or ""}
     if message.kind == "handoff":
@@ -63,6 +64,9 @@ def deliver_to_chat(settings: Settings, message: outbox.OutboxMessage) -> None:
         intent, entities["text"] = "EXTERNAL_engineer_message", payload["text"]
     elif message.kind == "page_failed":
         intent, entities = "EXTERNAL_paging_failed", {"ref": payload["ref"]}
+    elif message.kind == "case_update":
+        intent = "EXTERNAL_case_update"
+        entities = {key: str(payload.get(key) or "") for key in ("ref", "update", "role", "minutes")}
     else:
         raise ValueError(f"the worker does not deliver {message.kind!r} messages")
     rasa_client.trigger_intent(settings, payload["conversation_id"], intent, entities)

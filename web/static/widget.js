@@ -5,6 +5,7 @@
 // conversation (session id, messages, anything not yet sent) is kept in localStorage, so it survives
 // a page reload, a lost connection and a server restart. Under each of the bot's answers the customer can
 // vote 👍/👎 once; the vote goes to Rasa as /feedback_positive or /feedback_negative (see "votes" below).
+// While the customer has an escalation, a line under the header says where it stands (see "the case line").
 (function () {
   "use strict";
 
@@ -23,9 +24,9 @@
     try {
       var kept = JSON.parse(localStorage.getItem(STORE_KEY) || "{}");
       return { sessionId: kept.sessionId || null, sessionToken: kept.sessionToken || null,
-               messages: kept.messages || [], open: !!kept.open, sent: kept.sent || 0 };
+               messages: kept.messages || [], open: !!kept.open, sent: kept.sent || 0, kase: kept.kase || null };
     } catch (e) {
-      return { sessionId: null, sessionToken: null, messages: [], open: false, sent: 0 };
+      return { sessionId: null, sessionToken: null, messages: [], open: false, sent: 0, kase: null };
     }
   }
   var state = load();
@@ -89,7 +90,7 @@
   }
 
   // ---- the widget ---------------------------------------------------------------------------------
-  var root, launcher, panel, log, statusLine, typing, form, input;
+  var root, launcher, panel, log, statusLine, caseLine, typing, form, input;
 
   function build() {
     var css = el("link");
@@ -120,6 +121,10 @@
     statusLine.setAttribute("role", "status");
     statusLine.hidden = true;
 
+    caseLine = el("p", "mhd-case");
+    caseLine.setAttribute("role", "status");
+    caseLine.hidden = true;
+
     log = el("ol", "mhd-log");
     log.setAttribute("role", "log");
     log.setAttribute("aria-live", "polite");
@@ -145,6 +150,7 @@
 
     panel.appendChild(header);
     panel.appendChild(statusLine);
+    panel.appendChild(caseLine);
     panel.appendChild(log);
     panel.appendChild(typing);
     panel.appendChild(form);
@@ -176,6 +182,7 @@
         "maintenance windows. If something is urgent, say so and I'll bring in a person." });
     }
     state.messages.forEach(function (message) { render(message, false); });
+    showCase(state.kase);
     placeVotes();
     setOpen(state.open, true);
   }
@@ -326,6 +333,24 @@
     return "/feedback_" + (message.vote === "up" ? "positive" : "negative") + JSON.stringify({ rated: String(message.turn) });
   }
 
+  // ---- the case line -------------------------------------------------------------------------------
+  // {ref, state: "waiting" | "with_engineer" | "closed", engineer}: from the bot's updates, the handoff's
+  // notices, and the server's report of the current state whenever the session is resumed.
+  function showCase(kase) {
+    state.kase = kase && kase.state !== "closed" ? kase : null;
+    if (!state.kase) {
+      caseLine.hidden = true;
+      caseLine.textContent = "";
+      return;
+    }
+    var ref = String(kase.ref || "Your case");
+    caseLine.textContent = kase.state === "with_engineer"
+      ? ref + ": " + String(kase.engineer || "An engineer") + " from the on-call team is in this chat."
+      : ref + ": waiting for the on-call team." + (support ? " If it can't wait, " + support + "." : "") +
+        " Type 'cancel' to call it off.";
+    caseLine.hidden = false;
+  }
+
   // ---- talking to Rasa ----------------------------------------------------------------------------
   var socket = null;
   var ready = false; // connected and the session confirmed
@@ -373,10 +398,16 @@
   function fromBot(data) {
     showTyping(false);
     if (!data || typeof data !== "object") return;
+    if (data.case !== undefined) {
+      showCase(data.case);
+      if (!data.current) notVotable(); // news of the case, not the report of its state after a reload
+      save();
+      return;
+    }
     if (data.handoff === "joined" || data.handoff === "left") {
       var who = String(data.engineer || "An engineer");
-      var twin = state.messages[state.messages.length - 1]; // the bot's own words for it, just before
-      if (twin && twin.from === "bot") twin.votable = false;
+      notVotable();
+      showCase(data.handoff === "joined" ? { ref: data.ref, state: "with_engineer", engineer: who } : null);
       add({ from: "notice", text: data.handoff === "joined"
         ? who + " (a person from our on-call team) has joined the chat."
         : who + " has left the chat. You're talking to the helpdesk bot again." });
@@ -389,9 +420,17 @@
     add({ from: "bot", text: data.text, buttons: buttons, turn: state.sent, votable: votable(data.text) });
   }
 
+  // A notice's twin, the bot's own words for it just before, is news, not an answer to rate.
+  function notVotable() {
+    var twin = state.messages[state.messages.length - 1];
+    if (twin && twin.from === "bot") twin.votable = false;
+    placeVotes();
+  }
+
   // The server opened a new conversation (the old one's token was refused): its messages are not rated.
   function forgetConversation() {
     state.sent = 0;
+    showCase(null);
     state.messages.forEach(function (message) {
       message.votable = false;
       message.turn = 0;
