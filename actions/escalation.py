@@ -174,7 +174,14 @@ class ActionCancelEscalation(HelpdeskAction):
         return []
 
 
-UPDATES = ("moved_on", "waiting", "chain_ended", "reassigned", "looking")  # bot.escalation: tell_customer's `update`
+UPDATES = (
+    "moved_on",
+    "waiting",
+    "paging_down",
+    "chain_ended",
+    "reassigned",
+    "looking",
+)  # bot.escalation: tell_customer's `update`
 
 
 class ActionCaseUpdate(HelpdeskAction):

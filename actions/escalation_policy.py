@@ -69,6 +69,9 @@ class EscalationPolicy(Policy):
     ) -> PolicyPrediction:
         probabilities = self._default_predictions(domain)
         wanted = next_action(tracker)
-        if wanted is not None:
-            probabilities[domain.index_for_action(wanted)] = 1.0
-        return self._prediction(probabilities)
+        if wanted is None:
+            return self._prediction(probabilities)
+        probabilities[domain.index_for_action(wanted)] = 1.0
+        # Marked as not from the user's message, as RulePolicy marks a form's own next step: Rasa's ensemble lets
+        # such predictions overrule all others, so without the mark a form would take "never mind" as an answer.
+        return self._prediction(probabilities, is_no_user_prediction=True)

@@ -186,6 +186,7 @@ class SlackHarness:
         from helpdesk_slack.http_server import PATH, make_server
 
         self.standin = SlackStandIn()
+        self.env = env  # the settings' environment, for `helpdesk` processes of the test's own
         self.settings = Settings.from_env(
             {
                 **env,
@@ -279,6 +280,14 @@ class SlackHarness:
 def slack(tmp_path: Path, shipped_index: Path) -> Iterator[SlackHarness]:
     """The Slack app on its own (no Rasa): a fresh state database, the shipped FAQ index."""
     harness = SlackHarness(settings_env(tmp_path / "var", HELPDESK_FAQ_DB=str(shipped_index)))
+    yield harness
+    harness.close()
+
+
+@pytest.fixture
+def slack_bot(bot) -> Iterator[SlackHarness]:
+    """The Slack app in front of the real bot, on the bot's state database; Slack's Web API a local stand-in."""
+    harness = SlackHarness({key: value for key, value in bot.env.items() if not key.startswith("SLACK_")})
     yield harness
     harness.close()
 

@@ -188,15 +188,16 @@ def said(replies: list[dict]) -> str:
     return " ".join(m.get("text", "") for m in replies)
 
 
-def test_a_waiting_customer_is_told_when_the_chain_moves_on_and_cancels_the_case_with_never_mind(bot):
+def test_a_waiting_customer_is_told_when_the_chain_moves_on_and_cancels_the_case_with_never_mind(bot, slack_bot):
     sender, db = "waiting-cancel", open_state_db(bot.settings.state_db)
     ref = bot.escalate(sender)
-    created = bot.said_by_bot(sender)[-1]
-    assert "I'll page the next person" in created and "every 10 minutes" in created and "'cancel'" in created
-    later = Clock().now() + timedelta(minutes=10)
+    assert "Type 'cancel' if you no longer need them" in bot.said_by_bot(sender)[-1]
+    now = Clock().now()
+    slack_bot.delivery.run_round(now)  # the page reaches Slack
+    later = now + timedelta(minutes=10)
     assert ref in worker.run_round(bot.settings, later).chain.paged
     update = bot.said_by_bot(sender)[-1]
-    assert update.startswith(f"Update on {ref}: nobody has answered yet, so I've now paged the Secondary on-call")
+    assert update.startswith(f"Update on {ref}: nobody has answered yet, so I'm now paging the Secondary on-call")
     assert "0800 77 66 22" in update
 
     assert "I've cancelled" in said(bot.ask("never mind", sender=sender))
@@ -219,3 +220,12 @@ def test_never_mind_in_the_middle_of_the_escalation_form_stops_it_and_records_no
     assert (slots["requested_slot"], slots["contact_name"]) == (None, None)
     assert not [c for c in escalations.listing(db) if c.conversation_id == sender]
     answered_by_the_bot(bot, sender, "")
+
+
+def test_a_waiting_customer_is_told_to_ring_when_pages_are_not_getting_through(bot):
+    sender = "waiting-paging-down"
+    ref = bot.escalate(sender)  # no Slack here: the page stays queued
+    worker.run_round(bot.settings, Clock().now() + timedelta(minutes=10))
+    said = " ".join(bot.said_by_bot(sender)[-2:])
+    assert f"Update on {ref}: I still can't reach the on-call team automatically. Please ring 0800" in said
+    assert "paging" not in said  # never that someone is being paged

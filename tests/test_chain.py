@@ -125,8 +125,14 @@ def updates(db: Database) -> list[tuple[str, str]]:
     return [(p["update"], p.get("role", "")) for p in sent]
 
 
+def slack_takes_the_pages(db: Database, at: float) -> None:
+    """Slack accepted every page queued (the Slack app's delivery, without Slack)."""
+    outbox.drain(db, lambda message: None, minutes(at), kinds=["page"])
+
+
 def test_the_customer_hears_each_time_the_chain_moves_on_and_when_it_ends(db: Database, case):
     for n in (10, 20, 30, 40):
+        slack_takes_the_pages(db, n - 9)
         chain.advance(db, TWO_ROUNDS, minutes(n))
     assert updates(db) == [
         ("moved_on", HEAD.role),
@@ -143,6 +149,7 @@ SLOW = Rota((PRIMARY, HEAD), timedelta(minutes=25), customer_update=timedelta(mi
 
 def test_a_waiting_customer_hears_where_the_case_stands_every_ten_minutes_until_someone_acknowledges(db: Database):
     case = escalations.create(db, "web-2", {"contact_name": "Ana"}, "API down", [], SLOW, T0).case
+    slack_takes_the_pages(db, 0)
     assert chain.advance(db, SLOW, minutes(9)).updated == []
     assert chain.advance(db, SLOW, minutes(10)).updated == [case.ref]
     assert chain.advance(db, SLOW, minutes(15)).updated == []
@@ -158,6 +165,7 @@ def test_a_waiting_customer_hears_where_the_case_stands_every_ten_minutes_until_
 
 def test_a_round_repeated_by_a_second_worker_tells_the_customer_once(db: Database):
     escalations.create(db, "web-3", {"contact_name": "Ana"}, "API down", [], SLOW, T0)
+    slack_takes_the_pages(db, 0)
     chain.advance(db, SLOW, minutes(10))
     chain.advance(db, SLOW, minutes(10))
     assert updates(db) == [("waiting", PRIMARY.role)]
@@ -167,3 +175,12 @@ def test_staff_snoozing_or_reassigning_a_case_tells_its_customer(db: Database, c
     escalations.snooze(db, case.ref, "Mere", minutes(2))
     escalations.reassign(db, case.ref, "U0RUA", "Mere", minutes(4))
     assert [update for update, _ in updates(db)] == ["looking", "reassigned"]
+
+
+def test_while_pages_are_not_getting_through_the_customer_is_told_to_ring_never_that_someone_is_paged(
+    db: Database, case
+):
+    chain.advance(db, TWO_ROUNDS, minutes(10))  # the first page has not reached Slack in 10 minutes
+    slack_takes_the_pages(db, 11)
+    chain.advance(db, TWO_ROUNDS, minutes(20))  # now it has: the next move says who is paged
+    assert updates(db) == [("paging_down", ""), ("moved_on", PRIMARY.role)]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import random
+import subprocess
 import time
 from datetime import timedelta
 
 import pytest
-from conftest import ONCALL_CHANNEL, STAFF, UPDATES_CHANNEL, read_only
+from conftest import HELPDESK, ONCALL_CHANNEL, STAFF, UPDATES_CHANNEL, helpdesk, read_only
 
 from bot.escalation import chain, escalations, oncall
 from bot.ops import worker
@@ -254,6 +257,39 @@ def test_the_whole_chain_unanswered_pages_every_round_then_tells_the_support_cha
     paging = [what for what in history if what not in ("customer updated", "delivery failed")]  # no chat here
     assert paging.count("paged") == rounds * steps and paging[-2:] == ["chain ended", "support channel told"]
     assert history.count("customer updated") == rounds * steps  # each move and the end
+
+
+def test_a_worker_killed_at_any_moment_of_the_chain_pages_each_step_once(slack):
+    """The real `helpdesk worker`, SIGKILLed at a different moment of each step (before its round, inside it,
+    between rounds) and started again, as supervisord would."""
+    db = open_state_db(slack.settings.state_db)
+    case = new_case(slack)
+    rota = oncall.current_rota(db)
+    moves = (rota.repeat + 1) * len(rota.steps)  # every page after the first, then the chain's end
+    moment = random.Random(17)
+    for n in range(1, moves + 1):
+        now = T0 + n * rota.ack_timeout
+        env = {**os.environ, **slack.env, "HELPDESK_NOW": now.isoformat(), "HELPDESK_WORKER_INTERVAL": "0.05"}
+        running = subprocess.Popen([HELPDESK, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(moment.uniform(0.1, 0.9))  # the moment of the kill, not a wait for something
+        running.kill()
+        running.wait(timeout=30)
+        assert helpdesk("worker", "--once", env=env).returncode == 0  # started again
+        slack.delivery.run_round(now)
+    pages = [m for m in outbox.pending(db, ["page"]) if json.loads(m["payload"])["ref"] == case.ref]
+    assert pages == []  # all delivered...
+    posts = [p for p in slack.standin.called("chat.postMessage") if case.ref in p["text"]]
+    first = [p for p in posts if p.get("blocks") and not p.get("thread_ts")]
+    later = [p for p in posts if p.get("reply_broadcast")]
+    assert (len(first), len(later)) == (1, moves - 1)  # ...each once
+    assert len({p["text"] for p in later}) == len(later)
+    assert len([p for p in posts if p["channel"] == UPDATES_CHANNEL]) == 1  # the chain's end, once
+    history = [e["what"] for e in escalations.history(db, case.ref)]
+    assert (history.count("paged"), history.count("chain ended"), history.count("customer updated")) == (
+        moves,
+        1,
+        moves,
+    )
 
 
 def test_an_acknowledged_case_left_open_reminds_its_acknowledger_in_the_pages_thread(slack):

@@ -3,9 +3,6 @@ and an engineer's thread replies reaching the customer."""
 
 from __future__ import annotations
 
-from typing import Iterator
-
-import pytest
 from conftest import ONCALL_CHANNEL, STAFF, SlackHarness, settings_env
 from slack_standin import HeldRasa
 from test_slack_app import texts_of
@@ -14,13 +11,6 @@ from bot.escalation import escalations
 from bot.ops import worker
 from core.clock import Clock
 from core.schema import open_state_db
-
-
-@pytest.fixture
-def slack_bot(bot) -> Iterator[SlackHarness]:
-    harness = SlackHarness({key: value for key, value in bot.env.items() if not key.startswith("SLACK_")})
-    yield harness
-    harness.close()
 
 
 def test_a_direct_message_is_answered_by_the_bot_in_its_thread_with_the_source(slack_bot):

@@ -421,7 +421,7 @@ def test_the_customer_sees_the_engineer_join_talk_and_leave(page: Page, web, bot
     expect(page.locator(".mhd-from-notice").last).to_contain_text("Tama has left the chat")
 
 
-def waiting_case(page: Page, bot) -> str:
+def waiting_case(page: Page, bot, slack_bot) -> str:
     """A customer of the web chat with a case nobody has acknowledged yet, whose chain has moved on once."""
     from datetime import timedelta
 
@@ -435,19 +435,20 @@ def waiting_case(page: Page, bot) -> str:
     db = open_state_db(bot.settings.state_db)
     now = Clock().now()
     case = escalations.create(db, session_of(page), {"contact_name": "Ana"}, "API down", [], current_rota(db), now).case
+    slack_bot.delivery.run_round(now)  # the page reaches Slack
     worker.run_round(bot.settings, now + timedelta(minutes=10))  # nobody acknowledged: the chain moves on
     return case.ref
 
 
 def test_a_waiting_customer_sees_the_chain_move_on_and_the_case_line_follows_the_case_across_reloads(
-    page: Page, web, bot
+    page: Page, web, bot, slack_bot
 ):
     from bot.escalation import escalations
     from bot.ops import worker
     from core.clock import Clock
 
     open_chat(page, web.url)
-    ref = waiting_case(page, bot)
+    ref = waiting_case(page, bot, slack_bot)
     expect(bot_messages(page).last).to_contain_text(f"Update on {ref}: nobody has answered yet")
     case_line = page.locator(".mhd-case")
     expect(case_line).to_contain_text(f"{ref}: waiting for the on-call team. If it can't wait, ring 0800 77 66 22")
@@ -466,11 +467,11 @@ def test_a_waiting_customer_sees_the_chain_move_on_and_the_case_line_follows_the
     expect(case_line).to_be_hidden()
 
 
-def test_a_waiting_customer_cancels_from_the_chat(page: Page, web, bot):
+def test_a_waiting_customer_cancels_from_the_chat(page: Page, web, bot, slack_bot):
     from bot.escalation import escalations
 
     open_chat(page, web.url)
-    ref = waiting_case(page, bot)
+    ref = waiting_case(page, bot, slack_bot)
     expect(page.locator(".mhd-case")).to_be_visible()
     ask(page, "cancel")
     expect(bot_messages(page).last).to_contain_text(f"OK, I've cancelled {ref} and told the on-call team")

@@ -102,7 +102,10 @@ def _move_on(db: Database, case: Escalation, rota: Rota, now: datetime, report: 
         escalations.record_chain_step(db, case.ref, values, "paged", detail, now)
         escalations.queue_page(db, current, rota, step, now, round_)
         role = rota.steps[step].role
-        escalations.tell_customer(db, current, "moved_on", f"the {role} is paged now", now, role=role)
+        if escalations.pages_flowing(db, now):
+            escalations.tell_customer(db, current, "moved_on", f"the {role} is paged now", now, role=role)
+        else:  # the customer is never told someone is paged while pages are not getting through
+            escalations.tell_customer(db, current, "paging_down", "pages are not getting through", now)
         report.paged.append(case.ref)
 
 
@@ -113,9 +116,11 @@ def _update_customer(db: Database, case: Escalation, rota: Rota, now: datetime, 
             return  # acknowledged, ended or told by another worker since the listing was read
         waited = str(_minutes(now - current.created_at))
         role = rota.steps[min(current.step, len(rota.steps) - 1)].role
-        escalations.tell_customer(
-            db, current, "waiting", f"still waiting after {waited} min", now, minutes=waited, role=role
-        )
+        if escalations.pages_flowing(db, now):
+            detail = f"still waiting after {waited} min"
+            escalations.tell_customer(db, current, "waiting", detail, now, minutes=waited, role=role)
+        else:
+            escalations.tell_customer(db, current, "paging_down", "pages are not getting through", now)
         report.updated.append(case.ref)
 
 

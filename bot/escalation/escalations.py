@@ -259,11 +259,12 @@ def paging_healthy(db: Database, slack_enabled: bool, now: datetime) -> bool:
     not when Slack is off, nor while an earlier page is undelivered after a failed attempt (from the first
     failure, not only after the grace), nor while one is still undelivered PAGE_DELIVERY_GRACE after it was
     queued (nothing is delivering them)."""
-    return (
-        slack_enabled
-        and not outbox.failing(db, "page")
-        and not outbox.undelivered_since(db, "page", now - PAGE_DELIVERY_GRACE)
-    )
+    return slack_enabled and pages_flowing(db, now)
+
+
+def pages_flowing(db: Database, now: datetime) -> bool:
+    """Whether pages are reaching Slack: none failing, none undelivered PAGE_DELIVERY_GRACE after it was queued."""
+    return not outbox.failing(db, "page") and not outbox.undelivered_since(db, "page", now - PAGE_DELIVERY_GRACE)
 
 
 def _page_failed_untold(db: Database, case: Escalation, now: datetime) -> bool:
