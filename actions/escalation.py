@@ -51,7 +51,6 @@ def transcript(tracker: Tracker) -> list[dict]:
 
 
 RETRY_OFFER = "utter_offer_escalation_retry"  # the rules: "yes" runs this action again, "no" forgets the answers
-WAITING = "waiting_ref"  # the case waiting for the on-call team: "cancel" calls it off (actions/escalation_policy.py)
 
 
 def case_notice(view: dict | None) -> dict:
@@ -111,7 +110,7 @@ class ActionCreateEscalation(HelpdeskAction):
             update_minutes=int(rota.customer_update.total_seconds() // 60),
             json_message=case_notice(escalations.customer_view(filed.case)),
         )
-        return forget_answers() + [SlotSet(WAITING, filed.case.ref if filed.case.status == "triggered" else None)]
+        return forget_answers()
 
     def failed(self, error: HelpdeskError, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:
         if isinstance(error, escalations.EscalationLimit):
@@ -163,14 +162,14 @@ class ActionCancelEscalation(HelpdeskAction):
                 dispatcher.utter_message(
                     response="utter_nothing_to_cancel", json_message=case_notice(escalations.customer_view(latest))
                 )
-                return [SlotSet(WAITING, None)]
+                return []
         dispatcher.utter_message(
             response="utter_case_cancelled", ref=case.ref, json_message=case_notice(escalations.customer_view(case))
         )
-        return [SlotSet(WAITING, None)]
+        return []
 
     def failed(self, error: HelpdeskError, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:
-        dispatcher.utter_message(response="utter_cancel_failed", ref=tracker.get_slot(WAITING) or "your case")
+        dispatcher.utter_message(response="utter_cancel_failed")
         return []
 
 
@@ -205,4 +204,4 @@ class ActionCaseUpdate(HelpdeskAction):
             minutes=values["minutes"],
             json_message=case_notice(state),
         )
-        return [SlotSet(WAITING, values["ref"])]
+        return []

@@ -3,9 +3,10 @@
 - During a live handoff (the `handoff_ref` slot is set) a customer's message goes to action_relay_to_engineer,
   whatever its intent, except a request to end the chat ("stop", "cancel", "end chat") and /restart, which go to
   action_leave_handoff: it tells the engineer and lets the customer out.
-- While the customer's case waits for the on-call team (`waiting_ref` is set), "cancel", "never mind" or
-  "cancel ESC-0042" go to action_cancel_escalation.
-- Inside the escalation or contact form, the same words go to action_stop_form instead of being taken as an answer.
+- Inside the escalation or contact form, "cancel", "never mind" or "forget it" go to action_stop_form instead of
+  being taken as an answer.
+- Otherwise the same words ("cancel ESC-0042") go to action_cancel_escalation, which calls off the customer's case
+  waiting for the on-call team, or says there is none.
 The words are read by bot.escalation.leaving, plain words, not a classifier guess. The engineer's own events
 (EXTERNAL_* intents), `message_too_long` and the customer's votes on an earlier answer (feedback_positive,
 feedback_negative: not words for the engineer) are left to the rules.
@@ -50,9 +51,7 @@ def next_action(tracker: DialogueStateTracker) -> str | None:
         return LEAVE_ACTION if intent == USER_INTENT_RESTART or wants_to_leave(text) else RELAY_ACTION
     if tracker.latest_action_name != ACTION_LISTEN_NAME or not wants_to_call_off(text):
         return None
-    if tracker.active_loop_name in FORMS:
-        return STOP_FORM_ACTION
-    return CANCEL_ACTION if tracker.get_slot("waiting_ref") else None
+    return STOP_FORM_ACTION if tracker.active_loop_name in FORMS else CANCEL_ACTION
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT], is_trainable=False)

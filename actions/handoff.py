@@ -13,7 +13,6 @@ from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.edge import HelpdeskAction
-from actions.escalation import WAITING
 from bot.escalation import escalations
 from core.errors import HelpdeskError
 from core.schema import state_database
@@ -41,7 +40,7 @@ class ActionHandoffStarted(HelpdeskAction):
         dispatcher.utter_message(
             response="utter_handoff_started", ref=ref, engineer=engineer, json_message=_notice("joined", ref, engineer)
         )
-        return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("handoff_ref", ref), SlotSet(WAITING, None)]
+        return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("handoff_ref", ref)]
 
 
 class ActionHandoffEnded(HelpdeskAction):
@@ -56,7 +55,7 @@ class ActionHandoffEnded(HelpdeskAction):
         return self.after_fault(tracker)
 
     def after_fault(self, tracker: Tracker) -> list[dict]:
-        return [SlotSet("handoff_ref", None), SlotSet(WAITING, None)]  # the case is over whatever failed here
+        return [SlotSet("handoff_ref", None)]  # the engineer has gone whatever failed here
 
 
 class ActionRelayToCustomer(HelpdeskAction):

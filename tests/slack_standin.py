@@ -41,6 +41,11 @@ def reply_json(handler: BaseHTTPRequestHandler, status: int, payload: object) ->
     handler.wfile.write(data)
 
 
+# Message timestamps unique across every stand-in of a test process, as Slack's are in a channel: tests that share
+# one state database (the session's bot) must not find one case's page thread under another's.
+_MESSAGE_TS = itertools.count(1)
+
+
 class SlackStandIn:
     """Slack's Web API: records every call, and can fail for a while like a real outage."""
 
@@ -48,7 +53,6 @@ class SlackStandIn:
         self.calls: list[Call] = []
         self.failures = 0  # how many of the next chat.* calls answer HTTP 500
         self.members = list(staff_channel_members)
-        self._ts = itertools.count(1)
         self._changed = threading.Condition()
         standin = self
 
@@ -84,7 +88,7 @@ class SlackStandIn:
                 "url": self.url,
             }
         if method == "chat.postMessage":
-            return 200, {"ok": True, "channel": args.get("channel"), "ts": f"1700000000.{next(self._ts):06d}"}
+            return 200, {"ok": True, "channel": args.get("channel"), "ts": f"1700000000.{next(_MESSAGE_TS):06d}"}
         if method == "conversations.members":
             return 200, {"ok": True, "members": self.members, "response_metadata": {"next_cursor": ""}}
         if method == "users.info":

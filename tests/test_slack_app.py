@@ -128,6 +128,13 @@ def page_of(slack, ref: str) -> dict:
     return next(p for p in slack.standin.called("chat.postMessage") if p.get("blocks") and ref in p["text"])
 
 
+def page_message(slack, ref: str) -> dict:
+    """The page as Slack sends it with a click on one of its buttons."""
+    page = page_of(slack, ref)
+    ts = escalations.get(open_state_db(slack.settings.state_db), ref).slack_ts
+    return {"ts": ts, "text": page["text"], "blocks": page["blocks"]}
+
+
 def new_case(slack, summary="API returns 500 for every send", now=T0, conversation="web-abc") -> escalations.Escalation:
     return escalations.create(
         open_state_db(slack.settings.state_db),
@@ -170,8 +177,7 @@ def test_what_a_customer_typed_is_never_markup_in_slack(slack):
 def test_acknowledge_and_resolve_buttons_update_the_escalation_and_the_page(slack):
     case = new_case(slack)
     slack.delivery.run_round(T0)
-    page = page_of(slack, case.ref)
-    message = {"ts": "1700000000.000001", "text": page["text"], "blocks": page["blocks"]}
+    message = page_message(slack, case.ref)
     slack.click("escalation_acknowledge", case.ref, message=message)
     updated = slack.standin.wait_for("chat.update")[0]
     assert escalations.get(open_state_db(slack.settings.state_db), case.ref).status == "acknowledged"
@@ -346,7 +352,7 @@ def test_the_reply_button_opens_a_form_whose_text_reaches_the_customer(slack):
     case = new_case(slack)
     slack.delivery.run_round(T0)
     escalations.acknowledge(open_state_db(slack.settings.state_db), case.ref, "tama", T0)
-    slack.click("escalation_reply", case.ref, message={"ts": "1700000000.000001", "text": "", "blocks": []})
+    slack.click("escalation_reply", case.ref, message=page_message(slack, case.ref))
     [opened] = slack.standin.called("views.open")
     modal = opened["view"]
     assert modal["callback_id"] == "escalation_reply" and json.loads(modal["private_metadata"])["ref"] == case.ref
@@ -646,12 +652,7 @@ def test_the_open_escalations_are_for_staff_only(slack):
 def test_snooze_holds_the_next_page_for_fifteen_minutes_and_the_page_says_so(slack):
     case = new_case(slack)
     slack.delivery.run_round(T0)
-    page = page_of(slack, case.ref)
-    slack.click(
-        "escalation_snooze",
-        case.ref,
-        message={"ts": "1700000000.000001", "text": page["text"], "blocks": page["blocks"]},
-    )
+    slack.click("escalation_snooze", case.ref, message=page_message(slack, case.ref))
     updated = slack.standin.wait_for("chat.update")[0]
     assert "snoozed" in texts_of(updated["blocks"])
     db = open_state_db(slack.settings.state_db)
@@ -665,7 +666,7 @@ def test_snooze_holds_the_next_page_for_fifteen_minutes_and_the_page_says_so(sla
 
 def pick_user(slack, case, page: dict, picked: str, user: str = STAFF):
     """A pick in the page's Reassign to... picker."""
-    message = {"ts": "1700000000.000001", "text": page["text"], "blocks": page["blocks"]}
+    message = {**page_message(slack, case.ref), "text": page["text"], "blocks": page["blocks"]}
     return slack.click(f"escalation_reassign:{case.ref}", None, user=user, message=message, selected_user=picked)
 
 
