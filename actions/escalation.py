@@ -157,7 +157,7 @@ class ActionCancelEscalation(HelpdeskAction):
         settings = Settings.from_env()
         with state_database(settings.state_store) as db:
             case = escalations.cancel_by_customer(db, tracker.sender_id, settings.clock.now())
-            if case is None:  # acknowledged or closed a moment ago: the notice is on its way
+            if case is None:  # none waits: there never was one, or it was acknowledged or closed already
                 latest = escalations.latest_case(db, tracker.sender_id)
                 dispatcher.utter_message(
                     response="utter_nothing_to_cancel", json_message=case_notice(escalations.customer_view(latest))
@@ -173,14 +173,8 @@ class ActionCancelEscalation(HelpdeskAction):
         return []
 
 
-UPDATES = (
-    "moved_on",
-    "waiting",
-    "paging_down",
-    "chain_ended",
-    "reassigned",
-    "looking",
-)  # bot.escalation: tell_customer's `update`
+# The updates bot.escalation sends (tell_customer's `update`), each answered by utter_case_<update>.
+UPDATES = frozenset({"moved_on", "waiting", "paging_down", "chain_ended", "reassigned", "looking"})
 
 
 class ActionCaseUpdate(HelpdeskAction):

@@ -194,7 +194,10 @@ def next_step(case: Escalation, step: Step, rota: Rota, round_: int = 0) -> str:
     )
 
 
-def cancelled(case: Escalation) -> str:
+def closed_by_customer(case: Escalation, how: str) -> str:
+    """The thread's note when the customer ended the chat with the engineer (`how` "left") or cancelled the case."""
+    if how == "left":
+        return f":wave: The customer ended the chat; {escape(case.ref)} is resolved."
     return (
         f":no_entry_sign: The customer cancelled {escape(case.ref)} from the chat before anyone acknowledged it. "
         "Nobody else will be paged."

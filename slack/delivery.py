@@ -21,7 +21,15 @@ from helpdesk_slack.context import AppContext
 from helpdesk_slack.text import clip, escape, plain_sections
 
 logger = logging.getLogger(__name__)
-SLACK_KINDS = ("page", "transcript", "relay_to_engineer", "notice", "chain_ended", "resolve_reminder", "cancelled")
+SLACK_KINDS = (
+    "page",
+    "transcript",
+    "relay_to_engineer",
+    "notice",
+    "chain_ended",
+    "resolve_reminder",
+    "closed_by_customer",
+)
 RELAY_LIMIT = 12_000  # characters of one customer message shown in Slack (a message holds at most 50 blocks)
 
 
@@ -55,7 +63,7 @@ class SlackDelivery:
             "notice": self._notice,
             "chain_ended": self._chain_ended,
             "resolve_reminder": self._resolve_reminder,
-            "cancelled": self._cancelled,
+            "closed_by_customer": self._closed_by_customer,
         }
         senders[message.kind](db, message, now)
 
@@ -124,9 +132,9 @@ class SlackDelivery:
         text = blocks.resolve_reminder(case, message.payload)
         self._post_once(message, channel=case.slack_channel, thread_ts=case.slack_ts, reply_broadcast=True, text=text)
 
-    def _cancelled(self, db: Database, message: outbox.OutboxMessage, now: datetime) -> None:
-        """The customer called their case off: the page's thread hears it and the page shows it. A case whose page
-        never reached Slack paged nobody, so there is nobody to tell (its page is not sent: _page)."""
+    def _closed_by_customer(self, db: Database, message: outbox.OutboxMessage, now: datetime) -> None:
+        """The customer cancelled their case or ended the chat: the page's thread hears it and the page shows it. A
+        case whose page never reached Slack paged nobody, so there is nobody to tell (its page is not sent: _page)."""
         case = escalations.get(db, message.payload["ref"])
         if not case.slack_ts:
             return
@@ -135,7 +143,7 @@ class SlackDelivery:
             channel=case.slack_channel,
             thread_ts=case.slack_ts,
             reply_broadcast=True,
-            text=blocks.cancelled(case),
+            text=blocks.closed_by_customer(case, message.payload.get("how", "")),
         )
         rota = current_rota(db)
         text, page_blocks = blocks.page(case, rota.steps[min(case.step, len(rota.steps) - 1)], rota)

@@ -276,7 +276,7 @@ def test_a_customer_cancels_their_waiting_case_and_nobody_else_is_paged(db: Data
     case = new_case(db, rota)
     cancelled = escalations.cancel_by_customer(db, case.conversation_id, T0 + timedelta(minutes=3))
     assert (cancelled.status, cancelled.resolved_by) == ("resolved", "customer")
-    assert [m["key"] for m in outbox.pending(db, ["cancelled"])] == [f"cancelled:{case.ref}"]
+    assert [m["key"] for m in outbox.pending(db, ["closed_by_customer"])] == [f"closed_by_customer:{case.ref}"]
     assert ("cancelled", "customer") in [(e["what"], e["by"]) for e in escalations.history(db, case.ref)]
     report = chain.advance(db, rota, T0 + timedelta(hours=3))
     assert (report.paged, report.ended, report.updated) == ([], [], [])

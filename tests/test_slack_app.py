@@ -326,6 +326,19 @@ def test_a_case_the_customer_cancels_is_marked_on_its_page_and_its_later_pages_a
     assert "page not sent" in [e["what"] for e in escalations.history(db, case.ref)]
 
 
+def test_a_customer_ending_the_chat_with_the_engineer_is_said_in_the_thread_and_on_the_page(slack):
+    db = open_state_db(slack.settings.state_db)
+    case = new_case(slack)
+    slack.delivery.run_round(T0)
+    escalations.acknowledge(db, case.ref, "tama", T0 + timedelta(minutes=1))
+    escalations.customer_left(db, case.conversation_id, T0 + timedelta(minutes=5))
+    slack.delivery.run_round(T0 + timedelta(minutes=5))
+    [told] = [p for p in slack.standin.called("chat.postMessage") if p.get("reply_broadcast")]
+    assert told["text"] == f":wave: The customer ended the chat; {case.ref} is resolved."
+    [updated] = slack.standin.called("chat.update")
+    assert "Closed by the customer from the chat" in texts_of(updated["blocks"])
+
+
 def test_a_case_cancelled_before_its_page_reached_slack_pages_nobody(slack):
     db = open_state_db(slack.settings.state_db)
     case = new_case(slack)

@@ -136,7 +136,7 @@ def queue_page(db: Database, escalation: Escalation, rota: Rota, step: int, now:
 
 def tell_customer(db: Database, case: Escalation, update: str, detail: str, now: datetime, **values: str) -> None:
     """Queue an update for the customer's chat about their waiting case (`update` names the reply:
-    actions/case_updates.py) and record it in the case's history, in the caller's transaction."""
+    actions/escalation.py ActionCaseUpdate) and record it in the case's history, in the caller's transaction."""
     records, events = _tables(db)
     event_id = events.insert(
         {"ref": case.ref, "at": now.isoformat(), "what": "customer updated", "by": "", "detail": detail}
@@ -452,7 +452,8 @@ def relay_from_customer(db: Database, conversation_id: str, text: str, message_i
 
 def customer_left(db: Database, conversation_id: str, now: datetime) -> Escalation | None:
     """The customer ended the live handoff (restart, 'stop'): the case is resolved as theirs to close, and
-    the engineer's thread is told, in one transaction. None when no engineer was talking with them."""
+    the page in Slack is told (kind "closed_by_customer"), in one transaction. None when no engineer was talking
+    with them."""
     case = in_handoff(db, conversation_id)
     if case is None:
         return None
@@ -460,13 +461,7 @@ def customer_left(db: Database, conversation_id: str, now: datetime) -> Escalati
         records, events = _tables(db)
         _update(records, case.ref, {"status": "resolved", "resolved_at": now.isoformat(), "resolved_by": "customer"})
         _log(events, case.ref, now, "resolved", by="customer", detail="the customer ended the chat")
-        outbox.add(
-            db,
-            f"left:{case.ref}",
-            "relay_to_engineer",
-            {"ref": case.ref, "text": "(the customer ended the chat; the case is resolved)"},
-            now,
-        )
+        outbox.add(db, f"closed_by_customer:{case.ref}", "closed_by_customer", {"ref": case.ref, "how": "left"}, now)
     return get(db, case.ref)
 
 
@@ -482,7 +477,7 @@ def waiting_case(db: Database, conversation_id: str) -> Escalation | None:
 
 def cancel_by_customer(db: Database, conversation_id: str, now: datetime) -> Escalation | None:
     """The customer cancelled their waiting case from the chat ('cancel', 'never mind'): it is resolved as
-    cancelled by them, nobody else is paged, and the page in Slack is told (kind "cancelled"), in one
+    cancelled by them, nobody else is paged, and the page in Slack is told (kind "closed_by_customer"), in one
     transaction. None when the conversation has no case waiting."""
     with write_transaction(db):
         case = waiting_case(db, conversation_id)
@@ -491,7 +486,8 @@ def cancel_by_customer(db: Database, conversation_id: str, now: datetime) -> Esc
         records, events = _tables(db)
         _update(records, case.ref, {"status": "resolved", "resolved_at": now.isoformat(), "resolved_by": "customer"})
         _log(events, case.ref, now, "cancelled", by="customer", detail="from the chat, before anyone acknowledged")
-        outbox.add(db, f"cancelled:{case.ref}", "cancelled", {"ref": case.ref}, now)
+        payload = {"ref": case.ref, "how": "cancelled"}
+        outbox.add(db, f"closed_by_customer:{case.ref}", "closed_by_customer", payload, now)
     return get(db, case.ref)
 
 
