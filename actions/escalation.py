@@ -13,6 +13,7 @@ from actions import customer_contact
 from actions.edge import HelpdeskAction
 from actions.forms import CheckedFormValidation
 from bot.escalation import contact_checks, escalations
+from bot.escalation.leaving import named_ref
 from bot.escalation.oncall import rota_in_force
 from core.db import write_transaction
 from core.errors import HelpdeskError, StorageError
@@ -155,18 +156,19 @@ class ActionCancelEscalation(HelpdeskAction):
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         settings = Settings.from_env()
+        named = named_ref((tracker.latest_message or {}).get("text") or "")
         with state_database(settings.state_store) as db:
-            case = escalations.cancel_by_customer(db, tracker.sender_id, settings.clock.now())
-            if case is None:  # none waits: there never was one, or it was acknowledged or closed already
+            case = escalations.cancel_by_customer(db, tracker.sender_id, settings.clock.now(), ref=named)
+            if case is None:  # none waits (or not the one named): never was, or acknowledged or closed already
                 latest = escalations.latest_case(db, tracker.sender_id)
                 dispatcher.utter_message(
                     response="utter_nothing_to_cancel", json_message=case_notice(escalations.customer_view(latest))
                 )
-                return []
+                return forget_both_forms()  # answers kept for a retry offer go too: the customer called it off
         dispatcher.utter_message(
             response="utter_case_cancelled", ref=case.ref, json_message=case_notice(escalations.customer_view(case))
         )
-        return []
+        return forget_both_forms()
 
     def failed(self, error: HelpdeskError, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:
         dispatcher.utter_message(response="utter_cancel_failed")
@@ -179,7 +181,9 @@ UPDATES = frozenset({"moved_on", "waiting", "paging_down", "chain_ended", "reass
 
 class ActionCaseUpdate(HelpdeskAction):
     """Tells the customer where their waiting case stands (EXTERNAL_case_update, from the worker): the chain moved
-    on or ended, staff reassigned or are looking at it, or it still waits; each says the number to ring."""
+    on or ended, staff reassigned or are looking at it, or it still waits; each says the number to ring. An update
+    that arrives late (it waited out a delivery failure) about a case no longer waiting is dropped: it would say
+    someone is being paged after the customer cancelled or an engineer joined."""
 
     def name(self) -> str:
         return "action_case_update"
@@ -190,12 +194,16 @@ class ActionCaseUpdate(HelpdeskAction):
         }
         if values["update"] not in UPDATES or not values["ref"]:
             return []  # not one of ours: the worker only sends these
-        state = {"ref": values["ref"], "state": "waiting", "engineer": ""}
+        settings = Settings.from_env()
+        with state_database(settings.state_store) as db:
+            case = escalations.get(db, values["ref"])
+        if case.status != "triggered":
+            return []
         dispatcher.utter_message(
             response=f"utter_case_{values['update']}",
-            ref=values["ref"],
+            ref=case.ref,
             role=values["role"] or "next engineer on the rota",
             minutes=values["minutes"],
-            json_message=case_notice(state),
+            json_message=case_notice(escalations.customer_view(case)),
         )
         return []

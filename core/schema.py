@@ -133,7 +133,7 @@ def m006_escalation_snooze(db: Database) -> None:
 
 @migration
 def m007_customer_updates(db: Database) -> None:
-    """When the customer of a waiting case was last told where it stands (bot/escalation/customer_updates.py)."""
+    """When the customer of a waiting case was last told where it stands (bot/escalation/chain.py)."""
     _create(db, "escalations", {"customer_told_at": str})
 
 

@@ -120,9 +120,14 @@ def test_without_the_faq_index_the_worker_still_pages_and_only_the_notices_wait(
 
 
 def updates(db: Database) -> list[tuple[str, str]]:
-    """The customer updates queued, as (update, role)."""
-    sent = [json.loads(m["payload"]) for m in outbox.pending(db, ["case_update"])]
-    return [(p["update"], p.get("role", "")) for p in sent]
+    """The customer updates queued (delivered or not), as (update, role)."""
+    queued = [json.loads(m["payload"]) for m in db["outbox"].rows_where("kind = 'case_update'", order_by="id")]
+    return [(p["update"], p.get("role", "")) for p in queued]
+
+
+def the_chat_takes_the_updates(db: Database, at: float) -> None:
+    """The worker delivered every customer update queued (through Rasa, without Rasa)."""
+    outbox.drain(db, lambda message: None, minutes(at), kinds=["case_update"])
 
 
 def slack_takes_the_pages(db: Database, at: float) -> None:
@@ -153,13 +158,15 @@ def test_a_waiting_customer_hears_where_the_case_stands_every_ten_minutes_until_
     assert chain.advance(db, SLOW, minutes(9)).updated == []
     assert chain.advance(db, SLOW, minutes(10)).updated == [case.ref]
     assert chain.advance(db, SLOW, minutes(15)).updated == []
+    assert chain.advance(db, SLOW, minutes(20)).updated == []  # the last one has not reached the chat yet
+    the_chat_takes_the_updates(db, 20)
     assert chain.advance(db, SLOW, minutes(20)).updated == [case.ref]
     moved = chain.advance(db, SLOW, minutes(25))  # the chain moves: that update says so, the clock restarts
     assert (moved.paged, moved.updated) == ([case.ref], [])
     escalations.acknowledge(db, case.ref, "Tama", minutes(30))
     assert chain.advance(db, SLOW, minutes(40)).updated == []
-    assert updates(db) == [("waiting", PRIMARY.role), ("waiting", PRIMARY.role), ("moved_on", HEAD.role)]
-    first = json.loads(outbox.pending(db, ["case_update"])[0]["payload"])
+    assert updates(db) == [("waiting", ""), ("waiting", ""), ("moved_on", HEAD.role)]
+    first = json.loads(next(db["outbox"].rows_where("kind = 'case_update'", order_by="id"))["payload"])
     assert (first["minutes"], first["conversation_id"]) == ("10", "web-2")
 
 
@@ -168,10 +175,11 @@ def test_a_round_repeated_by_a_second_worker_tells_the_customer_once(db: Databas
     slack_takes_the_pages(db, 0)
     chain.advance(db, SLOW, minutes(10))
     chain.advance(db, SLOW, minutes(10))
-    assert updates(db) == [("waiting", PRIMARY.role)]
+    assert updates(db) == [("waiting", "")]
 
 
 def test_staff_snoozing_or_reassigning_a_case_tells_its_customer(db: Database, case):
+    slack_takes_the_pages(db, 0)
     escalations.snooze(db, case.ref, "Mere", minutes(2))
     escalations.reassign(db, case.ref, "U0RUA", "Mere", minutes(4))
     assert [update for update, _ in updates(db)] == ["looking", "reassigned"]
@@ -184,3 +192,12 @@ def test_while_pages_are_not_getting_through_the_customer_is_told_to_ring_never_
     slack_takes_the_pages(db, 11)
     chain.advance(db, TWO_ROUNDS, minutes(20))  # now it has: the next move says who is paged
     assert updates(db) == [("paging_down", ""), ("moved_on", PRIMARY.role)]
+
+
+def test_a_snoozed_case_holds_the_ten_minute_update_too(db: Database):
+    case = escalations.create(db, "web-4", {"contact_name": "Ana"}, "API down", [], SLOW, T0).case
+    slack_takes_the_pages(db, 0)
+    escalations.snooze(db, case.ref, "Mere", minutes(5), timedelta(minutes=15))  # they were told someone looks
+    the_chat_takes_the_updates(db, 5)
+    assert chain.advance(db, SLOW, minutes(15)).updated == []
+    assert chain.advance(db, SLOW, minutes(20)).updated == [case.ref]

@@ -297,3 +297,15 @@ def test_the_customers_view_of_a_case_says_whether_it_waits_or_who_is_with_them(
     assert escalations.customer_view(case) == {"ref": case.ref, "state": "waiting", "engineer": ""}
     taken = escalations.acknowledge(db, case.ref, "Tama", T0)
     assert escalations.customer_view(taken) == {"ref": case.ref, "state": "with_engineer", "engineer": "Tama"}
+
+
+def test_a_customer_naming_another_case_cancels_nothing(db: Database, rota):
+    case = new_case(db, rota)
+    assert escalations.cancel_by_customer(db, case.conversation_id, T0, ref="ESC-9999") is None
+    assert escalations.cancel_by_customer(db, case.conversation_id, T0, ref=case.ref.lower()).status == "resolved"
+
+
+def test_reassigning_takes_only_a_slack_user_id(db: Database, rota):
+    case = new_case(db, rota)
+    with pytest.raises(EscalationError, match="not a Slack user ID"):
+        escalations.reassign(db, case.ref, "U1> <!channel", "Mere", T0)

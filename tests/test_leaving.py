@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.escalation.leaving import wants_to_call_off, wants_to_leave
+from bot.escalation.leaving import named_ref, wants_to_call_off, wants_to_leave
 
 
 @pytest.mark.parametrize(
@@ -72,3 +72,8 @@ def test_anything_more_than_calling_it_off_is_an_answer(text):
 
 def test_never_mind_in_a_live_chat_is_for_the_engineer():
     assert not wants_to_leave("never mind")
+
+
+def test_the_case_a_customer_names_is_read_from_their_words():
+    assert named_ref("cancel esc-0042 please") == "ESC-0042"
+    assert named_ref("never mind") is None

@@ -32,7 +32,7 @@ class ChainReport:
     paged: list[str] = field(default_factory=list)  # cases paged at their next step or round
     ended: list[str] = field(default_factory=list)  # cases whose chain ran out: support channel told
     reminded: list[str] = field(default_factory=list)  # acknowledged cases whose acknowledger was re-paged
-    updated: list[str] = field(default_factory=list)  # waiting customers told that their case is still waiting
+    updated: list[str] = field(default_factory=list)  # waiting customers told where their case stands
 
 
 def next_page(case: Escalation, rota: Rota) -> tuple[int, int] | None:
@@ -76,9 +76,11 @@ def _unresolved(case: Escalation, rota: Rota, now: datetime) -> bool:
 
 
 def _customer_update_due(case: Escalation, rota: Rota, now: datetime) -> bool:
-    """While the chain runs (once it has ended, the customer has been told to ring)."""
+    """While the chain runs (once it has ended, the customer has been told to ring) and the case is not snoozed
+    (they were told someone is looking)."""
     since = case.customer_told_at or case.created_at
-    return case.chain_ended_at is None and now - since >= rota.customer_update
+    snoozed = case.snoozed_until is not None and now < case.snoozed_until
+    return case.chain_ended_at is None and not snoozed and now - since >= rota.customer_update
 
 
 def _minutes(timeout: timedelta) -> int:
@@ -114,11 +116,12 @@ def _update_customer(db: Database, case: Escalation, rota: Rota, now: datetime, 
         current = escalations.get(db, case.ref)
         if current.status != "triggered" or not _customer_update_due(current, rota, now):
             return  # acknowledged, ended or told by another worker since the listing was read
+        if escalations.customer_update_pending(db, current.ref):
+            return  # the last one has not reached the chat (Rasa down): no pile of stale updates when it is back
         waited = str(_minutes(now - current.created_at))
-        role = rota.steps[min(current.step, len(rota.steps) - 1)].role
         if escalations.pages_flowing(db, now):
             detail = f"still waiting after {waited} min"
-            escalations.tell_customer(db, current, "waiting", detail, now, minutes=waited, role=role)
+            escalations.tell_customer(db, current, "waiting", detail, now, minutes=waited)
         else:
             escalations.tell_customer(db, current, "paging_down", "pages are not getting through", now)
         report.updated.append(case.ref)

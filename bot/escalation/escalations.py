@@ -8,6 +8,7 @@ acknowledges; acknowledging or resolving stops it.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -144,6 +145,11 @@ def tell_customer(db: Database, case: Escalation, update: str, detail: str, now:
     _update(records, case.ref, {"customer_told_at": now.isoformat()})
     payload = {"ref": case.ref, "conversation_id": case.conversation_id, "update": update, **values}
     outbox.add(db, f"case_update:{case.ref}:{event_id}", "case_update", payload, now)
+
+
+def customer_update_pending(db: Database, ref: str) -> bool:
+    """Whether an update about `ref` is still waiting to reach the customer's chat."""
+    return any(json.loads(m["payload"]).get("ref") == ref for m in outbox.pending(db, ["case_update"]))
 
 
 def record_chain_step(db: Database, ref: str, values: dict, what: str, detail: str, now: datetime) -> None:
@@ -355,6 +361,7 @@ def _change(db: Database, ref: str, status: str, by: str, now: datetime) -> Esca
 
 
 SNOOZE = timedelta(minutes=15)
+SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,20}")  # it goes into a page's <@...> mention
 
 
 def snooze(db: Database, ref: str, by: str, now: datetime, length: timedelta = SNOOZE) -> Escalation:
@@ -378,6 +385,10 @@ def reassign(db: Database, ref: str, slack_user: str, by: str, now: datetime) ->
     rota's ack timeout to acknowledge before the chain goes on from where it was."""
     if not slack_user.strip() or not by.strip():
         raise EscalationError(f"say whom {ref} goes to, and who reassigns it.")
+    if not SLACK_USER.fullmatch(slack_user.strip()):
+        raise EscalationError(
+            f"{slack_user.strip()!r} is not a Slack user ID; give one like U0TAMA (the person's profile, Copy member ID)."
+        )
     with write_transaction(db):
         current = get(db, ref)
         if current.status != "triggered":
@@ -399,7 +410,10 @@ def reassign(db: Database, ref: str, slack_user: str, by: str, now: datetime) ->
             "reassigned_by": by.strip(),
         }
         outbox.add(db, f"page:{current.ref}:reassigned:{earlier}", "page", payload, now)
-        tell_customer(db, current, "reassigned", "passed to another engineer", now)
+        if pages_flowing(db, now):
+            tell_customer(db, current, "reassigned", "passed to another engineer", now)
+        else:
+            tell_customer(db, current, "paging_down", "pages are not getting through", now)
     return get(db, current.ref)
 
 
@@ -454,10 +468,10 @@ def customer_left(db: Database, conversation_id: str, now: datetime) -> Escalati
     """The customer ended the live handoff (restart, 'stop'): the case is resolved as theirs to close, and
     the page in Slack is told (kind "closed_by_customer"), in one transaction. None when no engineer was talking
     with them."""
-    case = in_handoff(db, conversation_id)
-    if case is None:
-        return None
-    with write_transaction(db):
+    with write_transaction(db):  # read under the write lock: an engineer resolving at once cannot both win
+        case = in_handoff(db, conversation_id)
+        if case is None:
+            return None
         records, events = _tables(db)
         _update(records, case.ref, {"status": "resolved", "resolved_at": now.isoformat(), "resolved_by": "customer"})
         _log(events, case.ref, now, "resolved", by="customer", detail="the customer ended the chat")
@@ -475,13 +489,13 @@ def waiting_case(db: Database, conversation_id: str) -> Escalation | None:
     return _record(row) if row else None
 
 
-def cancel_by_customer(db: Database, conversation_id: str, now: datetime) -> Escalation | None:
-    """The customer cancelled their waiting case from the chat ('cancel', 'never mind'): it is resolved as
-    cancelled by them, nobody else is paged, and the page in Slack is told (kind "closed_by_customer"), in one
-    transaction. None when the conversation has no case waiting."""
+def cancel_by_customer(db: Database, conversation_id: str, now: datetime, ref: str | None = None) -> Escalation | None:
+    """The customer cancelled their waiting case from the chat ('cancel', 'never mind', 'cancel ESC-0042'): it is
+    resolved as cancelled by them, nobody else is paged, and the page in Slack is told (kind "closed_by_customer"),
+    in one transaction. None when the conversation has no case waiting (or none named `ref`)."""
     with write_transaction(db):
         case = waiting_case(db, conversation_id)
-        if case is None:
+        if case is None or (ref and case.ref != ref.upper()):
             return None
         records, events = _tables(db)
         _update(records, case.ref, {"status": "resolved", "resolved_at": now.isoformat(), "resolved_by": "customer"})

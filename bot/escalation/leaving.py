@@ -71,7 +71,7 @@ _CALL_OFF = _COMMANDS | frozenset(
         "not needed anymore",
     }
 )
-_REF = re.compile(r"\besc-\d+\b")
+_REF = re.compile(r"\besc-\d+\b")  # a case named in "cancel ESC-0042" (named_ref), not part of the words
 _FILLER = r"(?:ok|okay|please|pls|thanks|thank you|now)"
 _POLITE = re.compile(rf"^(?:{_FILLER}\s+)+|(?:\s+{_FILLER})+$")  # 'please stop', 'end the chat now'
 
@@ -84,6 +84,12 @@ def _words(text: str) -> str:
 def wants_to_leave(text: str) -> bool:
     """True when the whole message asks to end the chat with the engineer."""
     return _words(text) in _COMMANDS
+
+
+def named_ref(text: str) -> str | None:
+    """The case a message names ("cancel ESC-0042"), if any."""
+    found = _REF.search(text.casefold())
+    return found.group(0).upper() if found else None
 
 
 def wants_to_call_off(text: str) -> bool:
