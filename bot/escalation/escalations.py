@@ -443,14 +443,19 @@ def find_by_thread(db: Database, channel: str, ts: str) -> Escalation | None:
     return _record(row) if row else None
 
 
+def _latest_of(db: Database, conversation_id: str, status: str | None = None) -> Escalation | None:
+    """The conversation's most recent case (in `status`, when given)."""
+    records, _ = _tables(db)
+    where, values = "conversation_id = ?", [conversation_id]
+    if status:
+        where, values = where + " and status = ?", values + [status]
+    row = next(records.rows_where(where, values, order_by="id desc", limit=1), None)
+    return _record(row) if row else None
+
+
 def in_handoff(db: Database, conversation_id: str) -> Escalation | None:
     """The escalation whose engineer is talking with this conversation now, if any."""
-    records, _ = _tables(db)
-    row = next(
-        records.rows_where("conversation_id = ? and status = 'acknowledged'", [conversation_id], order_by="id desc"),
-        None,
-    )
-    return _record(row) if row else None
+    return _latest_of(db, conversation_id, "acknowledged")
 
 
 def relay_from_customer(db: Database, conversation_id: str, text: str, message_id: str, now: datetime) -> Escalation:
@@ -481,12 +486,7 @@ def customer_left(db: Database, conversation_id: str, now: datetime) -> Escalati
 
 def waiting_case(db: Database, conversation_id: str) -> Escalation | None:
     """The conversation's case that nobody has acknowledged yet, if any."""
-    records, _ = _tables(db)
-    row = next(
-        records.rows_where("conversation_id = ? and status = 'triggered'", [conversation_id], order_by="id desc"),
-        None,
-    )
-    return _record(row) if row else None
+    return _latest_of(db, conversation_id, "triggered")
 
 
 def cancel_by_customer(db: Database, conversation_id: str, now: datetime, ref: str | None = None) -> Escalation | None:
@@ -507,9 +507,7 @@ def cancel_by_customer(db: Database, conversation_id: str, now: datetime, ref: s
 
 def latest_case(db: Database, conversation_id: str) -> Escalation | None:
     """The conversation's most recent case, whatever its state."""
-    records, _ = _tables(db)
-    row = next(records.rows_where("conversation_id = ?", [conversation_id], order_by="id desc", limit=1), None)
-    return _record(row) if row else None
+    return _latest_of(db, conversation_id)
 
 
 def customer_view(case: Escalation | None) -> dict | None:
