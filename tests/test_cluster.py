@@ -25,6 +25,7 @@ from supervised_stack import (
     SUPERVISORCTL,
     SupervisedBot,
     UrgentCase,
+    conversation,
     form_question,
     report_urgent_case,
     say,
@@ -231,6 +232,18 @@ def supervisorctl(stack: ClusterBot, *args: str) -> None:
     subprocess.run([SUPERVISORCTL, "-c", str(stack.config), *args], check=True, capture_output=True, timeout=60)
 
 
+def said_in(stack: ClusterBot, sender: str) -> list[str]:
+    """A conversation as its tracker holds it: who said what, the actions and the form's state, for a failure."""
+    lines = []
+    for event in conversation(stack, sender)["events"]:
+        if event["event"] in ("user", "bot"):
+            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            lines.append(f"{event['event']}: {(event.get('text') or '')[:60]}" + (f" [{intent}]" if intent else ""))
+        elif event["event"] in ("action", "active_loop"):
+            lines.append(f"{event['event']}: {event.get('name')}")
+    return lines
+
+
 CROWD = 200  # customers with an urgent case at once, as when a window goes wrong
 KILLED_AT = 80  # the customer whose third message comes as a worker and a Rasa replica are killed
 
@@ -260,8 +273,10 @@ def test_a_crowd_of_urgent_cases_through_both_replicas_pages_each_exactly_once_t
     assert sorted(killed) == ["rasa-2", "worker-1"]
     # A customer whose reply was lost with the killed replica (their message re-sent, and its first copy had
     # finished the form) sees their case as the widget shows it after a reload: the case line, from the server.
-    refs = [case.ref or (case_state(stack.settings, case.sender) or {}).get("ref") for case in cases]
-    assert None not in refs, [case.last for case, ref in zip(cases, refs) if not ref][:3]
+    on_postgres = dataclasses.replace(stack.proxy, database_url=cluster.database_url(stack.proxy))  # as its servers
+    refs = [case.ref or (case_state(on_postgres, case.sender) or {}).get("ref") for case in cases]
+    lost = [case.sender for case, ref in zip(cases, refs) if not ref]
+    assert not lost, "\n\n".join("\n".join([sender, *said_in(stack, sender)]) for sender in lost[:2])
     assert len(set(refs)) == CROWD  # one case per customer, whichever replica took which message
 
     def pages() -> list[str]:
