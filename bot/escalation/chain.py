@@ -104,10 +104,7 @@ def _move_on(db: Database, case: Escalation, rota: Rota, now: datetime, report: 
         escalations.record_chain_step(db, case.ref, values, "paged", detail, now)
         escalations.queue_page(db, current, rota, step, now, round_)
         role = rota.steps[step].role
-        if escalations.pages_flowing(db, now):
-            escalations.tell_customer(db, current, "moved_on", f"the {role} is paged now", now, role=role)
-        else:  # the customer is never told someone is paged while pages are not getting through
-            escalations.tell_customer(db, current, "paging_down", "pages are not getting through", now)
+        escalations.tell_customer_paging(db, current, "moved_on", f"the {role} is paged now", now, role=role)
         report.paged.append(case.ref)
 
 
@@ -119,11 +116,8 @@ def _update_customer(db: Database, case: Escalation, rota: Rota, now: datetime, 
         if escalations.customer_update_pending(db, current.ref):
             return  # the last one has not reached the chat (Rasa down): no pile of stale updates when it is back
         waited = str(_minutes(now - current.created_at))
-        if escalations.pages_flowing(db, now):
-            detail = f"still waiting after {waited} min"
-            escalations.tell_customer(db, current, "waiting", detail, now, minutes=waited)
-        else:
-            escalations.tell_customer(db, current, "paging_down", "pages are not getting through", now)
+        detail = f"still waiting after {waited} min"
+        escalations.tell_customer_paging(db, current, "waiting", detail, now, minutes=waited)
         report.updated.append(case.ref)
 
 

@@ -147,6 +147,17 @@ def tell_customer(db: Database, case: Escalation, update: str, detail: str, now:
     outbox.add(db, f"case_update:{case.ref}:{event_id}", "case_update", payload, now)
 
 
+def tell_customer_paging(
+    db: Database, case: Escalation, update: str, detail: str, now: datetime, **values: str
+) -> None:
+    """tell_customer for an update that says someone is being paged; while pages are not getting through
+    (pages_flowing), the customer is told to ring instead ("paging_down"), never that someone is paged."""
+    if pages_flowing(db, now):
+        tell_customer(db, case, update, detail, now, **values)
+    else:
+        tell_customer(db, case, "paging_down", "pages are not getting through", now)
+
+
 def customer_update_pending(db: Database, ref: str) -> bool:
     """Whether an update about `ref` is still waiting to reach the customer's chat."""
     return any(json.loads(m["payload"]).get("ref") == ref for m in outbox.pending(db, ["case_update"]))
@@ -410,10 +421,7 @@ def reassign(db: Database, ref: str, slack_user: str, by: str, now: datetime) ->
             "reassigned_by": by.strip(),
         }
         outbox.add(db, f"page:{current.ref}:reassigned:{earlier}", "page", payload, now)
-        if pages_flowing(db, now):
-            tell_customer(db, current, "reassigned", "passed to another engineer", now)
-        else:
-            tell_customer(db, current, "paging_down", "pages are not getting through", now)
+        tell_customer_paging(db, current, "reassigned", "passed to another engineer", now)
     return get(db, current.ref)
 
 
