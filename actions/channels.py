@@ -3,7 +3,8 @@ with every message screened by bot.chat.chat_input before Rasa sees it.
 
 Over Rasa's own channels these add: 400 for a body that is not a JSON object with a string sender and
 message; a cap on message length applied before NLU; no customer-sent intents but the bot's own button
-payloads; and (socket.io) session ids that are random and bound to the browser that opened them.
+payloads; a message sent again with its message_id answered, not handled twice (actions/redelivery.py); and
+(socket.io) session ids that are random and bound to the browser that opened them.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager, AsyncServer
 
+from actions import redelivery
 from bot.chat import chat_input, session_tokens
 from bot.escalation import escalations
 from core.errors import HelpdeskError, InvalidMessage
@@ -38,8 +40,9 @@ NOT_TEXT = "I can only read text messages."
 OnMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
-def rest_message(body: bytes, limit: int) -> tuple[str, str]:
-    """The sender and the screened text of a REST webhook request; InvalidMessage says what is wrong."""
+def rest_message(body: bytes, limit: int) -> tuple[str, str, str | None]:
+    """The sender, the screened text and the client's message id (if it sent one) of a REST webhook request;
+    InvalidMessage says what is wrong."""
     try:
         data = json.loads(body or b"")
     except (ValueError, UnicodeDecodeError):
@@ -53,11 +56,14 @@ def rest_message(body: bytes, limit: int) -> tuple[str, str]:
         raise InvalidMessage(f"sender ids starting with {WEB_PREFIX!r} belong to the web chat; choose another id")
     if "message" not in data:
         raise InvalidMessage('"message" is missing: send the customer\'s text')
-    return sender, chat_input.screen(data["message"], limit)
+    return sender, chat_input.screen(data["message"], limit), redelivery.message_id(data.get("message_id"))
 
 
 class RestChannel(RestInput):
-    """POST /webhooks/rest/webhook {"sender", "message"}: the bot's replies as a JSON list."""
+    """POST /webhooks/rest/webhook {"sender", "message", "message_id"?}: the bot's replies as a JSON list.
+
+    A client that sends a message again because it got no answer sends the same message_id: the copy gets the
+    first copy's replies and is not handled again (actions/redelivery.py)."""
 
     @classmethod
     def name(cls) -> str:
@@ -74,11 +80,15 @@ class RestChannel(RestInput):
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             try:
-                sender, text = rest_message(request.body, limit)
+                sender, text, message_id = rest_message(request.body, limit)
             except InvalidMessage as exc:
                 return response.json({"error": str(exc)}, status=400)
             collector = CollectingOutputChannel()
-            await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))
+            message = UserMessage(text, collector, sender, input_channel=self.name(), message_id=message_id)
+            try:
+                await redelivery.handle_once(request.app.ctx.agent, message, sent_by_client=message_id is not None)
+            except redelivery.MessageIdReused as exc:
+                return response.json({"error": str(exc)}, status=409)
             return response.json(collector.messages)
 
         return webhook
@@ -90,7 +100,15 @@ class ReplyOutput(SocketIOOutput):
     second tab of the same chat held by another replica shows them after a reload.) Pushes from elsewhere (an
     engineer's words, through Rasa's API on any replica) use get_output_channel, which goes through Redis."""
 
+    replay = False  # the replies being sent are a copy's (actions/redelivery.py): marked so, for the widget
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        self.replay = bool(message.pop("replay", False))
+        await super().send_response(recipient_id, message)
+
     async def _send_message(self, socket_id: str, response: Any) -> None:
+        if self.replay:
+            response = {**response, "replay": True}
         await self.sio.emit(self.bot_message_evt, response, room=socket_id, ignore_queue=True)
 
     async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
@@ -141,7 +159,8 @@ class SocketIOChannel(SocketIOInput):
     session_request {session_id, session_token} resumes a session when the token matches, else opens a
     new one; session_confirm answers {session_id, session_token}. A resumed session is then told where its
     escalation stands ({"case": ..., "current": true}), since updates sent while it was away reached nobody.
-    Messages go to the session this socket opened, whatever session id they carry.
+    user_uttered {message, message_id?} goes to the session this socket opened, whatever session id it carries,
+    and is acknowledged after its replies; a copy of a message already handled gets its replies marked "replay".
     """
 
     @classmethod
@@ -192,19 +211,27 @@ class SocketIOChannel(SocketIOInput):
             await sio.emit(self.bot_message_evt, state, room=sid, namespace=self.namespace, ignore_queue=True)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
-        async def handle_message(sid: str, data: Any) -> None:
+        async def handle_message(sid: str, data: Any) -> bool:
+            """The acknowledgement (True) comes after the replies: a message not acknowledged is sent again."""
             session_id = (await sio.get_session(sid, namespace=self.namespace)).get("session_id")
             if not session_id:
                 await say(sid, NO_SESSION)
-                return
+                return True
+            data = data if isinstance(data, dict) else {}
             try:
-                text = chat_input.screen(
-                    (data or {}).get("message") if isinstance(data, dict) else None, settings.max_message_chars
-                )
+                text = chat_input.screen(data.get("message"), settings.max_message_chars)
+                message_id = redelivery.message_id(data.get("message_id"))
             except InvalidMessage:
                 await say(sid, NOT_TEXT)
-                return
+                return True
             output = ReplyOutput(sio, self.bot_message_evt)
-            await on_new_message(UserMessage(text, output, session_id, input_channel=self.name()))
+            message = UserMessage(text, output, session_id, input_channel=self.name(), message_id=message_id)
+            agent = next(iter(webhook.apps)).ctx.agent
+            try:
+                await redelivery.handle_once(agent, message, sent_by_client=message_id is not None)
+            except redelivery.MessageIdReused as exc:
+                logger.warning("web chat %s: %s", session_id, exc)
+                await say(sid, NOT_TEXT)
+            return True
 
         return webhook

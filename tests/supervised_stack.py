@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, TypeVar
@@ -159,11 +160,13 @@ class UrgentCase:
 
 
 def say(bot: RunningBot, case: UrgentCase, text: str, patience: float = 300) -> list[dict]:
-    """Send `text` as the customer, sending it again while the server cannot be reached (as the widget does)."""
+    """Send `text` as the customer, sending it again (with the same message id) while the server cannot be
+    reached, as the widget does."""
     deadline = time.monotonic() + patience
+    message_id = uuid.uuid4().hex
     while True:
         try:
-            replies = bot.ask(text, sender=case.sender)
+            replies = bot.ask(text, sender=case.sender, message_id=message_id)
         except BotUnavailable:
             case.unanswered += 1
             if time.monotonic() > deadline:

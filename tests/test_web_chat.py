@@ -375,6 +375,49 @@ def test_when_the_bot_is_unreachable_the_widget_says_so_and_sends_what_was_typed
         link.cut()
 
 
+# The page's socket.io client, made to lose the acknowledgement of the first message it sends: the connection
+# closes as the acknowledgement arrives (after the replies), as when a link drops at the wrong moment.
+LOSE_FIRST_ACKNOWLEDGEMENT = """
+(() => {
+  let real;
+  window.copiesSent = [];
+  Object.defineProperty(window, "io", {
+    configurable: true,
+    set(value) { real = value; },
+    get() {
+      return real && function (url, options) {
+        const socket = real(url, options);
+        const emit = socket.emit.bind(socket);
+        socket.emit = function (event, data, ack) {
+          if (event !== "user_uttered" || typeof ack !== "function") return emit.apply(null, arguments);
+          window.copiesSent.push(data.message_id);
+          if (window.copiesSent.length > 1) return emit(event, data, ack);
+          return emit(event, data, () => socket.io.engine.close());
+        };
+        return socket;
+      };
+    },
+  });
+})();
+"""
+
+
+def test_a_message_whose_acknowledgement_was_lost_is_sent_again_and_answered_once(page: Page, web, bot):
+    page.add_init_script(LOSE_FIRST_ACKNOWLEDGEMENT)
+    open_chat(page, web.url)
+    ask(page, "What is the rollback plan?")
+    expect(page.locator(".mhd-status")).to_contain_text("Can't reach the helpdesk", timeout=ANSWER_TIMEOUT)
+    expect(page.locator(".mhd-status")).to_be_hidden(timeout=30_000)  # reconnected
+    expect(page.locator(".mhd-unsent")).to_have_count(0, timeout=ANSWER_TIMEOUT)  # the copy was acknowledged
+    copies = page.evaluate("window.copiesSent")
+    assert len(copies) == 2 and copies[0] == copies[1]  # sent again, with the same id
+    assert bot_said(page).count("Each maintenance window has a different rollback plan") == 1  # the replay not shown
+    said = [e["text"] for e in bot.tracker(session_of(page))["events"] if e["event"] == "user"]
+    assert said == ["What is the rollback plan?"]  # and not handled twice
+    ask(page, "hello")  # the next message goes as usual
+    expect(bot_messages(page).last).to_contain_text("helpdesk bot", timeout=ANSWER_TIMEOUT)
+
+
 def test_the_customer_sees_the_engineer_join_talk_and_leave(page: Page, web, bot):
     from bot.escalation import escalations
     from bot.escalation.oncall import current_rota

@@ -160,8 +160,8 @@ class LocalBot:
                 process.wait(timeout=20)
         self.processes.clear()
 
-    def ask(self, text: str, sender: str) -> list[dict]:
-        return rasa_client.send_message(self.settings, text, sender=sender)
+    def ask(self, text: str, sender: str, message_id: str | None = None) -> list[dict]:
+        return rasa_client.send_message(self.settings, text, sender=sender, message_id=message_id)
 
     def tracker(self, sender: str) -> dict:
         """A conversation's tracker (Rasa's HTTP API)."""

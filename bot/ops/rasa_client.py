@@ -29,10 +29,14 @@ def _request(url: str, payload: dict[str, Any] | None = None, timeout: float = 3
     return json.loads(body) if body else None
 
 
-def send_message(settings: Settings, text: str, sender: str = "cli", timeout: float = 30.0) -> list[dict]:
-    """One user message through the REST channel; returns the bot's messages."""
+def send_message(
+    settings: Settings, text: str, sender: str = "cli", timeout: float = 30.0, message_id: str | None = None
+) -> list[dict]:
+    """One user message through the REST channel; returns the bot's messages. Sent again with the same
+    `message_id`, it is answered with the first copy's replies and not handled twice."""
     url = f"{settings.rasa_url}/webhooks/rest/webhook"
-    return _request(url, {"sender": sender, "message": text}, timeout=timeout) or []
+    body = {"sender": sender, "message": text} | ({"message_id": message_id} if message_id else {})
+    return _request(url, body, timeout=timeout) or []
 
 
 def trigger_intent(

@@ -18,6 +18,8 @@
   var MAX_KEPT = 200; // messages kept for the history after a reload
   var MAX_LENGTH = 2000; // characters in one message
   var TYPING_TIMEOUT_MS = 20000;
+  var ACK_TIMEOUT_MS = 60000; // a message the server has not acknowledged by then is sent again
+  var UNSENT_NOTE = "Not sent yet – it will go when the connection is back.";
 
   // ---- what is kept in the browser -------------------------------------------------------------
   function load() {
@@ -219,7 +221,7 @@
     }
     if (message.unsent) {
       item.classList.add("mhd-unsent");
-      item.appendChild(el("span", "mhd-unsent-note", "Not sent yet – it will go when the connection is back."));
+      item.appendChild(el("span", "mhd-unsent-note", UNSENT_NOTE));
     }
     if (message.buttons && message.buttons.length) {
       var choices = el("div", "mhd-choices");
@@ -374,6 +376,12 @@
     flush();
   }
 
+  // Messages go one at a time, each with an id, and count as sent when the server acknowledges them, which it
+  // does after its replies. One not acknowledged goes again, with the same id, when the connection is back:
+  // a copy the server had already handled gets that copy's replies again, marked "replay", and those are
+  // skipped when the first replies already came.
+  var sending = null; // the message emitted and not yet acknowledged
+
   function flush() {
     if (!ready) return;
     state.messages.forEach(function (message) {
@@ -381,18 +389,39 @@
         socket.emit("user_uttered", { message: votePayload(message), session_id: state.sessionId });
         message.voteSent = true; // no reply comes: the widget's own "Thanks for the feedback" is the answer
       }
-      if (!message.unsent) return;
-      socket.emit("user_uttered", { message: message.payload || message.text, session_id: state.sessionId });
-      state.sent += 1; // the bot's next bubbles are its reply to this, the customer's state.sent-th message
-      message.unsent = false;
-      if (message.node) {
-        message.node.classList.remove("mhd-unsent");
-        var note = message.node.querySelector(".mhd-unsent-note");
-        if (note) note.remove();
-      }
-      showTyping(true);
     });
+    var next = state.messages.filter(function (message) { return message.unsent; })[0];
+    if (next && !sending) send(next);
     save();
+  }
+
+  function send(message) {
+    sending = message;
+    message.id = message.id || newId();
+    if (!message.number) message.number = ++state.sent; // the bot's next bubbles are its reply to this one
+    showUnsent(message, false);
+    showTyping(true);
+    var data = { message: message.payload || message.text, session_id: state.sessionId, message_id: message.id };
+    socket.timeout(ACK_TIMEOUT_MS).emit("user_uttered", data, function (late) {
+      if (sending !== message) return; // the acknowledgement of a copy sent before a reconnect
+      sending = null;
+      if (!late) message.unsent = false;
+      flush(); // the next message, or this one again after a server that never answered
+    });
+  }
+
+  function newId() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  function showUnsent(message, on) {
+    if (!message.node) return;
+    message.node.classList.toggle("mhd-unsent", on);
+    var note = message.node.querySelector(".mhd-unsent-note");
+    if (on && !note) message.node.appendChild(el("span", "mhd-unsent-note", UNSENT_NOTE));
+    if (!on && note) note.remove();
   }
 
   function fromBot(data) {
@@ -414,6 +443,8 @@
       return;
     }
     if (typeof data.text !== "string" || !data.text) return;
+    if (data.replay && sending && sending.replied) return; // already shown: the first copy's replies came
+    if (sending) sending.replied = true;
     var buttons = (data.quick_replies || data.buttons || []).map(function (b) {
       return { title: String(b.title || b.payload || "?"), payload: String(b.payload || b.title || "") };
     });
@@ -432,6 +463,7 @@
     state.sent = 0;
     showCase(null);
     state.messages.forEach(function (message) {
+      if (message.unsent) delete message.number; // numbered again as the new conversation's messages
       message.votable = false;
       message.turn = 0;
       if (message.vote) message.voteSent = true;
@@ -459,6 +491,8 @@
     socket.on("bot_uttered", fromBot);
     function offline() {
       ready = false;
+      if (sending) showUnsent(sending, true);
+      sending = null; // sent again, with its id, when the connection is back
       showTyping(false);
       setStatus("Can't reach the helpdesk right now. Retrying… Anything you type will be sent when the connection is back.");
     }

@@ -1,0 +1,81 @@
+"""A message sent again is answered again, not handled again.
+
+A client that got no answer to a message (the connection dropped, the Rasa server that had it was killed)
+cannot know whether it was handled, so it sends it again, with the same message id. Handling it twice would
+fill the form's next slot with it or open a second case; so the Rasa server looks for the id in the
+conversation first, inside the conversation's lock (a copy that arrives while the first is still being handled
+waits for it), and answers a known id with the replies the first copy got.
+
+rasa_sdk imports every module of the `actions` package into the action server, this one too: it only defines
+functions there.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable
+
+from rasa.core.agent import Agent
+from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.shared.core.events import BotUttered, Event, UserUttered
+
+from core.errors import InvalidMessage
+
+MESSAGE_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")  # a client's uuid or similar: no markup, no spaces
+REPLY_PARTS = ("text", "buttons", "quick_replies", "image", "attachment", "elements", "custom")
+
+
+class MessageIdReused(InvalidMessage):
+    """The id names an earlier message with other text: the client reused an id it should not have."""
+
+
+def message_id(value: Any) -> str | None:
+    """The client's id of a message, checked; None when the client sent none (the message is then never
+    taken for a copy)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not MESSAGE_ID.fullmatch(value):
+        raise InvalidMessage('"message_id" must be 8 to 64 letters, digits or ._:- (a uuid is fine), or left out')
+    return value
+
+
+def earlier_replies(events: Iterable[Event], message: UserMessage) -> list[dict] | None:
+    """The replies the conversation's earlier copy of `message` got (as the channel's messages), or None when
+    the conversation has no message with its id."""
+    replies: list[dict] | None = None
+    for event in events:
+        if isinstance(event, UserUttered):
+            if replies is not None:
+                break  # the replies end where the next message (or injected intent) begins
+            if event.message_id == message.message_id:
+                if event.text != message.text:
+                    raise MessageIdReused(
+                        f"message_id {message.message_id} was already used for another message; "
+                        "send each new message with a new id"
+                    )
+                replies = []
+        elif replies is not None and isinstance(event, BotUttered):
+            parts = {"text": event.text, **(event.data or {})}
+            replies.append({part: parts[part] for part in REPLY_PARTS if parts.get(part)})
+    return replies
+
+
+async def handle_once(agent: Agent, message: UserMessage, sent_by_client: bool) -> None:
+    """Handle `message` as Agent.handle_message does; a copy of one already handled (same id and text, from a
+    client that chose the id) gets the first copy's replies instead, on `message`'s output channel."""
+    if not agent.is_ready():  # as Agent.handle_message: no model loaded yet, so nothing is answered
+        return
+    async with agent.lock_store.lock(message.sender_id):
+        if sent_by_client:
+            tracker = await agent.tracker_store.retrieve(message.sender_id)
+            replies = earlier_replies(tracker.events, message) if tracker else None
+            if replies is not None:
+                await _send(message.output_channel, message.sender_id, replies)
+                return
+        await agent.processor.handle_message(message)  # type: ignore[union-attr]
+
+
+async def _send(channel: OutputChannel, recipient_id: str, replies: list[dict]) -> None:
+    for reply in replies:
+        # "replay" marks them for channels that show them (the web chat may have shown the first copy's)
+        await channel.send_response(recipient_id, {**reply, "replay": True})
