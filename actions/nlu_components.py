@@ -12,11 +12,65 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.answers.faq import asked_part
-from bot.answers.intent_vectors import SEMANTIC_RANKING, TOP, UNTAUGHT, IntentVectors
+from bot.answers.intent_vectors import SEMANTIC_RANKING, TOP, UNTAUGHT, IntentVectors, by_intent
+from bot.answers.intent_words import IntentWords
 from bot.answers.routing import route
 from faq_index.training_data import GENERATED
 
 _FILE = "intent_vectors.npz"
+_WORDS_FILE = "intent_words.npz"
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
+class IntentWordsClassifier(GraphComponent):
+    """bot/answers/intent_words.py, trained with the model: sets the message's intent and intent_ranking (FAQ
+    entries summed as `faq`), as Rasa's DIETClassifier did, the same for every training seed."""
+
+    def __init__(self, model_storage: ModelStorage, resource: Resource, model: IntentWords | None) -> None:
+        self._storage, self._resource, self._model = model_storage, resource, model
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "IntentWordsClassifier":
+        return cls(model_storage, resource, None)
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "IntentWordsClassifier":
+        with model_storage.read_from(resource) as directory:
+            return cls(model_storage, resource, IntentWords.from_bytes((directory / _WORDS_FILE).read_bytes()))
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [m for m in training_data.intent_examples if m.get("text")]
+        self._model = IntentWords.train([m.get("text") for m in examples], [m.get_full_intent() for m in examples])
+        with self._storage.write_to(self._resource) as directory:
+            (directory / _WORDS_FILE).write_bytes(self._model.to_bytes())
+        return self._resource
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        if self._model is None:
+            return messages
+        for message in messages:  # all, as DIET did: Rasa's RegexMessageHandler then reads a button's payload
+            ranking = list(by_intent(self._model.rank(asked_part(message.get("text") or ""))).items())
+            ranking.sort(key=lambda item: -item[1])
+            message.set("intent", {"name": ranking[0][0], "confidence": ranking[0][1]}, add_to_output=True)
+            message.set(
+                "intent_ranking",
+                [{"name": n, "confidence": round(p, 4)} for n, p in ranking[:TOP]],
+                add_to_output=True,
+            )
+        return messages
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)

@@ -44,11 +44,11 @@ def test_faq_entries_are_summed_as_the_faq_intent():
     assert faq_share(ranking) == {"a": 0.3, "b": 0.2}
 
 
-def test_the_classifiers_agreeing_outweigh_a_seed_dependent_guess():
-    diet = {"greet": 0.55, "faq": 0.40}  # DIET's argmax, which flips with the seed
+def test_the_classifiers_agreeing_outweigh_one_classifiers_guess():
+    words = {"greet": 0.55, "faq": 0.40}  # the words classifier's argmax
     vectors = {"faq/rollback": 0.85, "greet": 0.05}
-    assert combined_intent(diet, vectors) == "faq"
-    assert route("rollback plan?", "greet", diet, vectors) == "faq"
+    assert combined_intent(words, vectors) == "faq"
+    assert route("rollback plan?", "greet", words, vectors) == "faq"
 
 
 def test_no_intent_is_trusted_when_both_classifiers_are_unsure():
@@ -63,9 +63,9 @@ def test_without_the_sentence_vectors_the_classifier_intent_stands():
 def test_for_a_long_message_only_the_sentence_vectors_are_heard():
     context = "We run the alerts for a big regional council and our people rely on them every single night. " * 3
     long_message = context + "Will the texts be delayed while the platform moves?"
-    diet = {"greet": 0.9, "faq": 0.1}  # DIET, which learnt from short messages, took the greeting
+    words = {"greet": 0.9, "faq": 0.1}  # the words classifier, which learnt from short messages, took the greeting
     vectors = {"faq/messages": 0.7, "greet": 0.1}
-    assert route(long_message, "greet", diet, vectors) == "faq"
+    assert route(long_message, "greet", words, vectors) == "faq"
     assert combined_intent({}, {"faq/messages": 0.5, "greet": 0.2}) == "faq"  # alone it has the whole weight
 
 

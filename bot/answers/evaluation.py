@@ -27,7 +27,6 @@ from typing import IO, Iterable
 from bot.answers.faq import entry_of_payload
 from bot.answers.training import current_model, ensure_model, generate_training_data
 from bot.ops.local_bot import LocalBot, private_env
-from core.errors import ConfigError
 from core.settings import PROJECT_ROOT, Settings
 from faq_index.evaluate import (
     CONTACT,
@@ -399,11 +398,12 @@ def set_seed(project: Path, seed: int) -> int:
 def evaluate_seed(
     settings: Settings, seed: int, sets: dict[str, list[Labelled]], workdir: Path, log: IO, source: Path | None = None
 ) -> list[SetReport]:
-    """Train the project's training inputs (or those copied to `source`) with `seed` in a copy under `workdir`,
-    reusing the project's own model when the seed makes no difference, and score the sets with that model."""
+    """Train the project's training inputs (or those copied to `source`) with `seed` in a copy under `workdir`
+    and score the sets with that model. The project's own model is reused when the seed is the one it was trained
+    with; a pipeline without a random seed (each seed's model should then be the same) is trained afresh, so
+    that the seeds' figures show it."""
     project = copy_training_inputs(source or settings.root, workdir / "project")
-    if not set_seed(project, seed):
-        raise ConfigError(f"{project / 'config.yml'} has no component with a random_seed to set")
+    seeded = set_seed(project, seed) > 0
     copy = Settings.from_env(
         {
             "HELPDESK_HOME": str(project),
@@ -413,7 +413,7 @@ def evaluate_seed(
     )
     generate_training_data(copy)
     cached = settings.model_dir / current_model(copy).name  # the same training inputs: the same model
-    if cached.is_file():
+    if seeded and cached.is_file():
         copy.model_dir.mkdir(parents=True, exist_ok=True)
         shutil.copy(cached, current_model(copy))
     ensure_model(copy, log=log)

@@ -1,9 +1,9 @@
 """A deterministic classifier over sentence vectors: every training example (FAQ entries as `faq/<entry id>`,
 live status, forms, small talk, out of scope) taught to a logistic regression on its MiniLM vector.
 
-It is one signal of the routing (bot/answers/routing.py) and of the FAQ answer (bot/answers/faq.py), beside Rasa's
-DIETClassifier and the FAQ search. Unlike DIET it gives the same answer for every training seed: the
-regression's optimum is unique, and the encoder is frozen. Hand-written paraphrases in customers' words
+It is one signal of the routing (bot/answers/routing.py) and of the FAQ answer (bot/answers/faq.py), beside the
+words classifier (bot/answers/intent_words.py) and the FAQ search. It gives the same answer for every training
+seed: the regression's optimum is unique, and the encoder is frozen. Hand-written paraphrases in customers' words
 (data/nlu/curated.yml) are where it learns most.
 """
 
@@ -84,7 +84,7 @@ def untaught_entries(untaught: list[str]) -> set[str]:
 
 
 def by_intent(ranking: dict[str, float]) -> dict[str, float]:
-    """Probabilities per intent, the FAQ entries summed as `faq` (as the DIETClassifier names them)."""
+    """Probabilities per intent, the FAQ entries summed as `faq` (as Rasa names a retrieval intent's examples)."""
     merged: dict[str, float] = {}
     for name, p in ranking.items():
         key = "faq" if name.startswith("faq/") else name

@@ -1,7 +1,7 @@
-"""Which kind of reply a message gets, decided from its words as well as the classifier's guess.
+"""Which kind of reply a message gets, decided from its words as well as the classifiers' guess.
 
-The classifier learnt from a few hundred generated examples and its choice flips with the training seed;
-the words below do not. They settle the boundaries where users are hurt most:
+The classifiers learnt from examples, and a boundary drawn by examples moves when they change; the rules
+below do not. They settle the boundaries where users are hurt most:
 - the plan versus now: "is the API down during phase 2?" asks about the plan (an FAQ answer from the
   schedule), "is the API down right now?" about the present (the live status);
 - requests near the domain that the helpdesk cannot serve ("send an SMS for me", "what does an SMS
@@ -22,7 +22,7 @@ STATUS_INTENTS = frozenset(
     {"ask_status_now", "ask_product_status", "ask_phase_status", "ask_window_end", "ask_next_window"}
 )
 QUESTION_INTENTS = frozenset({"faq", "nlu_fallback", "out_of_scope"})
-DIET_WEIGHT = 0.4  # the DIETClassifier's share of an intent's score; the sentence-vector classifier has the rest
+WORDS_WEIGHT = 0.4  # the words classifier's share of an intent's score; the sentence-vector classifier has the rest
 UNSURE = 0.4  # under this combined score no intent is trusted: the FAQ search decides (nlu_fallback)
 
 # Words that tie a question to the present moment, whatever else it says.
@@ -54,13 +54,56 @@ _NOT_STATE = re.compile(
 # How far the work has got ("has phase 2 finished?", "is the migration underway?"): always about now.
 _PROGRESS = re.compile(
     r"^\W*(?:is|are|has|have|did)\b.*\b(?:over|done|finished|complete(?:d)?|started|begun|underway|running|"
-    r"happening|live)\b"
+    r"happening|live|kick(?:ed)? off|wrap(?:ped)? up|go(?:ne)? ahead|went ahead|commenced)\b"
     r"|^\W*(?:phase\s*\w+|the (?:migration|maintenance|window|work|move)|it)\s+(?:started|begun|finished|over|done|"
-    r"underway|complete(?:d)?)\W*$",
+    r"underway|complete(?:d)?|kicked off|wrapped up)\W*$",
     re.I,
 )
+# Whether what the customer sees is the maintenance ("our API is erroring, is that your maintenance?"): the live
+# status says whether a window runs now and what it affects.
+_IS_IT_THE_WORK = re.compile(
+    r"\b(?:is|was|could)\s+(?:this|that|it)\s+(?:be\s+)?(?:because of\s+)?(?:the|your|ur|a)\s+"
+    r"(?:\w+\s+)?(?:maintenance|migration|window|outage|work|upgrade|move)\s*(?:[?!.,]|$)",
+    re.I,
+)
+# Something coming back presupposes it is down now ("when's web2sms coming back?"), unless a phase or day is named.
+_BACK = re.compile(r"\b(?:coming|be|get|getting|going to be)\s+back\b|\bback\s+(?:up|online|on)\b", re.I)
+_NAMED_TIME = re.compile(
+    r"\bphase\s*(?:\d|one|two|three|four)\b|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|"
+    r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:aug|sep)\w*",
+    re.I,
+)
+# Chat spellings the rules below are written without ("wats next", "r u doing maintenence tonite").
+_SPELLINGS = {
+    "wat": "what",
+    "wats": "what's",
+    "whats": "what's",
+    "wots": "what's",
+    "u": "you",
+    "r": "are",
+    "ur": "your",
+    "tonite": "tonight",
+    "2nite": "tonight",
+    "2day": "today",
+    "pls": "please",
+    "plz": "please",
+    "maintenence": "maintenance",
+    "maintainance": "maintenance",
+    "maintanence": "maintenance",
+    "maintenance's": "maintenance is",
+    "migraton": "migration",
+    "migation": "migration",
+}
+_WORD = re.compile(r"[\w'’]+")
 # "What's next?" and nothing more: in a helpdesk about maintenance windows, the next window.
 _NEXT_ALONE = re.compile(r"^\W*(?:(?:so|ok|okay|and)\W+)*what(?:'|’)?s? (?:is |comes )?(?:up )?next\W*$", re.I)
+# When the running window ends ("when will it be back?", "how much longer is the outage?"): of the live-status
+# answers, the window's end, not its whole state.
+_ENDS = re.compile(
+    r"\bhow much longer\b|^\W*(?:(?:so|ok|okay|and|hi|hey)\W+)*(?:when|what time|how long)\b.*"
+    r"\b(?:end|ends|finish|finishes|finished|over|done|close|closes|back|complete|completed|available again)\b",
+    re.I,
+)
 # Whether something works ("is omni up?"): about now, unless the question names a phase or day.
 _AVAILABLE = re.compile(
     r"^\W*(?:is|are)\b.*\b(?:up|down|working|available|offline|online|back|affected|in maintenance)\b", re.I
@@ -134,6 +177,11 @@ _PRICE = re.compile(
 _CODE = re.compile(r"\b(?:code|script|snippet|python|javascript|java|php|curl|sdk|library|function)\b", re.I)
 
 
+def plain_spelling(text: str) -> str:
+    """`text` with chat spellings written out, for the rules (the classifiers read the message as it is)."""
+    return _WORD.sub(lambda word: _SPELLINGS.get(word.group(0).lower(), word.group(0)), text)
+
+
 def clearly_about_now(text: str) -> bool:
     """About the present on strong evidence alone: enough to overrule the classifier's choice of an FAQ."""
     if _NOT_STATE.search(text):
@@ -142,6 +190,8 @@ def clearly_about_now(text: str) -> bool:
         _NOW.search(text)
         or _HOW_FAR.search(text)
         or _PROGRESS.search(text)
+        or _IS_IT_THE_WORK.search(text)
+        or (_BACK.search(text) and not _NAMED_TIME.search(text))
         or (_AVAILABLE.search(text) and not _PLAN.search(text))
     )
 
@@ -186,35 +236,41 @@ def gives_contact_details(text: str) -> bool:
     return only_a_name or has_words_for("give_oncall_contact", text)
 
 
-def combined_intent(diet: dict[str, float], vectors: dict[str, float]) -> str | None:
-    """The intent both classifiers' rankings agree on best (None without the sentence-vector ranking).
-
-    DIET's choice flips with the training seed; the sentence-vector classifier's does not (bot/answers/intent_vectors.py).
-    """
+def combined_intent(words: dict[str, float], vectors: dict[str, float]) -> str | None:
+    """The intent both classifiers' rankings agree on best (None without the sentence-vector ranking): the words
+    classifier (bot/answers/intent_words.py) and the sentence-vector one (bot/answers/intent_vectors.py)."""
     if not vectors:
         return None
-    diet = {name: p for name, p in diet.items() if name != "nlu_fallback"}
-    diet_weight = DIET_WEIGHT if diet else 0.0
+    words = {name: p for name, p in words.items() if name != "nlu_fallback"}
+    words_weight = WORDS_WEIGHT if words else 0.0
     vectors = by_intent(vectors)
     scores = {
-        name: diet_weight * diet.get(name, 0.0) + (1 - diet_weight) * vectors.get(name, 0.0)
-        for name in set(diet) | set(vectors)
+        name: words_weight * words.get(name, 0.0) + (1 - words_weight) * vectors.get(name, 0.0)
+        for name in set(words) | set(vectors)
     }
     best = max(scores, key=lambda name: scores[name])
     return best if scores[best] >= UNSURE else "nlu_fallback"
 
 
 def route(
-    text: str, intent: str | None, diet: dict[str, float] | None = None, vectors: dict[str, float] | None = None
+    text: str, intent: str | None, words: dict[str, float] | None = None, vectors: dict[str, float] | None = None
 ) -> str | None:
     """The intent to use instead of the classifier's, or None to keep it: the classifiers' rankings
-    combined (`diet`, `vectors`: confidence per intent), then checked against the message's words.
+    combined (`words`, `vectors`: confidence per intent), then checked against the message's words."""
+    decided = _decide(plain_spelling(text), intent, words, vectors)
+    if decided in {"ask_status_now", "ask_product_status"} and _ENDS.search(text):
+        decided = "ask_window_end"  # of the live state, what was asked is when it ends
+    return decided if decided != intent else None
 
-    DIET learnt from short messages: for a long one only the sentence-vector ranking (of its question
-    sentences, bot/answers/faq.py asked_part) is heard."""
+
+def _decide(
+    text: str, intent: str | None, words: dict[str, float] | None, vectors: dict[str, float] | None
+) -> str | None:
+    """The reply's intent. For a long message only the sentence-vector ranking (of its question sentences,
+    bot/answers/faq.py asked_part) is heard: the words classifier learnt from short messages."""
     if len(text.split()) > LONG_MESSAGE_WORDS:
-        diet = None
-    chosen = combined_intent(diet or {}, vectors or {}) or intent
+        words = None
+    chosen = combined_intent(words or {}, vectors or {}) or intent
     checked = urgency_override(text, chosen)
     if checked in {"urgent_problem", "ask_human"}:
         return checked
@@ -235,4 +291,4 @@ def route(
             return "ask_product_status"
         if _SUBJECT.search(text) or _SERVICE_STATE.search(text) or _HOW_FAR.search(text) or _GOING_ON.search(text):
             return "ask_status_now"
-    return decided if decided != intent else None
+    return decided
