@@ -25,7 +25,7 @@ def live_status_reply(intent: str, text: str, settings: Settings) -> Reply:
         phase = phase_in_text(migrations, text, searcher_for(settings.faq_db).mentioned_documents(text))
         if phase is not None:
             state = next(s for s in all_states if s.phase == phase)
-            return status_replies.phase_reply(state, migrations, now)
+            return status_replies.phase_reply(state, all_states, migrations, now)
     if intent == "ask_product_status":
         product = find_product(text)
         if product is not None:

@@ -13,7 +13,7 @@ from conftest import HELPDESK, helpdesk, settings_env
 from bot.status.phase_status import StatusError, history, report, states
 from bot.status.products import find_product, impact_on
 from bot.status.schedule import UnknownPhase, find_phase, load_migrations, phase_in_text
-from bot.status.status_replies import product_status, status_now, window_end
+from bot.status.status_replies import next_window, phase_reply, product_status, status_now, window_end
 from core.clock import parse_instant
 from core.db import Database
 
@@ -277,3 +277,28 @@ def test_a_phase_number_is_of_the_migration_the_message_names(migrations, shippe
     assert phase_in_text(migrations, older, named(older)).migration == "run-the-red"
     latest = "is phase 1 done?"
     assert phase_in_text(migrations, latest, named(latest)).migration == migrations[-1].key == "prepare-aws-migration"
+
+
+def test_between_windows_whats_next_says_first_that_nothing_runs_now(migrations, db: Database):
+    now = at("2020-09-08T22:00:00Z")  # Wed 10:00 NZST: phase 2 ended at 01:00, phase 3 starts at 21:00
+    reply = next_window(states(db, [p for m in migrations for p in m.phases], now), migrations, now)
+    assert reply.response == "utter_status_quiet"
+    assert reply.values["next"].startswith("The next maintenance window: Phase 3: Omni Web Interface Migration")
+
+
+def test_a_named_phase_asked_between_windows_says_nothing_runs_and_what_is_next(migrations, db: Database):
+    now = at("2020-09-07T13:05:00Z")  # five minutes after phase 1's window
+    all_states = states(db, [p for m in migrations for p in m.phases], now)
+    phase_one = next(s for s in all_states if s.phase == find_phase(migrations, "1"))
+    reply = phase_reply(phase_one, all_states, migrations, now)
+    assert reply.response == "utter_status_phase_quiet" and "Phase 1" in reply.values["phase"]
+    assert reply.values["next"].startswith("The next maintenance window: Phase 2")
+    phase_two = next(s for s in all_states if s.phase == find_phase(migrations, "2"))
+    assert phase_reply(phase_two, all_states, migrations, now).values["next"] == ""  # it is the next one: said once
+
+
+def test_a_named_phase_asked_during_a_window_is_its_state_alone(migrations, db: Database):
+    now = at("2020-09-08T10:30:00Z")
+    all_states = states(db, [p for m in migrations for p in m.phases], now)
+    phase_one = next(s for s in all_states if s.phase == find_phase(migrations, "1"))
+    assert phase_reply(phase_one, all_states, migrations, now).response == "utter_status_phase"

@@ -176,3 +176,23 @@ def test_alarm_words_in_a_question_about_options_or_duration_are_not_an_incident
 )
 def test_alarm_words_with_trouble_now_stay_urgent_whatever_else_the_message_asks(text: str):
     assert detect(text) == "urgent_problem"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "do replies sent to our shortcode during the outage get lost?",
+        "what happens to texts in the maintenance window?",
+        "we send urgent appointment reminders, how do we keep them going?",
+        "our urgent texts go to nurses, is there a way around the downtime?",
+    ],
+)
+def test_the_planned_outage_and_urgent_kinds_of_message_are_not_an_incident(text: str):
+    assert detect(text) is None
+
+
+@pytest.mark.parametrize(
+    "text", ["urgent - our messages are not being delivered", "the outage is still going, it's urgent", "URGENT help"]
+)
+def test_urgent_said_of_the_situation_stays_an_incident(text: str):
+    assert detect(text) == "urgent_problem"

@@ -8,7 +8,8 @@ import re
 
 # Something is wrong now: these make a message urgent whatever else it says.
 _INCIDENT = re.compile(
-    r"\b(?:urgent(?:ly)?(?!\s+(?:phone|number|contact|line|e-?mail|support))|asap|losing money|lost revenue|sev(?:erity)?\s*1|p1)\b"
+    r"\b(?:urgent(?:ly)?(?!\s+(?:phone|number|contact|line|e-?mail|support|(?:\w+\s+)?(?:messages?|texts?|sms|alerts?|"
+    r"notifications?|reminders?|comms|communications?)\b))|asap|losing money|lost revenue|sev(?:erity)?\s*1|p1)\b"
     r"|(?:\bnot|n't|\bnever|\bstopped)\s+(?:being\s+|getting\s+)?(?:deliver\w*|arriv\w*|sen[dt]\w*|working|through)"
     r"|(?:\bis|\bare|'s|'re)\s+(?:all\s+)?down\b"
     r"|\b(?:have|has|'ve|'s) been (?:failing|down|broken|erroring|bouncing|timing out)\b|\bkeeps? failing\b",
@@ -20,7 +21,9 @@ _INCIDENT = re.compile(
 _ALARM = re.compile(r"\b(?:emergency|critical|outages?|escalat\w*)\b", re.I)
 # A clause about a state supposed, not reported ("what happens to replies while it's down?").
 _SUPPOSED = re.compile(
-    r"\b(?:while|whilst|when|if|once|until)\s+(?:it|things|everything|the \w+)\s*(?:'s|'re|is|are)\s+(?:all\s+)?down\b",
+    r"\b(?:while|whilst|when|if|once|until)\s+(?:it|things|everything|the \w+)\s*(?:'s|'re|is|are)\s+(?:all\s+)?down\b"
+    r"|\b(?:during|throughout|in)\s+(?:the|an?|this|that|each|every|any)\s+(?:\w+\s+)?"
+    r"(?:outages?|downtime|windows?|maintenance|migrations?)\b",
     re.I,
 )
 _PLANNING = re.compile(

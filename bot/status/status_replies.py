@@ -102,6 +102,9 @@ def status_now(states: list[PhaseState], migrations: list[Migration], now: datet
 
 
 def next_window(states: list[PhaseState], migrations: list[Migration], now: datetime) -> Reply:
+    """What is next, saying first that nothing runs now when nothing does."""
+    if not _running(states, migrations):
+        return Reply("utter_status_quiet", {"as_of": when(now), "next": _what_is_next(states, migrations, now)})
     return Reply("utter_status_next", {"as_of": when(now), "next": _what_is_next(states, migrations, now)})
 
 
@@ -118,9 +121,14 @@ def window_end(states: list[PhaseState], migrations: list[Migration], now: datet
     return Reply("utter_status_window_end", {"as_of": when(now), "ends": ends})
 
 
-def phase_reply(state: PhaseState, migrations: list[Migration], now: datetime) -> Reply:
-    """Where one phase stands."""
-    return Reply("utter_status_phase", {"as_of": when(now), "phase": describe(state, migrations, now)})
+def phase_reply(state: PhaseState, states: list[PhaseState], migrations: list[Migration], now: datetime) -> Reply:
+    """Where one phase stands; while no window runs, that nothing does and what is next (unless it is this phase)."""
+    phase = describe(state, migrations, now)
+    if _running(states, migrations):
+        return Reply("utter_status_phase", {"as_of": when(now), "phase": phase})
+    upcoming = next_windows(states, now)
+    after = "" if upcoming and upcoming[0].phase == state.phase else _what_is_next(states, migrations, now)
+    return Reply("utter_status_phase_quiet", {"as_of": when(now), "phase": phase, "next": after})
 
 
 def product_status(product: str, states: list[PhaseState], migrations: list[Migration], now: datetime) -> Reply:
