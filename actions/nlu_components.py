@@ -17,7 +17,7 @@ from bot.answers.intent_words import IntentWords
 from bot.answers.routing import route
 from faq_index.training_data import GENERATED
 
-_FILE = "intent_vectors.npz"
+_VECTORS_FILE = "intent_vectors.npz"
 _WORDS_FILE = "intent_words.npz"
 
 
@@ -101,7 +101,7 @@ class IntentVectorsClassifier(GraphComponent):
         **kwargs: Any,
     ) -> "IntentVectorsClassifier":
         with model_storage.read_from(resource) as directory:
-            return cls(model_storage, resource, IntentVectors.from_bytes((directory / _FILE).read_bytes()))
+            return cls(model_storage, resource, IntentVectors.from_bytes((directory / _VECTORS_FILE).read_bytes()))
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [m for m in training_data.intent_examples if m.get("text")]
@@ -111,7 +111,7 @@ class IntentVectorsClassifier(GraphComponent):
             [bool(((m.get("metadata") or {}).get("intent") or {}).get(GENERATED)) for m in examples],
         )
         with self._storage.write_to(self._resource) as directory:
-            (directory / _FILE).write_bytes(self._model.to_bytes())
+            (directory / _VECTORS_FILE).write_bytes(self._model.to_bytes())
         return self._resource
 
     def process(self, messages: list[Message]) -> list[Message]:

@@ -196,3 +196,40 @@ def test_the_planned_outage_and_urgent_kinds_of_message_are_not_an_incident(text
 )
 def test_urgent_said_of_the_situation_stays_an_incident(text: str):
     assert detect(text) == "urgent_problem"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "could you put me through to whoever's on call?",
+        "can you get an engineer to call me back?",
+        "I'd like to talk to the on-call engineer please",
+        "please ring me back",
+    ],
+)
+def test_asking_for_the_on_call_engineer_or_a_call_back_is_asking_for_a_person(text: str):
+    assert detect(text) == "ask_human"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Our on-call engineer for the migration week is Priya Natarajan, 021 555 0198",
+        "who is the on-call engineer for our account?",
+        "do you call us back if we email?",
+    ],
+)
+def test_naming_or_asking_about_the_on_call_engineer_is_not_asking_for_one(text: str):
+    assert detect(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "our fraud alert texts aren't reaching customers",
+        "replies are not going through since 9pm",
+        "Omni has been throwing server errors at us for 40 minutes",
+    ],
+)
+def test_messages_not_reaching_people_or_errors_going_on_are_an_incident(text: str):
+    assert detect(text) == "urgent_problem"

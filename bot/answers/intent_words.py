@@ -62,11 +62,11 @@ class IntentWords:
         words, chars = _vectorizers(self.word_vocabulary, self.char_vocabulary)
         words.idf_ = self.idf[: len(self.word_vocabulary)]
         chars.idf_ = self.idf[len(self.word_vocabulary) :]
-        object.__setattr__(self, "_vectorizers", (words, chars))
+        object.__setattr__(self, "_readers", (words, chars))  # frozen: set once, from the saved vocabularies
 
     def rank(self, text: str) -> dict[str, float]:
         """Probability per intent, best first."""
-        words, chars = self._vectorizers  # type: ignore[attr-defined]
+        words, chars = self._readers  # type: ignore[attr-defined]
         text = text[:MAX_TEXT]
         features = sparse.hstack([words.transform([text]), chars.transform([text])]).tocsr()
         scores = np.asarray(features @ self.weights).ravel() + self.bias

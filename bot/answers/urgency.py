@@ -10,9 +10,11 @@ import re
 _INCIDENT = re.compile(
     r"\b(?:urgent(?:ly)?(?!\s+(?:phone|number|contact|line|e-?mail|support|(?:\w+\s+)?(?:messages?|texts?|sms|alerts?|"
     r"notifications?|reminders?|comms|communications?)\b))|asap|losing money|lost revenue|sev(?:erity)?\s*1|p1)\b"
-    r"|(?:\bnot|n't|\bnever|\bstopped)\s+(?:being\s+|getting\s+)?(?:deliver\w*|arriv\w*|sen[dt]\w*|working|through)"
+    r"|(?:\bnot|n't|\bnever|\bstopped)\s+(?:being\s+|getting\s+)?(?:deliver\w*|arriv\w*|sen[dt]\w*|working|through|"
+    r"reach\w*|go(?:ing)? (?:out|through))"
     r"|(?:\bis|\bare|'s|'re)\s+(?:all\s+)?down\b"
-    r"|\b(?:have|has|'ve|'s) been (?:failing|down|broken|erroring|bouncing|timing out)\b|\bkeeps? failing\b",
+    r"|\b(?:have|has|'ve|'s) been (?:failing|down|broken|erroring|bouncing|timing out|throwing|returning|giving us)\b"
+    r"|\bkeeps? failing\b",
     re.I,
 )
 # Alarming words, which a customer planning for the migration uses too ("we run an emergency service, how
@@ -43,7 +45,14 @@ _TROUBLE_NOW = re.compile(
     r"|\bwe(?: have|'ve got| are having|'re having| got) (?:an? )?(?:outage|emergency)\b",
     re.I,
 )
-_HUMAN = re.compile(r"\b(human|real person|agent|operator|someone real|speak to (?:a|your) (?:person|team))\b", re.I)
+_HUMAN = re.compile(
+    r"\b(?:human|real person|agent|operator|someone real|speak to (?:a|your) (?:person|team)|"
+    r"(?:call|ring|phone) me back|"
+    r"(?:put (?:me|us) through|connect (?:me|us)|speak|talk)\s+(?:to|with)\s+(?:the |your |an? |whoever'?s |someone )?"
+    r"(?:on[- ]?call|engineer|technician)|"
+    r"get (?:an? |the |your )?(?:engineer|technician|someone|somebody) to (?:call|ring|phone|contact|look))\b",
+    re.I,
+)
 FAQ_MISSES_BEFORE_OFFER = 2  # "I don't know" this many times in a row, and a person is offered
 
 
