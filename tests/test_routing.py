@@ -270,7 +270,12 @@ def test_a_failure_going_on_for_a_while_is_urgent(text):
 
 @pytest.mark.parametrize(
     "text",
-    ["when does the current window end?", "how much longer is this outage?", "so when will it be back up now?"],
+    [
+        "when does the current window end?",
+        "how much longer is this outage?",
+        "so when will it be back up now?",
+        "wat time does tonite's window end",
+    ],
 )
 @pytest.mark.parametrize("classifier_said", ["ask_status_now", "ask_product_status", "ask_window_end"])
 def test_when_the_running_window_ends_is_asked_of_the_live_status_whatever_status_the_classifier_guessed(

@@ -90,11 +90,10 @@ _SPELLINGS = {
     "maintenence": "maintenance",
     "maintainance": "maintenance",
     "maintanence": "maintenance",
-    "maintenance's": "maintenance is",
     "migraton": "migration",
     "migation": "migration",
 }
-_WORD = re.compile(r"[\w'’]+")
+_WORD = re.compile(r"\w+")  # "tonite's" is "tonite" and "'s"
 # "What's next?" and nothing more: in a helpdesk about maintenance windows, the next window.
 _NEXT_ALONE = re.compile(r"^\W*(?:(?:so|ok|okay|and)\W+)*what(?:'|’)?s? (?:is |comes )?(?:up )?next\W*$", re.I)
 # When the running window ends ("when will it be back?", "how much longer is the outage?"): of the live-status
@@ -257,8 +256,9 @@ def route(
 ) -> str | None:
     """The intent to use instead of the classifier's, or None to keep it: the classifiers' rankings
     combined (`words`, `vectors`: confidence per intent), then checked against the message's words."""
-    decided = _decide(plain_spelling(text), intent, words, vectors)
-    if decided in {"ask_status_now", "ask_product_status"} and _ENDS.search(text):
+    plain = plain_spelling(text)
+    decided = _decide(plain, intent, words, vectors)
+    if decided in {"ask_status_now", "ask_product_status"} and _ENDS.search(plain):
         decided = "ask_window_end"  # of the live state, what was asked is when it ends
     return decided if decided != intent else None
 
