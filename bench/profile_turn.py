@@ -11,7 +11,7 @@ It starts the Rasa server and the action server as bench/load.py does (bench/sta
    endpoints.yml (an SQLite tracker store of its own, the same running action server, the action timeout and
    fault reply, parse memory and reply check of actions/rasa_server.py), behind the project's REST channel on a Sanic server of this
    process (as `rasa run` serves it), the same messages sent to it over HTTP, with timers around Rasa's
-   steps: Agent.handle_message (so the channel, Sanic and HTTP are the rest of the request), the tracker
+   steps: the turn inside Rasa (so the channel, Sanic and HTTP are the rest of the request), the tracker
    store's retrieve and save, every graph node of the NLU pipeline and of the policies, each action, and for
    the custom action the request building (tracker state + domain) and the HTTP call;
 3. the action's own work: each captured request to the action server replayed into rasa_sdk's
@@ -58,8 +58,8 @@ FAULT_REPLY = "something went wrong on our side"
 phase: ContextVar[str] = ContextVar("phase", default="other")  # whose graph is running: NLU or policies
 
 # The parts (per action name where they end in ": ").
-CHANNEL = "REST channel, Sanic and HTTP (end to end minus Agent.handle_message)"
-TURN = "Agent.handle_message (the turn inside Rasa)"
+CHANNEL = "REST channel, Sanic and HTTP (end to end minus the turn inside Rasa)"
+TURN = "the turn inside Rasa (actions/redelivery.py handle_once: the conversation's lock and Rasa's processor)"
 E2E_HERE = "end to end over REST"
 E2E = "end to end over REST, the real Rasa server (no timers)"
 SLOTS = "slot extraction (action_extract_slots)"
@@ -242,6 +242,7 @@ async def in_process(stack: Stack, plan, work: Path) -> dict[str, Timings]:
     from rasa.core.utils import AvailableEndpoints
     from rasa.utils.log_utils import configure_structlog
 
+    from actions import redelivery
     from actions.channels import RestChannel
     from actions.rasa_server import adapt_rasa
 
@@ -252,16 +253,16 @@ async def in_process(stack: Stack, plan, work: Path) -> dict[str, Timings]:
     agent = await load_agent(model_path=str(stack.model), endpoints=endpoints)
     recorder = Recorder()
     instrument(agent, recorder)
-    handle_message = agent.handle_message
+    handle_once = redelivery.handle_once  # what the channel calls: Agent.handle_message's lock and processor
 
-    async def handle_message_timed(message):
+    async def handle_once_timed(agent, message, sent_by_client):
         start = time.perf_counter()
         try:
-            return await handle_message(message)
+            return await handle_once(agent, message, sent_by_client)
         finally:
             recorder.add(TURN, time.perf_counter() - start)
 
-    agent.handle_message = handle_message_timed
+    redelivery.handle_once = handle_once_timed
     # The project's REST channel on a Sanic server of this process, as `rasa run` serves it (no HTTP API).
     app = configure_app([RestChannel()], enable_api=False, use_uvloop=False)
     app.ctx.agent = agent
