@@ -17,16 +17,14 @@ from bot.answers.intent_words import IntentWords
 from bot.answers.routing import route
 from faq_index.training_data import GENERATED
 
-_VECTORS_FILE = "intent_vectors.npz"
-_WORDS_FILE = "intent_words.npz"
 
+class _SavedClassifier(GraphComponent):
+    """A classifier of bot/answers, trained with the model and kept in the model's storage as one file."""
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
-class IntentWordsClassifier(GraphComponent):
-    """bot/answers/intent_words.py, trained with the model: sets the message's intent and intent_ranking (FAQ
-    entries summed as `faq`), as Rasa's DIETClassifier did, the same for every training seed."""
+    FILE = ""
+    MODEL: Any = None  # the bot/answers class: train(), to_bytes(), from_bytes()
 
-    def __init__(self, model_storage: ModelStorage, resource: Resource, model: IntentWords | None) -> None:
+    def __init__(self, model_storage: ModelStorage, resource: Resource, model: Any = None) -> None:
         self._storage, self._resource, self._model = model_storage, resource, model
 
     @classmethod
@@ -36,8 +34,8 @@ class IntentWordsClassifier(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "IntentWordsClassifier":
-        return cls(model_storage, resource, None)
+    ) -> "_SavedClassifier":
+        return cls(model_storage, resource)
 
     @classmethod
     def load(
@@ -47,16 +45,31 @@ class IntentWordsClassifier(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> "IntentWordsClassifier":
+    ) -> "_SavedClassifier":
         with model_storage.read_from(resource) as directory:
-            return cls(model_storage, resource, IntentWords.from_bytes((directory / _WORDS_FILE).read_bytes()))
+            return cls(model_storage, resource, cls.MODEL.from_bytes((directory / cls.FILE).read_bytes()))
+
+    def _keep(self, model: Any) -> Resource:
+        self._model = model
+        with self._storage.write_to(self._resource) as directory:
+            (directory / self.FILE).write_bytes(model.to_bytes())
+        return self._resource
+
+
+def _examples(training_data: TrainingData) -> list[Message]:
+    return [m for m in training_data.intent_examples if m.get("text")]
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
+class IntentWordsClassifier(_SavedClassifier):
+    """bot/answers/intent_words.py, trained with the model: sets the message's intent and intent_ranking (FAQ
+    entries summed as `faq`), as Rasa's DIETClassifier did, the same for every training seed."""
+
+    FILE, MODEL = "intent_words.npz", IntentWords
 
     def train(self, training_data: TrainingData) -> Resource:
-        examples = [m for m in training_data.intent_examples if m.get("text")]
-        self._model = IntentWords.train([m.get("text") for m in examples], [m.get_full_intent() for m in examples])
-        with self._storage.write_to(self._resource) as directory:
-            (directory / _WORDS_FILE).write_bytes(self._model.to_bytes())
-        return self._resource
+        examples = _examples(training_data)
+        return self._keep(IntentWords.train([m.get("text") for m in examples], [m.get_full_intent() for m in examples]))
 
     def process(self, messages: list[Message]) -> list[Message]:
         if self._model is None:
@@ -74,45 +87,21 @@ class IntentWordsClassifier(GraphComponent):
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
-class IntentVectorsClassifier(GraphComponent):
+class IntentVectorsClassifier(_SavedClassifier):
     """bot/answers/intent_vectors.py, trained with the model: adds `semantic_ranking` ([{name, confidence}], FAQ
     entries as faq/<entry id>) to each message, for the Router and the FAQ action. It sets no intent."""
 
-    def __init__(self, model_storage: ModelStorage, resource: Resource, model: IntentVectors | None) -> None:
-        self._storage, self._resource, self._model = model_storage, resource, model
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "IntentVectorsClassifier":
-        return cls(model_storage, resource, None)
-
-    @classmethod
-    def load(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> "IntentVectorsClassifier":
-        with model_storage.read_from(resource) as directory:
-            return cls(model_storage, resource, IntentVectors.from_bytes((directory / _VECTORS_FILE).read_bytes()))
+    FILE, MODEL = "intent_vectors.npz", IntentVectors
 
     def train(self, training_data: TrainingData) -> Resource:
-        examples = [m for m in training_data.intent_examples if m.get("text")]
-        self._model = IntentVectors.train(
-            [m.get("text") for m in examples],
-            [m.get_full_intent() for m in examples],
-            [bool(((m.get("metadata") or {}).get("intent") or {}).get(GENERATED)) for m in examples],
+        examples = _examples(training_data)
+        return self._keep(
+            IntentVectors.train(
+                [m.get("text") for m in examples],
+                [m.get_full_intent() for m in examples],
+                [bool(((m.get("metadata") or {}).get("intent") or {}).get(GENERATED)) for m in examples],
+            )
         )
-        with self._storage.write_to(self._resource) as directory:
-            (directory / _VECTORS_FILE).write_bytes(self._model.to_bytes())
-        return self._resource
 
     def process(self, messages: list[Message]) -> list[Message]:
         if self._model is None:

@@ -49,11 +49,7 @@ class IntentVectors:
 
     def rank(self, text: str) -> dict[str, float]:
         """Probability per intent, best first."""
-        scores = message_vector(text[:MAX_TEXT]) @ self.weights + self.bias
-        scores = np.exp(scores - scores.max())
-        probabilities = scores / scores.sum()
-        order = np.argsort(-probabilities)
-        return {self.classes[i]: float(probabilities[i]) for i in order}
+        return ranked(self.classes, message_vector(text[:MAX_TEXT]) @ self.weights + self.bias)
 
     def to_bytes(self) -> bytes:
         buffer = io.BytesIO()
@@ -66,6 +62,13 @@ class IntentVectors:
         with np.load(io.BytesIO(data), allow_pickle=False) as saved:
             untaught = tuple(str(c) for c in saved["untaught"]) if "untaught" in saved.files else ()
             return cls(tuple(str(c) for c in saved["classes"]), saved["weights"], saved["bias"], untaught)
+
+
+def ranked(classes: tuple[str, ...], scores: np.ndarray) -> dict[str, float]:
+    """A regression's scores as a probability per class (softmax), best first."""
+    exps = np.exp(scores - scores.max())
+    probabilities = exps / exps.sum()
+    return {classes[i]: float(probabilities[i]) for i in np.argsort(-probabilities)}
 
 
 def encode(texts: list[str], batch: int = 64) -> np.ndarray:

@@ -17,6 +17,8 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from bot.answers.intent_vectors import ranked
+
 STRENGTH = 10.0  # inverse L2 regularisation (scikit-learn's C)
 MAX_TEXT = 2000  # characters read of a longer message
 
@@ -69,11 +71,7 @@ class IntentWords:
         words, chars = self._readers  # type: ignore[attr-defined]
         text = text[:MAX_TEXT]
         features = sparse.hstack([words.transform([text]), chars.transform([text])]).tocsr()
-        scores = np.asarray(features @ self.weights).ravel() + self.bias
-        scores = np.exp(scores - scores.max())
-        probabilities = scores / scores.sum()
-        order = np.argsort(-probabilities)
-        return {self.classes[i]: float(probabilities[i]) for i in order}
+        return ranked(self.classes, np.asarray(features @ self.weights).ravel() + self.bias)
 
     def to_bytes(self) -> bytes:
         buffer = io.BytesIO()
