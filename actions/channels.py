@@ -36,6 +36,7 @@ WEB_PREFIX = "web-"  # web chat conversations; the REST channel may not write in
 MAX_SOCKET_PACKET = 64_000  # bytes: room for the longest message allowed, in UTF-8 and JSON
 NO_SESSION = "This chat is not connected to a conversation yet. Please reload the page."
 NOT_TEXT = "I can only read text messages."
+NOT_HANDLED = "Sorry, a fault on our side stopped me handling that message. Please send it again in a minute."
 
 OnMessage = Callable[[UserMessage], Awaitable[Any]]
 
@@ -89,6 +90,8 @@ class RestChannel(RestInput):
                 await redelivery.handle_once(request.app.ctx.agent, message, sent_by_client=message_id is not None)
             except redelivery.MessageIdReused as exc:
                 return response.json({"error": str(exc)}, status=409)
+            except redelivery.NotReady as exc:
+                return response.json({"error": str(exc)}, status=503)
             return response.json(collector.messages)
 
         return webhook
@@ -113,6 +116,8 @@ class ReplyOutput(SocketIOOutput):
 
     async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
         json_message.setdefault("room", recipient_id)  # as Rasa's SocketIOOutput does
+        if self.replay and isinstance(json_message.get("data"), dict):
+            json_message = {**json_message, "data": {**json_message["data"], "replay": True}}
         await self.sio.emit(self.bot_message_evt, **json_message, ignore_queue=True)
 
 
@@ -226,12 +231,15 @@ class SocketIOChannel(SocketIOInput):
                 return True
             output = ReplyOutput(sio, self.bot_message_evt)
             message = UserMessage(text, output, session_id, input_channel=self.name(), message_id=message_id)
-            agent = next(iter(webhook.apps)).ctx.agent
+            agent = next(iter(webhook.apps)).ctx.agent  # the app's agent, as Rasa's own handler reads it
             try:
                 await redelivery.handle_once(agent, message, sent_by_client=message_id is not None)
-            except redelivery.MessageIdReused as exc:
+            except HelpdeskError as exc:  # no model yet, or an id reused: said, and nothing was handled
                 logger.warning("web chat %s: %s", session_id, exc)
-                await say(sid, NOT_TEXT)
+                await say(sid, str(exc))
+            except Exception:  # the acknowledgement must come, or the chat would hold every later message back
+                logger.exception("web chat %s: the message could not be handled", session_id)
+                await say(sid, NOT_HANDLED)
             return True
 
         return webhook

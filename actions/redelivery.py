@@ -6,6 +6,10 @@ fill the form's next slot with it or open a second case; so the Rasa server look
 conversation first, inside the conversation's lock (a copy that arrives while the first is still being handled
 waits for it), and answers a known id with the replies the first copy got.
 
+What it cannot see: a Rasa server killed after the actions of a turn ran but before the turn was saved leaves no
+trace of the message, so its copy is handled again (the escalation, for one, then adds to the case the first
+copy opened: bot/escalation/escalations.create). And a turn longer than Rasa's 60 s lock lets a copy in.
+
 rasa_sdk imports every module of the `actions` package into the action server, this one too: it only defines
 functions there.
 """
@@ -19,7 +23,7 @@ from rasa.core.agent import Agent
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered, Event, UserUttered
 
-from core.errors import InvalidMessage
+from core.errors import HelpdeskError, InvalidMessage
 
 MESSAGE_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")  # a client's uuid or similar: no markup, no spaces
 REPLY_PARTS = ("text", "buttons", "quick_replies", "image", "attachment", "elements", "custom")
@@ -27,6 +31,10 @@ REPLY_PARTS = ("text", "buttons", "quick_replies", "image", "attachment", "eleme
 
 class MessageIdReused(InvalidMessage):
     """The id names an earlier message with other text: the client reused an id it should not have."""
+
+
+class NotReady(HelpdeskError):
+    """No model is loaded yet (the server is starting): nothing was handled."""
 
 
 def message_id(value: Any) -> str | None:
@@ -63,8 +71,8 @@ def earlier_replies(events: Iterable[Event], message: UserMessage) -> list[dict]
 async def handle_once(agent: Agent, message: UserMessage, sent_by_client: bool) -> None:
     """Handle `message` as Agent.handle_message does; a copy of one already handled (same id and text, from a
     client that chose the id) gets the first copy's replies instead, on `message`'s output channel."""
-    if not agent.is_ready():  # as Agent.handle_message: no model loaded yet, so nothing is answered
-        return
+    if not agent.is_ready():
+        raise NotReady("The helpdesk bot is starting up; please send your message again in a minute.")
     async with agent.lock_store.lock(message.sender_id):
         if sent_by_client:
             tracker = await agent.tracker_store.retrieve(message.sender_id)

@@ -11,7 +11,7 @@ import socketio
 from rasa.core.channels.channel import UserMessage
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 
-from actions.redelivery import MessageIdReused, earlier_replies, message_id
+from actions.redelivery import MessageIdReused, NotReady, earlier_replies, handle_once, message_id
 from bot.ops import rasa_client
 from core.errors import BotUnavailable, InvalidMessage
 
@@ -67,6 +67,15 @@ def test_a_malformed_message_id_is_refused(value):
 def test_a_uuid_is_a_message_id_and_none_means_no_id():
     assert message_id(str(uuid.uuid4())) and message_id(uuid.uuid4().hex)
     assert message_id(None) is None
+
+
+def test_a_message_before_the_model_is_loaded_is_refused_saying_so_and_not_dropped_silently():
+    class StartingAgent:  # Rasa's Agent before its model is loaded
+        def is_ready(self) -> bool:
+            return False
+
+    with pytest.raises(NotReady, match="starting up"):
+        asyncio.run(handle_once(StartingAgent(), UserMessage("hello", message_id="early-0001"), sent_by_client=True))
 
 
 # ---- through the running Rasa server ----------------------------------------------------------------

@@ -331,3 +331,17 @@ def test_questions_of_now_in_customers_words_get_the_live_status(text, expected)
 )
 def test_a_named_phase_day_or_week_keeps_a_question_on_the_plan(text):
     assert route(text, "ask_status_now") == "nlu_fallback"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Is that the final migration?",
+        "Is it a long window?",
+        "Will the old endpoint be back after the migration?",
+        "Is it safe to go ahead with a campaign during the migration?",
+        "Are we able to kick off a campaign before the migration?",
+    ],
+)
+def test_questions_about_the_plan_with_words_of_progress_or_return_stay_faq_questions(text):
+    assert route(text, "faq") is None

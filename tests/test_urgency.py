@@ -181,7 +181,7 @@ def test_alarm_words_with_trouble_now_stay_urgent_whatever_else_the_message_asks
 @pytest.mark.parametrize(
     "text",
     [
-        "do replies sent to our shortcode during the outage get lost?",
+        "do replies sent to our shortcode during the window get lost?",
         "what happens to texts in the maintenance window?",
         "we send urgent appointment reminders, how do we keep them going?",
         "our urgent texts go to nurses, is there a way around the downtime?",
@@ -233,3 +233,28 @@ def test_naming_or_asking_about_the_on_call_engineer_is_not_asking_for_one(text:
 )
 def test_messages_not_reaching_people_or_errors_going_on_are_an_incident(text: str):
     assert detect(text) == "urgent_problem"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We're losing messages in this outage, please help",
+        "Our customers can't get texts during this outage",
+        "URGENT our messages are stuck",
+    ],
+)
+def test_an_outage_going_on_or_urgent_said_of_the_situation_stays_an_incident(text: str):
+    assert detect(text) == "urgent_problem"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "So scheduled texts won't go out during the window?",
+        "We haven't reached phase 3 yet, have we?",
+        "Thanks, you've been giving us great updates",
+        "Our endpoint has been returning 200s fine since the move, is that expected?",
+    ],
+)
+def test_ordinary_questions_and_thanks_with_words_near_trouble_are_not_an_incident(text: str):
+    assert detect(text) is None

@@ -54,7 +54,8 @@ _NOT_STATE = re.compile(
 # How far the work has got ("has phase 2 finished?", "is the migration underway?"): always about now.
 _PROGRESS = re.compile(
     r"^\W*(?:is|are|has|have|did)\b.*\b(?:over|done|finished|complete(?:d)?|started|begun|underway|running|"
-    r"happening|live|kick(?:ed)? off|wrap(?:ped)? up|go(?:ne)? ahead|went ahead|commenced)\b"
+    r"happening|live|kicked off|wrapped up|commenced)\b"
+    r"|^\W*(?:did|has|have)\b.*\b(?:kick(?:ed)? off|wrap(?:ped)? up)\b"
     r"|^\W*(?:phase\s*\w+|the (?:migration|maintenance|window|work|move)|it)\s+(?:started|begun|finished|over|done|"
     r"underway|complete(?:d)?|kicked off|wrapped up)\W*$",
     re.I,
@@ -62,15 +63,18 @@ _PROGRESS = re.compile(
 # Whether what the customer sees is the maintenance ("our API is erroring, is that your maintenance?"): the live
 # status says whether a window runs now and what it affects.
 _IS_IT_THE_WORK = re.compile(
-    r"\b(?:is|was|could)\s+(?:this|that|it)\s+(?:be\s+)?(?:because of\s+)?(?:the|your|ur|a)\s+"
-    r"(?:\w+\s+)?(?:maintenance|migration|window|outage|work|upgrade|move)\s*(?:[?!.,]|$)",
+    r"\b(?:is|was|could)\s+(?:this|that|it)\s+(?:be\s+)?(?:because of\s+)?(?:the|your|ur)\s+"
+    r"(?:maintenance|migration|window|outage|work|upgrade|move)\s*(?:[?!.,]|$)",
     re.I,
 )
-# Something coming back presupposes it is down now ("when's web2sms coming back?"), unless a phase or day is named.
+# Something coming back presupposes it is down now ("when's web2sms coming back?"), unless a phase or day is named
+# or it comes back after the work ("will the old endpoint be back after the migration?").
 _BACK = re.compile(r"\b(?:coming|be|get|getting|going to be)\s+back\b|\bback\s+(?:up|online|on)\b", re.I)
 _NAMED_TIME = re.compile(
     r"\bphase\s*(?:\d|one|two|three|four)\b|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|"
-    r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:aug|sep)\w*",
+    r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:aug|sep)\w*"
+    r"|\b(?:after|before|during|once|until)\s+(?:the\s+|each\s+|a\s+)?(?:\w+\s+)?"
+    r"(?:migration|window|phase|maintenance|move|outage)s?\b",
     re.I,
 )
 # Chat spellings the rules below are written without ("wats next", "r u doing maintenence tonite").

@@ -8,12 +8,14 @@ import re
 
 # Something is wrong now: these make a message urgent whatever else it says.
 _INCIDENT = re.compile(
-    r"\b(?:urgent(?:ly)?(?!\s+(?:phone|number|contact|line|e-?mail|support|(?:\w+\s+)?(?:messages?|texts?|sms|alerts?|"
-    r"notifications?|reminders?|comms|communications?)\b))|asap|losing money|lost revenue|sev(?:erity)?\s*1|p1)\b"
+    r"\b(?:urgent(?:ly)?(?!\s+(?:phone|number|contact|line|e-?mail|support|(?:appointment\s+|clinical\s+|medical\s+|"
+    r"health\s+|fraud\s+|security\s+|payment\s+)?(?:messages?|texts?|sms|alerts?|notifications?|reminders?|comms|"
+    r"communications?)\b))|asap|losing money|lost revenue|sev(?:erity)?\s*1|p1)\b"
     r"|(?:\bnot|n't|\bnever|\bstopped)\s+(?:being\s+|getting\s+)?(?:deliver\w*|arriv\w*|sen[dt]\w*|working|through|"
-    r"reach\w*|go(?:ing)? (?:out|through))"
+    r"going (?:out|through)|reach(?:ing|ed)?\s+(?:our\s+|the\s+|any\s+)?(?:customers|people|phones|handsets|users|"
+    r"recipients|anyone|staff|us))"
     r"|(?:\bis|\bare|'s|'re)\s+(?:all\s+)?down\b"
-    r"|\b(?:have|has|'ve|'s) been (?:failing|down|broken|erroring|bouncing|timing out|throwing|returning|giving us)\b"
+    r"|\b(?:have|has|'ve|'s) been (?:failing|down|broken|erroring|bouncing|timing out|throwing)\b"
     r"|\bkeeps? failing\b",
     re.I,
 )
@@ -24,8 +26,7 @@ _ALARM = re.compile(r"\b(?:emergency|critical|outages?|escalat\w*)\b", re.I)
 # A clause about a state supposed, not reported ("what happens to replies while it's down?").
 _SUPPOSED = re.compile(
     r"\b(?:while|whilst|when|if|once|until)\s+(?:it|things|everything|the \w+)\s*(?:'s|'re|is|are)\s+(?:all\s+)?down\b"
-    r"|\b(?:during|throughout|in)\s+(?:the|an?|this|that|each|every|any)\s+(?:\w+\s+)?"
-    r"(?:outages?|downtime|windows?|maintenance|migrations?)\b",
+    r"|\b(?:during|throughout|in)\s+(?:the|each|every|any)\s+(?:\w+\s+)?(?:windows?|maintenance|migrations?)\b",
     re.I,
 )
 _PLANNING = re.compile(

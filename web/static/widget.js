@@ -18,7 +18,8 @@
   var MAX_KEPT = 200; // messages kept for the history after a reload
   var MAX_LENGTH = 2000; // characters in one message
   var TYPING_TIMEOUT_MS = 20000;
-  var ACK_TIMEOUT_MS = 60000; // a message the server has not acknowledged by then is sent again
+  var ACK_TIMEOUT_MS = 30000; // a message the server has not acknowledged by then is sent again (well inside the
+  // server's 60 s conversation lock, so the copy waits for the first rather than running beside it)
   var UNSENT_NOTE = "Not sent yet – it will go when the connection is back.";
 
   // ---- what is kept in the browser -------------------------------------------------------------
@@ -378,8 +379,9 @@
 
   // Messages go one at a time, each with an id, and count as sent when the server acknowledges them, which it
   // does after its replies. One not acknowledged goes again, with the same id, when the connection is back:
-  // a copy the server had already handled gets that copy's replies again, marked "replay", and those are
-  // skipped when the first replies already came.
+  // a copy the server had already handled gets that copy's replies again, marked "replay": as many of them are
+  // skipped as this message's replies were already shown, and replayed notices of the case are skipped (the
+  // server tells a resumed session where its case stands).
   var sending = null; // the message emitted and not yet acknowledged
 
   function flush() {
@@ -399,6 +401,7 @@
     sending = message;
     message.id = message.id || newId();
     if (!message.number) message.number = ++state.sent; // the bot's next bubbles are its reply to this one
+    message.replayed = 0; // of this copy's replayed bubbles, how many came
     showUnsent(message, false);
     showTyping(true);
     var data = { message: message.payload || message.text, session_id: state.sessionId, message_id: message.id };
@@ -427,6 +430,7 @@
   function fromBot(data) {
     showTyping(false);
     if (!data || typeof data !== "object") return;
+    if (data.replay && (data.case !== undefined || data.handoff)) return; // stale news: the case line is current
     if (data.case !== undefined) {
       showCase(data.case);
       if (!data.current) notVotable(); // news of the case, not the report of its state after a reload
@@ -443,8 +447,8 @@
       return;
     }
     if (typeof data.text !== "string" || !data.text) return;
-    if (data.replay && sending && sending.replied) return; // already shown: the first copy's replies came
-    if (sending) sending.replied = true;
+    if (sending && data.replay && (sending.replayed += 1) <= (sending.replies || 0)) return; // shown already
+    if (sending && !data.replay) sending.replies = (sending.replies || 0) + 1;
     var buttons = (data.quick_replies || data.buttons || []).map(function (b) {
       return { title: String(b.title || b.payload || "?"), payload: String(b.payload || b.title || "") };
     });
