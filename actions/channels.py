@@ -87,7 +87,9 @@ class RestChannel(RestInput):
             collector = CollectingOutputChannel()
             message = UserMessage(text, collector, sender, input_channel=self.name(), message_id=message_id)
             try:
-                await redelivery.handle_once(request.app.ctx.agent, message, sent_by_client=message_id is not None)
+                earlier = await redelivery.handle_once(request.app.ctx.agent, message, message_id is not None)
+                if earlier is not None:  # a copy: the first copy's answer, as a retry expects
+                    await redelivery.send_all(collector, sender, earlier)
             except redelivery.MessageIdReused as exc:
                 return response.json({"error": str(exc)}, status=409)
             except redelivery.NotReady as exc:
@@ -103,11 +105,9 @@ class ReplyOutput(SocketIOOutput):
     second tab of the same chat held by another replica shows them after a reload.) Pushes from elsewhere (an
     engineer's words, through Rasa's API on any replica) use get_output_channel, which goes through Redis."""
 
-    replay = False  # the replies being sent are a copy's (actions/redelivery.py): marked so, for the widget
-
-    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
-        self.replay = bool(message.pop("replay", False))
-        await super().send_response(recipient_id, message)
+    def __init__(self, sio: AsyncServer, bot_message_evt: str, replay: bool = False) -> None:
+        super().__init__(sio, bot_message_evt)
+        self.replay = replay  # it sends a copy's replies again (actions/redelivery.py): marked so, for the widget
 
     async def _send_message(self, socket_id: str, response: Any) -> None:
         if self.replay:
@@ -233,7 +233,9 @@ class SocketIOChannel(SocketIOInput):
             message = UserMessage(text, output, session_id, input_channel=self.name(), message_id=message_id)
             agent = next(iter(webhook.apps)).ctx.agent  # the app's agent, as Rasa's own handler reads it
             try:
-                await redelivery.handle_once(agent, message, sent_by_client=message_id is not None)
+                earlier = await redelivery.handle_once(agent, message, message_id is not None)
+                if earlier is not None:
+                    await redelivery.send_all(ReplyOutput(sio, self.bot_message_evt, replay=True), session_id, earlier)
             except HelpdeskError as exc:  # no model yet, or an id reused: said, and nothing was handled
                 logger.warning("web chat %s: %s", session_id, exc)
                 await say(sid, str(exc))

@@ -68,9 +68,10 @@ def earlier_replies(events: Iterable[Event], message: UserMessage) -> list[dict]
     return replies
 
 
-async def handle_once(agent: Agent, message: UserMessage, sent_by_client: bool) -> None:
-    """Handle `message` as Agent.handle_message does; a copy of one already handled (same id and text, from a
-    client that chose the id) gets the first copy's replies instead, on `message`'s output channel."""
+async def handle_once(agent: Agent, message: UserMessage, sent_by_client: bool) -> list[dict] | None:
+    """Handle `message` as Agent.handle_message does (its replies go to its output channel) and return None; or,
+    for a copy of one already handled (same id and text, from a client that chose the id), handle nothing and
+    return the first copy's replies, for the channel to send as it sends copies."""
     if not agent.is_ready():
         raise NotReady("The helpdesk bot is starting up; please send your message again in a minute.")
     async with agent.lock_store.lock(message.sender_id):
@@ -78,12 +79,12 @@ async def handle_once(agent: Agent, message: UserMessage, sent_by_client: bool) 
             tracker = await agent.tracker_store.retrieve(message.sender_id)
             replies = earlier_replies(tracker.events, message) if tracker else None
             if replies is not None:
-                await _send(message.output_channel, message.sender_id, replies)
-                return
+                return replies
         await agent.processor.handle_message(message)  # type: ignore[union-attr]
+        return None
 
 
-async def _send(channel: OutputChannel, recipient_id: str, replies: list[dict]) -> None:
+async def send_all(channel: OutputChannel, recipient_id: str, replies: list[dict]) -> None:
+    """Send replies in earlier_replies' form through a channel."""
     for reply in replies:
-        # "replay" marks them for channels that show them (the web chat may have shown the first copy's)
-        await channel.send_response(recipient_id, {**reply, "replay": True})
+        await channel.send_response(recipient_id, dict(reply))  # send_response takes the dict apart

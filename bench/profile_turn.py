@@ -255,7 +255,7 @@ async def in_process(stack: Stack, plan, work: Path) -> dict[str, Timings]:
     instrument(agent, recorder)
     handle_once = redelivery.handle_once  # what the channel calls: Agent.handle_message's lock and processor
 
-    async def handle_once_timed(agent, message, sent_by_client):
+    async def handle_once_timed(agent, message, sent_by_client):  # returns what handle_once returns
         start = time.perf_counter()
         try:
             return await handle_once(agent, message, sent_by_client)

@@ -126,7 +126,8 @@ def test_an_id_reused_for_another_message_gets_409_and_changes_nothing(bot):
     assert said(bot, "again-reuse") == [QUESTION]
 
 
-def test_a_web_chat_message_sent_again_gets_its_replies_marked_as_a_replay_and_is_handled_once(bot):
+@pytest.mark.parametrize("text", [QUESTION, "cancel"])  # an answer's bubbles; "cancel" also sends the case line
+def test_a_web_chat_message_sent_again_gets_its_replies_marked_as_a_replay_and_is_handled_once(bot, text):
     async def scenario() -> tuple[str, list[dict], list[dict]]:
         client = socketio.AsyncClient(reconnection=False)
         replies: asyncio.Queue = asyncio.Queue()
@@ -139,7 +140,7 @@ def test_a_web_chat_message_sent_again_gets_its_replies_marked_as_a_replay_and_i
 
         async def send() -> list[dict]:
             # call() returns with the server's acknowledgement, which comes after the replies
-            assert await client.call("user_uttered", {"message": QUESTION, "message_id": "web-00001"}, timeout=60)
+            assert await client.call("user_uttered", {"message": text, "message_id": "web-00001"}, timeout=60)
             return [replies.get_nowait() for _ in range(replies.qsize())]
 
         first, again = await send(), await send()
@@ -149,4 +150,4 @@ def test_a_web_chat_message_sent_again_gets_its_replies_marked_as_a_replay_and_i
     session_id, first, again = asyncio.run(scenario())
     assert first and not any(reply.get("replay") for reply in first)
     assert [{**reply, "replay": True} for reply in first] == again
-    assert said(bot, session_id) == [QUESTION]
+    assert said(bot, session_id) == [text]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -35,17 +36,10 @@ class IntentVectors:
     @classmethod
     def train(cls, texts: list[str], labels: list[str], generated: list[bool] | None = None) -> "IntentVectors":
         """Fit on examples and their intents (at least two distinct); `generated` marks examples no person wrote."""
-        from sklearn.linear_model import LogisticRegression  # only training needs it
-
-        vectors = encode(texts)
-        model = LogisticRegression(C=STRENGTH, max_iter=3000).fit(vectors, labels)
-        weights, bias = model.coef_.T, model.intercept_
-        if len(model.classes_) == 2:  # scikit-learn keeps one column for two classes
-            weights, bias = np.hstack([-weights, weights]), np.array([-bias[0], bias[0]])
+        classes, weights, bias = fit_regression(encode(texts), labels)
         written = {label for label, made in zip(labels, generated or [False] * len(labels)) if not made}
         untaught = tuple(sorted(set(labels) - written))
-        classes = tuple(str(c) for c in model.classes_)
-        return cls(classes, weights.astype(np.float32), bias.astype(np.float32), untaught)
+        return cls(classes, weights, bias, untaught)
 
     def rank(self, text: str) -> dict[str, float]:
         """Probability per intent, best first."""
@@ -62,6 +56,18 @@ class IntentVectors:
         with np.load(io.BytesIO(data), allow_pickle=False) as saved:
             untaught = tuple(str(c) for c in saved["untaught"]) if "untaught" in saved.files else ()
             return cls(tuple(str(c) for c in saved["classes"]), saved["weights"], saved["bias"], untaught)
+
+
+def fit_regression(features: Any, labels: list[str]) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    """A multinomial logistic regression's classes, weights (features, classes) and bias: one optimum, so the same
+    for every run."""
+    from sklearn.linear_model import LogisticRegression  # only training needs it
+
+    model = LogisticRegression(C=STRENGTH, max_iter=3000).fit(features, labels)
+    weights, bias = model.coef_.T, model.intercept_
+    if len(model.classes_) == 2:  # scikit-learn keeps one column for two classes
+        weights, bias = np.hstack([-weights, weights]), np.array([-bias[0], bias[0]])
+    return tuple(str(c) for c in model.classes_), weights.astype(np.float32), bias.astype(np.float32)
 
 
 def ranked(classes: tuple[str, ...], scores: np.ndarray) -> dict[str, float]:

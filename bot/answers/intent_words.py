@@ -17,9 +17,8 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from bot.answers.intent_vectors import ranked
+from bot.answers.intent_vectors import fit_regression, ranked
 
-STRENGTH = 10.0  # inverse L2 regularisation (scikit-learn's C)
 MAX_TEXT = 2000  # characters read of a longer message
 
 
@@ -43,21 +42,16 @@ class IntentWords:
     @classmethod
     def train(cls, texts: list[str], labels: list[str]) -> "IntentWords":
         """Fit on examples and their intents (at least two distinct)."""
-        from sklearn.linear_model import LogisticRegression  # only training needs it
-
         words, chars = _vectorizers()
         features = sparse.hstack([words.fit_transform(texts), chars.fit_transform(texts)]).tocsr()
-        model = LogisticRegression(C=STRENGTH, max_iter=3000).fit(features, labels)
-        weights, bias = model.coef_.T, model.intercept_
-        if len(model.classes_) == 2:  # scikit-learn keeps one column for two classes
-            weights, bias = np.hstack([-weights, weights]), np.array([-bias[0], bias[0]])
+        classes, weights, bias = fit_regression(features, labels)
         return cls(
-            tuple(str(c) for c in model.classes_),
+            classes,
             tuple(words.get_feature_names_out()),
             tuple(chars.get_feature_names_out()),
             np.concatenate([words.idf_, chars.idf_]).astype(np.float32),
-            weights.astype(np.float32),
-            bias.astype(np.float32),
+            weights,
+            bias,
         )
 
     def __post_init__(self) -> None:

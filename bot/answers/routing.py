@@ -70,7 +70,7 @@ _IS_IT_THE_WORK = re.compile(
 # Something coming back presupposes it is down now ("when's web2sms coming back?"), unless a phase or day is named
 # or it comes back after the work ("will the old endpoint be back after the migration?").
 _BACK = re.compile(r"\b(?:coming|be|get|getting|going to be)\s+back\b|\bback\s+(?:up|online|on)\b", re.I)
-_NAMED_TIME = re.compile(
+_PLANNED_TIME = re.compile(
     r"\bphase\s*(?:\d|one|two|three|four)\b|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|"
     r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:aug|sep)\w*"
     r"|\b(?:after|before|during|once|until)\s+(?:the\s+|each\s+|a\s+)?(?:\w+\s+)?"
@@ -194,7 +194,7 @@ def clearly_about_now(text: str) -> bool:
         or _HOW_FAR.search(text)
         or _PROGRESS.search(text)
         or _IS_IT_THE_WORK.search(text)
-        or (_BACK.search(text) and not _NAMED_TIME.search(text))
+        or (_BACK.search(text) and not _PLANNED_TIME.search(text))
         or (_AVAILABLE.search(text) and not _PLAN.search(text))
     )
 

@@ -103,9 +103,8 @@ def status_now(states: list[PhaseState], migrations: list[Migration], now: datet
 
 def next_window(states: list[PhaseState], migrations: list[Migration], now: datetime) -> Reply:
     """What is next, saying first that nothing runs now when nothing does."""
-    if not _running(states, migrations):
-        return Reply("utter_status_quiet", {"as_of": when(now), "next": _what_is_next(states, migrations, now)})
-    return Reply("utter_status_next", {"as_of": when(now), "next": _what_is_next(states, migrations, now)})
+    response = "utter_status_next" if _running(states, migrations) else "utter_status_quiet"
+    return Reply(response, {"as_of": when(now), "next": _what_is_next(states, migrations, now)})
 
 
 def window_end(states: list[PhaseState], migrations: list[Migration], now: datetime) -> Reply:
