@@ -112,7 +112,7 @@ def test_the_shipped_sets_load_and_every_accepted_entry_exists(shipped_index: Pa
         questions = load_questions(PROJECT_ROOT / "tests" / "data" / f"{name}.yml")
         sizes[name] = len(questions)
         assert {label for q in questions for label in q.entries} <= known, name
-    assert sizes["eval_dev"] == 477 and sizes["eval_holdout"] == 121
+    assert sizes["eval_dev"] == 544 and sizes["eval_holdout"] == 121
 
 
 def test_the_search_alone_skips_what_only_the_bot_answers_and_counts_none_as_refusal(shipped_index: Path):
