@@ -60,6 +60,11 @@ def _examples(training_data: TrainingData) -> list[Message]:
     return [m for m in training_data.intent_examples if m.get("text")]
 
 
+def _generated(examples: list[Message]) -> list[bool]:
+    """Which examples faq_index/training_data.py generated (its intent metadata says so)."""
+    return [bool(((m.get("metadata") or {}).get("intent") or {}).get(GENERATED)) for m in examples]
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class IntentWordsClassifier(_SavedClassifier):
     """bot/answers/intent_words.py, trained with the model: sets the message's intent and intent_ranking (FAQ
@@ -69,7 +74,11 @@ class IntentWordsClassifier(_SavedClassifier):
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = _examples(training_data)
-        return self._keep(IntentWords.train([m.get("text") for m in examples], [m.get_full_intent() for m in examples]))
+        return self._keep(
+            IntentWords.train(
+                [m.get("text") for m in examples], [m.get_full_intent() for m in examples], _generated(examples)
+            )
+        )
 
     def process(self, messages: list[Message]) -> list[Message]:
         if self._model is None:
@@ -99,7 +108,7 @@ class IntentVectorsClassifier(_SavedClassifier):
             IntentVectors.train(
                 [m.get("text") for m in examples],
                 [m.get_full_intent() for m in examples],
-                [bool(((m.get("metadata") or {}).get("intent") or {}).get(GENERATED)) for m in examples],
+                _generated(examples),
             )
         )
 

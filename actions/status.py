@@ -8,6 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.edge import HelpdeskAction
+from bot.answers.urgency import mentions_trouble
 from bot.status import phase_status, status_replies
 from bot.status.products import find_product
 from bot.status.schedule import phase_in_text
@@ -46,6 +47,8 @@ class ActionLiveStatus(HelpdeskAction):
         text = tracker.latest_message.get("text") or ""
         reply = live_status_reply(intent, text, Settings.from_env())
         dispatcher.utter_message(response=reply.response, **reply.values)
+        if mentions_trouble(text):  # the maintenance may not explain what they see: a person is one tap away
+            dispatcher.utter_message(response="utter_status_offer_engineer")
         return []
 
     def failed(self, error: HelpdeskError, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:

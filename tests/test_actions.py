@@ -73,6 +73,25 @@ def test_the_live_status_at_a_fixed_instant_names_the_running_phase(monkeypatch:
     assert messages[0]["as_of"].startswith("Tue 8 September 2020 22:30 NZST") and "Phase 2" in messages[0]["running"]
 
 
+def test_a_status_question_that_speaks_of_trouble_is_offered_the_on_call_engineer(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("HELPDESK_NOW", "2020-09-02T22:30:00+12:00")  # no window runs
+    messages, _ = run(
+        ActionLiveStatus(), tracker("our API calls are erroring, is that the migration?", "ask_status_now")
+    )
+    assert [m["response"] for m in messages] == ["utter_status_quiet", "utter_status_offer_engineer"]
+
+
+def test_a_plain_status_question_gets_the_status_alone(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("HELPDESK_NOW", "2020-09-02T22:30:00+12:00")
+    messages, _ = run(ActionLiveStatus(), tracker("what's happening with the migration right now?", "ask_status_now"))
+    assert [m["response"] for m in messages] == ["utter_status_quiet"]
+
+
+def test_the_offer_after_the_status_starts_the_urgent_flow():
+    offer = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())["responses"]["utter_status_offer_engineer"]
+    assert [b["payload"] for b in offer[0]["buttons"]] == ["/urgent_problem"]
+
+
 def test_the_action_server_runs_every_custom_action_of_the_domain_without_loading_rasa():
     listed = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())["actions"]
     custom = sorted(next(iter(a)) if isinstance(a, dict) else a for a in listed)

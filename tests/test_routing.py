@@ -345,3 +345,62 @@ def test_a_named_phase_day_or_week_keeps_a_question_on_the_plan(text):
 )
 def test_questions_about_the_plan_with_words_of_progress_or_return_stay_faq_questions(text):
     assert route(text, "faq") is None
+
+
+@pytest.mark.parametrize("text", ["still in maintenance?", "still down?? been waiting ages", "is the work still going"])
+def test_a_state_that_goes_on_is_about_now(text):
+    assert route(text, "faq") in {"ask_status_now", "ask_window_end"}
+
+
+def test_a_state_that_goes_on_in_a_named_phase_is_about_the_plan():
+    assert route("will web2sms still be on during phase 2?", "faq") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Our API calls started erroring a few minutes ago. Is this the migration?",
+        "texts are stuck, is that your maintenance?",
+    ],
+)
+def test_trouble_with_the_question_whether_it_is_the_maintenance_gets_the_live_status(text):
+    assert route(text, "urgent_problem") == "ask_status_now"
+
+
+@pytest.mark.parametrize("text", ["is Twilio having an outage today?", "is spark having issues?"])
+def test_another_providers_outage_is_refused(text):
+    assert route(text, "urgent_problem") == "out_of_scope"
+
+
+def test_our_own_outage_asked_with_a_name_is_still_urgent():
+    assert route("is omni having an outage? our texts are not being delivered", "urgent_problem") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I used the old dashboard, how do I log into Omni now?",
+        "I used to log in to the old dashboard. What happens to my login now?",
+        "is there a backup we can send through while omni is down for the aws work?",
+    ],
+)
+def test_how_to_and_what_happens_to_questions_are_not_about_the_state_now(text):
+    assert route(text, "ask_product_status") == "nlu_fallback"
+
+
+def test_still_on_an_old_system_is_not_a_state_of_now():
+    assert route("we're still on the old gateway. is there any dev work we need to do for this?", "faq") is None
+
+
+@pytest.mark.parametrize(
+    "text", ["what's the support phone number during the migration?", "who do I call if something breaks?"]
+)
+def test_asking_for_a_number_is_a_question_not_details_given(text):
+    assert route(text, "give_oncall_contact") == "nlu_fallback"
+
+
+@pytest.mark.parametrize(
+    "text", ["can I give you our on-call engineer's details?", "our on-call is Sam, 021 555 0101, sam@example.co.nz"]
+)
+def test_offering_or_giving_details_keeps_the_contact_form(text):
+    assert route(text, "give_oncall_contact") in {None, "give_oncall_contact"}

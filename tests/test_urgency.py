@@ -27,7 +27,6 @@ def test_strong_words_make_a_message_urgent(message: str):
     [
         "we have a critical outage",
         "EMERGENCY",
-        "is there an outage right now?",
         "outage in Auckland",
         "urgent: how do we avoid losing more messages?",
         "our messages are not delivered, what if it lasts all day",
@@ -37,7 +36,47 @@ def test_alarm_words_are_urgent_unless_the_message_is_about_preparing(message: s
     assert detect(message) == "urgent_problem"
 
 
-@pytest.mark.parametrize("message", ["can I talk to a human", "agent please", "I want a real person"])
+@pytest.mark.parametrize(
+    "message", ["is there an outage right now?", "any outage going on right now?", "are there any issues tonight?"]
+)
+def test_asking_whether_there_is_an_outage_is_a_question_not_a_report(message: str):
+    assert detect(message) is None
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "omni is still down for us, help",
+        "the api is down",
+        "our messages are not being delivered while the maintenance runs",
+    ],
+)
+def test_an_outage_that_goes_on_is_reported(message: str):
+    assert detect(message) == "urgent_problem"
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "is there a backup platform we can send through while omni is down for the aws work",
+        "what happens to replies when web2sms is down?",
+        "we can't afford an outage that morning, is it possible to be left out?",
+    ],
+)
+def test_a_supposed_outage_or_asking_what_is_possible_is_not_an_incident(message: str):
+    assert detect(message) is None
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "can I talk to a human",
+        "agent please",
+        "I want a real person",
+        "i need to talk to someone from modica support now, not a bot",
+        "is this a bot? i want to speak to someone right now",
+    ],
+)
 def test_asking_for_a_person(message: str):
     assert detect(message) == "ask_human"
 

@@ -11,6 +11,7 @@ import json
 import re
 from dataclasses import dataclass
 
+from bot.answers.routing import asks_task_price_or_code
 from bot.answers.urgency import LONG_MESSAGE_WORDS
 from faq_index.search import FaqSearcher, Hit
 from faq_index.training_data import response_text
@@ -125,13 +126,13 @@ def answer_question(
 ) -> FaqReply:
     """The reply to `text`, given the sentence-vector classifier's probability per entry id and the entries it
     learnt from generated examples only."""
-    text = asked_part(text)  # the classifier ranked the same part (actions/nlu_components.py)
+    whole, text = text, asked_part(text)  # the classifier ranked the same part (actions/nlu_components.py)
     result = searcher.search(text, k=25)  # also reloads the entries if the index was rebuilt
     semantic = searcher.semantic(text)
     if not result.known_words and max(semantic.values(), default=0.0) < UNRELATED:
         return FaqReply("unknown")  # no word of it in the FAQ, nor like it in meaning, whatever a classifier says
     lexical = {hit.id: hit.score for hit in result.hits}
-    named = searcher.mentioned_documents(text)
+    named = searcher.mentioned_documents(whole)  # the context before a long message's question may name it
     ranked = [
         (entry_id, score)
         for entry_id, score in fuse(
@@ -148,7 +149,7 @@ def answer_question(
             "choices", None, tuple(searcher.entry(i) for i, score in ranked[:3] if score >= SUGGEST), score=top_score
         )
     chosen = searcher.entry(ranked[0][0])
-    chosen, others = _prefer_document(searcher, text, chosen, searcher.twins(chosen, result), dict(ranked))
+    chosen, others = _prefer_document(searcher, whole, chosen, searcher.twins(chosen, result), dict(ranked))
     close = [searcher.entry(i) for i, score in ranked[1:MAX_BUTTONS] if score >= RUNNER_UP * top_score]
     alternatives = {hit.id: hit for hit in [*others[:1], *close] if hit.id != chosen.id}
     same_question = {chosen.id, ranked[0][0], *(hit.id for hit in others)}
@@ -156,6 +157,17 @@ def answer_question(
     return FaqReply(
         "answer", chosen, tuple(alternatives.values())[:MAX_BUTTONS], score=top_score, margin=top_score - runner_up
     )
+
+
+def untaught_answer(searcher: FaqSearcher, text: str, untaught: frozenset[str]) -> FaqReply | None:
+    """The answer from an untaught entry (a new document's) that the search alone gives `text`, or None.
+
+    For a message the classifiers took as out of scope: they never saw customers ask about a new document, so their
+    guess is no evidence against its entries. Requests the helpdesk cannot serve stay refused."""
+    if not untaught or asks_task_price_or_code(text):
+        return None
+    reply = answer_question(searcher, text)  # the lexical and semantic search alone
+    return reply if reply.kind == "answer" and reply.entry and reply.entry.id in untaught else None
 
 
 def choice_payload(entry_id: str) -> str:

@@ -36,10 +36,8 @@ class IntentVectors:
     @classmethod
     def train(cls, texts: list[str], labels: list[str], generated: list[bool] | None = None) -> "IntentVectors":
         """Fit on examples and their intents (at least two distinct); `generated` marks examples no person wrote."""
-        classes, weights, bias = fit_regression(encode(texts), labels)
-        written = {label for label, made in zip(labels, generated or [False] * len(labels)) if not made}
-        untaught = tuple(sorted(set(labels) - written))
-        return cls(classes, weights, bias, untaught)
+        classes, weights, bias = fit_regression(encode(texts), labels, generated)
+        return cls(classes, weights, bias, tuple(sorted(untaught_intents(labels, generated))))
 
     def rank(self, text: str) -> dict[str, float]:
         """Probability per intent, best first."""
@@ -58,12 +56,36 @@ class IntentVectors:
             return cls(tuple(str(c) for c in saved["classes"]), saved["weights"], saved["bias"], untaught)
 
 
-def fit_regression(features: Any, labels: list[str]) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+def untaught_intents(labels: list[str], generated: list[bool] | None) -> set[str]:
+    """The intents whose every example is generated (`generated` marks examples no person wrote)."""
+    written = {label for label, made in zip(labels, generated or [False] * len(labels)) if not made}
+    return set(labels) - written
+
+
+def example_weights(labels: list[str], generated: list[bool] | None) -> np.ndarray:
+    """Each example's weight in the fit: 1, but an untaught FAQ entry's examples weigh as much together as a taught
+    entry's do on average. A new document's entry has a handful of generated examples where a taught one has dozens,
+    and a regression counts examples: unweighted, it gives the new entry's questions to the taught entries beside it
+    and to out of scope."""
+    counts = {label: labels.count(label) for label in set(labels)}
+    untaught = untaught_intents(labels, generated)
+    taught = [n for label, n in counts.items() if label.startswith("faq/") and label not in untaught]
+    usual = sum(taught) / len(taught) if taught else 0.0
+    return np.array(
+        [max(1.0, usual / counts[label]) if label in untaught and label.startswith("faq/") else 1.0 for label in labels]
+    )
+
+
+def fit_regression(
+    features: Any, labels: list[str], generated: list[bool] | None = None
+) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
     """A multinomial logistic regression's classes, weights (features, classes) and bias: one optimum, so the same
     for every run."""
     from sklearn.linear_model import LogisticRegression  # only training needs it
 
-    model = LogisticRegression(C=STRENGTH, max_iter=3000).fit(features, labels)
+    model = LogisticRegression(C=STRENGTH, max_iter=3000).fit(
+        features, labels, sample_weight=example_weights(labels, generated)
+    )
     weights, bias = model.coef_.T, model.intercept_
     if len(model.classes_) == 2:  # scikit-learn keeps one column for two classes
         weights, bias = np.hstack([-weights, weights]), np.array([-bias[0], bias[0]])

@@ -40,11 +40,11 @@ class IntentWords:
     bias: np.ndarray  # (classes,)
 
     @classmethod
-    def train(cls, texts: list[str], labels: list[str]) -> "IntentWords":
-        """Fit on examples and their intents (at least two distinct)."""
+    def train(cls, texts: list[str], labels: list[str], generated: list[bool] | None = None) -> "IntentWords":
+        """Fit on examples and their intents (at least two distinct); `generated` marks examples no person wrote."""
         words, chars = _vectorizers()
         features = sparse.hstack([words.fit_transform(texts), chars.fit_transform(texts)]).tocsr()
-        classes, weights, bias = fit_regression(features, labels)
+        classes, weights, bias = fit_regression(features, labels, generated)
         return cls(
             classes,
             tuple(words.get_feature_names_out()),

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from bot.answers.intent_vectors import by_intent
-from bot.answers.urgency import LONG_MESSAGE_WORDS, has_words_for
+from bot.answers.urgency import LONG_MESSAGE_WORDS, has_words_for, reports_incident
 from bot.answers.urgency import override as urgency_override
 from bot.status.products import find_product
 
@@ -47,8 +47,9 @@ _NOW_LEANING = re.compile(
 # Questions about reasons or obligations ("why now?", "do I need to change anything now?") are not about
 # the state of the platform, whatever their time words.
 _NOT_STATE = re.compile(
-    r"^\W*(?:how (?:do|can|should|would)|do (?:i|we)|does (?:my|our)|should)\b|\bwhy\b|"
-    r"\b(?:do|does) (?:i|we|you) (?:need|have) to\b|\bshould (?:i|we)\b|\bwhat (?:should|do) (?:i|we)\b",
+    r"(?:^|[,;:.!?]\s)\W*(?:how (?:do|can|should|would)|do (?:i|we)|does (?:my|our)|should)\b|\bwhy\b|"
+    r"\b(?:do|does) (?:i|we|you) (?:need|have) to\b|\bshould (?:i|we)\b|\bwhat (?:should|do) (?:i|we)\b|"
+    r"\bwhat (?:happens|will happen) to\b",
     re.I,
 )
 # How far the work has got ("has phase 2 finished?", "is the migration underway?"): always about now.
@@ -67,6 +68,8 @@ _IS_IT_THE_WORK = re.compile(
     r"(?:maintenance|migration|window|outage|work|upgrade|move)\s*(?:[?!.,]|$)",
     re.I,
 )
+# A state that goes on ("still in maintenance?", "is omni still down?"): about now, unless a phase or day is named.
+_STILL = re.compile(r"\bstill\s+(?:in maintenance|down|offline|running|going|happening|underway|in progress)\b", re.I)
 # Something coming back presupposes it is down now ("when's web2sms coming back?"), unless a phase or day is named
 # or it comes back after the work ("will the old endpoint be back after the migration?").
 _BACK = re.compile(r"\b(?:coming|be|get|getting|going to be)\s+back\b|\bback\s+(?:up|online|on)\b", re.I)
@@ -109,7 +112,8 @@ _ENDS = re.compile(
 )
 # Whether something works ("is omni up?"): about now, unless the question names a phase or day.
 _AVAILABLE = re.compile(
-    r"^\W*(?:is|are)\b.*\b(?:up|down|working|available|offline|online|back|affected|in maintenance)\b", re.I
+    r"^\W*(?:is|are)\b(?!\s+there\b).*\b(?:up|down|working|available|offline|online|back|affected|in maintenance)\b",
+    re.I,
 )
 # Words that tie a question to the plan: a named phase or window, a day, "each window", "will ... be".
 _PLAN = re.compile(
@@ -148,8 +152,9 @@ _SERVICE_STATE = re.compile(
 # naming something else ("is Microsoft Teams down?", "is Spark's network up?") is refused; anything that might be
 # ours (its products, the migrations' words, the messages, the customer's own things, "it") keeps the status.
 _STATE_OF = re.compile(
-    r"^\W*(?:is|are)\s+(?P<subject>.+?)\s+(?:all\s+)?(?:back\s+)?"
-    r"(?:up|down|working|offline|online|available|unavailable|broken|slow)\b",
+    r"^\W*(?:is|are)\s+(?P<subject>.+?)\s+(?:(?:all\s+)?(?:back\s+)?"
+    r"(?:up|down|working|offline|online|available|unavailable|broken|slow)|"
+    r"(?P<having>having (?:an? |any )?(?:outages?|issues?|problems?|trouble)))\b",
     re.I,
 )
 _OURS = re.compile(
@@ -163,6 +168,7 @@ _NAME = re.compile(r"\b[A-Z][a-z]")  # a proper name ("Microsoft", "Spark's"); n
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<!\w)\+?\d[\d ()-]{6,}\d(?!\w)")
 _NAME_WORDS = 5  # a person's and a company's name, beside the details
+_ASKS_FOR = re.compile(r"^\W*(?:what|whats|what's|where|who|whom|which)\b", re.I)
 _DATE = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b")
 # Requests the helpdesk cannot serve: doing a task for the customer, prices and billing, writing code.
 _TASK = re.compile(
@@ -194,7 +200,7 @@ def clearly_about_now(text: str) -> bool:
         or _HOW_FAR.search(text)
         or _PROGRESS.search(text)
         or _IS_IT_THE_WORK.search(text)
-        or (_BACK.search(text) and not _PLANNED_TIME.search(text))
+        or ((_BACK.search(text) or _STILL.search(text)) and not _PLANNED_TIME.search(text))
         or (_AVAILABLE.search(text) and not _PLAN.search(text))
     )
 
@@ -211,11 +217,14 @@ def about_plan(text: str) -> bool:
     return bool(_PLAN.search(text)) and not about_now(text)
 
 
+def asks_task_price_or_code(text: str) -> bool:
+    """The message asks the bot to do something, for a price or for code, whatever its subject."""
+    return bool(_TASK.search(text) or _PRICE.search(text) or _CODE.search(text))
+
+
 def near_domain_request(text: str) -> bool:
     """A request the helpdesk cannot serve (a task, a price, code) that is not about the migrations."""
-    if _SUBJECT.search(text):
-        return False
-    return bool(_TASK.search(text) or _PRICE.search(text) or _CODE.search(text))
+    return not _SUBJECT.search(text) and asks_task_price_or_code(text)
 
 
 def asks_state_of_something_else(text: str) -> bool:
@@ -225,7 +234,8 @@ def asks_state_of_something_else(text: str) -> bool:
         return False
     subject = asked.group("subject")
     ours = _OURS.match(subject) or find_product(subject) or _SUBJECT.search(subject) or _MESSAGING.search(subject)
-    return not ours and bool(_NAME.search(subject))
+    # "is <name> down?" could be a product's nickname; "is <name> having an outage?" names a provider
+    return not ours and bool(asked.group("having") or _NAME.search(subject))
 
 
 def gives_contact_details(text: str) -> bool:
@@ -237,6 +247,11 @@ def gives_contact_details(text: str) -> bool:
     rest = _PHONE.sub(" ", _EMAIL.sub(" ", undated)).split()
     only_a_name = len(rest) <= _NAME_WORDS and all(re.fullmatch(r"[^\W\d_][\w'’.-]*[,;:]?|[,;:|/-]", w) for w in rest)
     return only_a_name or has_words_for("give_oncall_contact", text)
+
+
+def asks_for_contact(text: str) -> bool:
+    """A question for a number or an address ("what's the support phone number?"), with none given."""
+    return bool(_ASKS_FOR.match(text)) and not (_EMAIL.search(text) or _PHONE.search(text))
 
 
 def combined_intent(words: dict[str, float], vectors: dict[str, float]) -> str | None:
@@ -276,6 +291,12 @@ def _decide(
         words = None
     chosen = combined_intent(words or {}, vectors or {}) or intent
     checked = urgency_override(text, chosen)
+    if (checked or chosen) == "urgent_problem" and not reports_incident(text) and asks_state_of_something_else(text):
+        return "out_of_scope"  # "is Spark having an outage?": another provider's trouble
+    if (checked or chosen) == "urgent_problem" and _IS_IT_THE_WORK.search(text):
+        return (
+            "ask_status_now"  # "API calls are failing, is that the migration?": the live status says, and offers help
+        )
     if checked in {"urgent_problem", "ask_human"}:
         return checked
     if near_domain_request(text):
@@ -283,6 +304,8 @@ def _decide(
     decided = checked or chosen
     if decided in QUESTION_INTENTS and gives_contact_details(text):
         return "give_oncall_contact"
+    if decided == "give_oncall_contact" and asks_for_contact(text):
+        return "nlu_fallback"  # "what's the support phone number?": a question for the FAQ, not details given
     if decided in STATUS_INTENTS and asks_state_of_something_else(text):
         return "out_of_scope"
     if decided in QUESTION_INTENTS | STATUS_INTENTS and _NEXT_ALONE.match(text):
@@ -293,6 +316,6 @@ def _decide(
     if decided in QUESTION_INTENTS and (clearly_about_now(text) or (decided != "faq" and about_now(text))):
         if find_product(text):
             return "ask_product_status"
-        if _SUBJECT.search(text) or _SERVICE_STATE.search(text) or _HOW_FAR.search(text) or _GOING_ON.search(text):
+        if any(rule.search(text) for rule in (_SUBJECT, _SERVICE_STATE, _HOW_FAR, _GOING_ON, _STILL)):
             return "ask_status_now"
     return decided

@@ -14,7 +14,7 @@ _INCIDENT = re.compile(
     r"|(?:\bnot|n't|\bnever|\bstopped)\s+(?:being\s+|getting\s+)?(?:deliver\w*|arriv\w*|sen[dt]\w*|working|through|"
     r"going (?:out|through)|reach(?:ing|ed)?\s+(?:our\s+|the\s+|any\s+)?(?:customers|people|phones|handsets|users|"
     r"recipients|anyone|staff|us))"
-    r"|(?:\bis|\bare|'s|'re)\s+(?:all\s+)?down\b"
+    r"|(?:\bis|\bare|'s|'re)\s+(?:all\s+|still\s+)?down\b"
     r"|\b(?:have|has|'ve|'s) been (?:failing|down|broken|erroring|bouncing|timing out|throwing)\b"
     r"|\bkeeps? failing\b",
     re.I,
@@ -25,7 +25,8 @@ _INCIDENT = re.compile(
 _ALARM = re.compile(r"\b(?:emergency|critical|outages?|escalat\w*)\b", re.I)
 # A clause about a state supposed, not reported ("what happens to replies while it's down?").
 _SUPPOSED = re.compile(
-    r"\b(?:while|whilst|when|if|once|until)\s+(?:it|things|everything|the \w+)\s*(?:'s|'re|is|are)\s+(?:all\s+)?down\b"
+    r"\b(?:while|whilst|when|if|once|until)\s+(?:it|things|everything|(?:the\s+)?[\w-]+(?:\s+[\w-]+)?)\s*"
+    r"(?:'s|'re|is|are)\s+(?:all\s+)?down\b"
     r"|\b(?:during|throughout|in)\s+(?:the|each|every|any)\s+(?:\w+\s+)?(?:windows?|maintenance|migrations?)\b",
     re.I,
 )
@@ -34,7 +35,8 @@ _PLANNING = re.compile(
     r"(?:will|would) there be|planned|scheduled|(?:what|which) (?:times?|dates?|days?)|"
     r"if (?:something|anything|it|things?) (?:goes|go|break|breaks|fail|fails)|(?:should|can|could|how (?:do|can|could|would|should)) (?:we|i)|"
     r"should (?:our|my|the) \w+|get(?:ting)? ready|options?|alternatives?|backup|fall ?back|"
-    r"is there (?:any|some|a|an) (?:way|option|alternative|backup)|how long|how much longer"
+    r"is there (?:any|some|a|an) (?:way|option|alternative|backup)|how long|how much longer|"
+    r"(?:is it|would it be|is that) possible"
     r")\b|^\W*when\b",
     re.I,
 )
@@ -46,12 +48,28 @@ _TROUBLE_NOW = re.compile(
     r"|\bwe(?: have|'ve got| are having|'re having| got) (?:an? )?(?:outage|emergency)\b",
     re.I,
 )
+# Asking whether there is trouble ("any outage going on right now?", "is there an incident?") is a question for the
+# live status, not a report of one.
+_ASKS_WHETHER = re.compile(
+    r"^\W*(?:(?:hi|hey|hello|quick q)\W+)?(?:any|is there (?:an?|any)|are there(?: any)?)\s+(?:\w+\s+)?"
+    r"(?:outages?|issues?|problems?|incidents?|downtime)\b",
+    re.I,
+)
+# Words of something going wrong, reported or asked about ("API calls are erroring, is that the migration?").
+_TROUBLE = re.compile(
+    r"\b(?:error\w*|fail\w*|down|broken|stuck|not working|timing out|time ?outs?|delay\w*|bounc\w*|reject\w*|"
+    r"lagging|slow|missing|gone quiet|outages?|issues?|problems?)\b|n't (?:work|load|arriv|send|deliver|get)",
+    re.I,
+)
 _HUMAN = re.compile(
     r"\b(?:human|real person|agent|operator|someone real|speak to (?:a|your) (?:person|team)|"
     r"(?:call|ring|phone) me back|"
     r"(?:put (?:me|us) through|connect (?:me|us)|speak|talk)\s+(?:to|with)\s+(?:the |your |an? |whoever'?s |someone )?"
     r"(?:on[- ]?call|engineer|technician)|"
-    r"get (?:an? |the |your )?(?:engineer|technician|someone|somebody) to (?:call|ring|phone|contact|look))\b",
+    r"get (?:an? |the |your )?(?:engineer|technician|someone|somebody) to (?:call|ring|phone|contact|look)|"
+    r"not (?:a|the|this|your|some) (?:bot|robot|machine)|"
+    r"(?:talk|speak|chat)\s+(?:to|with)\s+(?:someone|somebody|a person|an? (?:actual|live) \w+)\b[^?]*"
+    r"\b(?:now|asap|immediately|right away))\b",
     re.I,
 )
 FAQ_MISSES_BEFORE_OFFER = 2  # "I don't know" this many times in a row, and a person is offered
@@ -60,12 +78,22 @@ FAQ_MISSES_BEFORE_OFFER = 2  # "I don't know" this many times in a row, and a pe
 def detect(text: str) -> str | None:
     """'urgent_problem', 'ask_human' or None for a message."""
     text = _SUPPOSED.sub(" ", text)
-    calm = _PLANNING.search(text) and not _TROUBLE_NOW.search(text)
+    calm = (_PLANNING.search(text) and not _TROUBLE_NOW.search(text)) or _ASKS_WHETHER.search(text)
     if _INCIDENT.search(text) or (_ALARM.search(text) and not calm):
         return "urgent_problem"
     if _HUMAN.search(text):
         return "ask_human"
     return None
+
+
+def reports_incident(text: str) -> bool:
+    """The message says something is wrong now in words that make it urgent whatever else it says."""
+    return bool(_INCIDENT.search(_SUPPOSED.sub(" ", text)))
+
+
+def mentions_trouble(text: str) -> bool:
+    """The message speaks of something going wrong (errors, failures, delays), reported or asked about."""
+    return bool(_TROUBLE.search(text))
 
 
 # Intents that start something (the offer to page an engineer, the form for a customer's on-call contact)
