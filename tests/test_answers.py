@@ -134,3 +134,22 @@ def test_out_of_scope_stays_refused_when_every_entry_is_taught_or_the_request_is
     assert untaught_answer(searcher, "what's the rollback plan if it goes wrong?", frozenset()) is None
     assert untaught_answer(searcher, "write me python code for a rollback plan", frozenset({rollback})) is None
     assert untaught_answer(searcher, "what's a good recipe for pancakes?", frozenset({rollback})) is None
+
+
+@pytest.mark.parametrize(
+    "text", ["will email2sms still work during the last phase", "will the dashboard be available during phase 3?"]
+)
+def test_a_product_in_the_plan_is_answered_from_the_schedule_of_each_windows_impact(searcher: FaqSearcher, text):
+    reply = answer_question(searcher, text)
+    assert reply.kind == "answer" and reply.entry.id in searcher.schedule_impacts
+
+
+@pytest.mark.parametrize(
+    "text, question",
+    [
+        ("what happens to messages during the maintenance windows?", "What will happen to messages?"),
+        ("can I still log into the dashboard?", "Can I still log into the dashboard?"),
+    ],
+)
+def test_a_clear_answer_about_a_product_keeps_its_own_entry(searcher: FaqSearcher, text, question):
+    assert answer_question(searcher, text).entry.question == question

@@ -11,8 +11,9 @@ import json
 import re
 from dataclasses import dataclass
 
-from bot.answers.routing import asks_task_price_or_code
+from bot.answers.routing import about_plan, asks_task_price_or_code
 from bot.answers.urgency import LONG_MESSAGE_WORDS
+from bot.status.products import find_product, impact_on
 from faq_index.search import FaqSearcher, Hit
 from faq_index.training_data import response_text
 
@@ -143,6 +144,7 @@ def answer_question(
     ]
     if not ranked or ranked[0][1] < SUGGEST:
         return FaqReply("unknown", score=ranked[0][1] if ranked else 0.0)
+    ranked = _schedule_first(searcher, whole, ranked)
     top_score = ranked[0][1]
     if top_score < ANSWER_AT:
         return FaqReply(
@@ -157,6 +159,22 @@ def answer_question(
     return FaqReply(
         "answer", chosen, tuple(alternatives.values())[:MAX_BUTTONS], score=top_score, margin=top_score - runner_up
     )
+
+
+def _schedule_first(searcher: FaqSearcher, text: str, ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Of close candidates, a question about a product in the plan ("will Web2SMS work during phase 2?") is answered by
+    the entry holding the schedule that tells each window's impact on that product."""
+    product = find_product(text)
+    if product is None or not about_plan(text):
+        return ranked
+    top_score = ranked[0][1]
+    for position, (entry_id, score) in enumerate(ranked[:MAX_BUTTONS]):
+        close = score >= RUNNER_UP * top_score or top_score < ANSWER_AT
+        impacts = searcher.schedule_impacts.get(entry_id, [])
+        if close and any(impact_on(product, impact).status != "not mentioned" for impact in impacts):
+            lifted = (entry_id, max(top_score, ANSWER_AT))
+            return [lifted, *ranked[:position], *ranked[position + 1 :]]
+    return ranked
 
 
 def untaught_answer(searcher: FaqSearcher, text: str, untaught: frozenset[str]) -> FaqReply | None:
