@@ -9,7 +9,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.edge import HelpdeskAction
-from bot.answers.faq import CHOICE_INTENT, FaqReply, answer_entry, answer_question, choice_payload, untaught_answer
+from bot.answers.faq import CHOICE_INTENT, FaqReply, answer_entry, answer_question, choice_payload
 from bot.answers.intent_vectors import SEMANTIC_RANKING, UNTAUGHT, faq_share, untaught_entries
 from bot.answers.urgency import FAQ_MISSES_BEFORE_OFFER
 from core.errors import HelpdeskError
@@ -80,11 +80,5 @@ class ActionOutOfScope(HelpdeskAction):
         return "action_out_of_scope"
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        text = (tracker.latest_message.get("text") or "").strip()
-        reply = untaught_answer(searcher_for(Settings.from_env().faq_db), text, _untaught(tracker)) if text else None
-        if reply is None:
-            dispatcher.utter_message(response="utter_out_of_scope")
-            reply = FaqReply("unknown")
-        else:
-            _send(dispatcher, reply)
-        return _after(reply, tracker)
+        dispatcher.utter_message(response="utter_out_of_scope")
+        return _after(FaqReply("unknown"), tracker)

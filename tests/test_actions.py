@@ -14,10 +14,9 @@ from conftest import settings_env
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.faq import ActionAnswerFaq, ActionOutOfScope
+from actions.faq import ActionAnswerFaq
 from actions.handoff import ActionRelayToCustomer
 from actions.status import ActionLiveStatus
-from bot.answers.intent_vectors import UNTAUGHT
 from core.settings import PROJECT_ROOT
 
 
@@ -103,14 +102,3 @@ def test_the_action_server_runs_every_custom_action_of_the_domain_without_loadin
     )
     out = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == f"{custom} False False"
-
-
-def test_out_of_scope_answers_from_an_untaught_entry_the_search_finds():
-    untaught = {UNTAUGHT: ["faq/what_is_the_rollback_plan_6ba0"]}
-    messages, _ = run(ActionOutOfScope(), tracker("rollbak?", "out_of_scope", **untaught))
-    assert messages[0]["faq"]["kind"] == "answer" and messages[0]["faq"]["entry"] == "what_is_the_rollback_plan_6ba0"
-
-
-def test_out_of_scope_is_refused_when_every_entry_is_taught():
-    messages, _ = run(ActionOutOfScope(), tracker("rollbak?", "out_of_scope"))
-    assert [m["response"] for m in messages] == ["utter_out_of_scope"]

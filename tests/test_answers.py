@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.answers.faq import ANSWER_AT, answer_entry, answer_question, fuse, untaught_answer
+from bot.answers.faq import ANSWER_AT, answer_entry, answer_question, fuse
 from faq_index.search import FaqSearcher
 
 AWS = "000_5b56ee65ad449da6.txt"
@@ -121,19 +121,6 @@ def test_an_entry_nobody_has_taught_is_judged_by_the_search_within_the_classifie
 def test_an_untaught_entry_gains_nothing_when_the_classifier_says_the_message_is_no_faq_question():
     estimates = {"lexical": {"new": 0.5}, "semantic": {"new": 0.4}, "classifier": {"old": 0.02}}
     assert dict(fuse(estimates, untaught=frozenset({"new"})))["new"] < ANSWER_AT
-
-
-def test_a_message_taken_as_out_of_scope_is_answered_by_an_untaught_entry_the_search_finds(searcher: FaqSearcher):
-    rollback = entry_id(searcher, AWS, "What is the rollback plan?")
-    reply = untaught_answer(searcher, "what's the rollback plan if it goes wrong?", frozenset({rollback}))
-    assert reply is not None and reply.kind == "answer" and reply.entry.id == rollback
-
-
-def test_out_of_scope_stays_refused_when_every_entry_is_taught_or_the_request_is_a_task(searcher: FaqSearcher):
-    rollback = entry_id(searcher, AWS, "What is the rollback plan?")
-    assert untaught_answer(searcher, "what's the rollback plan if it goes wrong?", frozenset()) is None
-    assert untaught_answer(searcher, "write me python code for a rollback plan", frozenset({rollback})) is None
-    assert untaught_answer(searcher, "what's a good recipe for pancakes?", frozenset({rollback})) is None
 
 
 @pytest.mark.parametrize(

@@ -251,14 +251,3 @@ def test_no_hand_written_training_example_is_a_near_copy_of_an_evaluation_questi
                 if example and match:
                     copies.append((relative, line.strip()))
     assert not copies, f"training examples that copy evaluation questions (take them out): {copies}"
-
-
-def test_an_out_of_scope_action_that_answers_an_untaught_entry_is_read_as_that_entry():
-    entries = Entries({"new": "new.md :: How long does a port take?"}, {"new": "Five days.\n\n(Source: Porting)"})
-
-    def did(replies: list[str]) -> Outcome:
-        events = [{"event": "user", "text": "port?"}, {"event": "action", "name": "action_out_of_scope"}]
-        return what_the_bot_did({"events": events + [{"event": "bot", "text": r} for r in replies]}, entries)
-
-    assert did(["Five days.\n\n(Source: Porting)"]).entry == "new.md :: How long does a port take?"
-    assert did(["Sorry, that's not something I can help with."]).kind == "none"

@@ -149,12 +149,11 @@ def what_the_bot_did(tracker: dict, entries: Entries) -> Outcome:
         return outcome(ESCALATION)
     if "action_live_status" in actions:
         return outcome(STATUS)
-    if {"action_answer_faq", "action_out_of_scope"} & set(actions):  # the latter answers from a new document too
+    if "action_answer_faq" in actions:
         entry_id = answered_entry(replies, entries.replies)
         if entry_id:
             return outcome(ENTRY, entries.labels[entry_id])
-        if "action_answer_faq" in actions:
-            return outcome(CHOICES if offered else NONE)
+        return outcome(CHOICES if offered else NONE)
     if REFUSAL_ACTIONS & (set(actions) | responses):
         return outcome(NONE)
     return outcome(OTHER)

@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from bot.answers.routing import about_plan, asks_task_price_or_code
+from bot.answers.routing import about_plan
 from bot.answers.urgency import LONG_MESSAGE_WORDS
 from bot.status.products import find_product, impact_on
 from faq_index.search import FaqSearcher, Hit
@@ -175,17 +175,6 @@ def _schedule_first(searcher: FaqSearcher, text: str, ranked: list[tuple[str, fl
             lifted = (entry_id, max(top_score, ANSWER_AT))
             return [lifted, *ranked[:position], *ranked[position + 1 :]]
     return ranked
-
-
-def untaught_answer(searcher: FaqSearcher, text: str, untaught: frozenset[str]) -> FaqReply | None:
-    """The answer from an untaught entry (a new document's) that the search alone gives `text`, or None.
-
-    For a message the classifiers took as out of scope: they never saw customers ask about a new document, so their
-    guess is no evidence against its entries. Requests the helpdesk cannot serve stay refused."""
-    if not untaught or asks_task_price_or_code(text):
-        return None
-    reply = answer_question(searcher, text)  # the lexical and semantic search alone
-    return reply if reply.kind == "answer" and reply.entry and reply.entry.id in untaught else None
 
 
 def choice_payload(entry_id: str) -> str:

@@ -217,14 +217,11 @@ def about_plan(text: str) -> bool:
     return bool(_PLAN.search(text)) and not about_now(text)
 
 
-def asks_task_price_or_code(text: str) -> bool:
-    """The message asks the bot to do something, for a price or for code, whatever its subject."""
-    return bool(_TASK.search(text) or _PRICE.search(text) or _CODE.search(text))
-
-
 def near_domain_request(text: str) -> bool:
     """A request the helpdesk cannot serve (a task, a price, code) that is not about the migrations."""
-    return not _SUBJECT.search(text) and asks_task_price_or_code(text)
+    if _SUBJECT.search(text):
+        return False
+    return bool(_TASK.search(text) or _PRICE.search(text) or _CODE.search(text))
 
 
 def asks_state_of_something_else(text: str) -> bool:
