@@ -122,10 +122,11 @@ class FaqSearcher:
             np.stack([np.frombuffer(row["vector"], dtype=np.float32) for row in vectors]) if vectors else None
         )
         self.distinctive = self._distinctive_stems()
-        # Entries that hold a maintenance schedule, with each window's impact text (what it does to each product).
-        self.schedule_impacts: dict[str, list[str]] = {}
-        for row in self.db.query("select entry_id, impact from schedule order by start_utc"):
-            self.schedule_impacts.setdefault(row["entry_id"], []).append(row["impact"] or "")
+        # Entries that hold a maintenance schedule, with each window's name and impact text (what it does to each
+        # product).
+        self.schedules: dict[str, list[tuple[str, str]]] = {}
+        for row in self.db.query("select entry_id, name, impact from schedule order by start_utc"):
+            self.schedules.setdefault(row["entry_id"], []).append((row["name"] or "", row["impact"] or ""))
         self._loaded_version = self._version()
 
     def _distinctive_stems(self) -> dict[str, frozenset[str]]:

@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.faq import ActionAnswerFaq
 from actions.handoff import ActionRelayToCustomer
 from actions.status import ActionLiveStatus
+from bot.chat.chat_input import screen
 from core.settings import PROJECT_ROOT
 
 
@@ -87,9 +88,11 @@ def test_a_plain_status_question_gets_the_status_alone(monkeypatch: pytest.Monke
     assert [m["response"] for m in messages] == ["utter_status_quiet"]
 
 
-def test_the_offer_after_the_status_starts_the_urgent_flow():
-    offer = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())["responses"]["utter_status_offer_engineer"]
-    assert [b["payload"] for b in offer[0]["buttons"]] == ["/urgent_problem"]
+def test_every_button_the_domain_gives_passes_the_chat_channels_screen_as_it_is():
+    responses = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())["responses"]
+    payloads = {b["payload"] for variants in responses.values() for v in variants for b in v.get("buttons") or []}
+    assert "/urgent_problem" in payloads  # the offer after the live status starts the urgent flow
+    assert {screen(payload, limit=2000) for payload in payloads} == payloads
 
 
 def test_the_action_server_runs_every_custom_action_of_the_domain_without_loading_rasa():

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from bot.answers.intent_vectors import IntentVectors, by_intent, faq_share, untaught_entries
+from bot.answers.intent_vectors import IntentVectors, by_intent, example_weights, faq_share, untaught_entries
 from bot.answers.routing import combined_intent, route
 
 EXAMPLES = {
@@ -77,3 +78,19 @@ def test_intents_with_only_generated_examples_are_marked_untaught_and_saved_so()
     assert model.untaught == ("faq/caller_id",)
     assert IntentVectors.from_bytes(model.to_bytes()).untaught == ("faq/caller_id",)
     assert untaught_entries(list(model.untaught)) == {"caller_id"}
+
+
+def test_an_untaught_faq_entrys_few_examples_weigh_as_much_as_a_taught_entrys_many():
+    labels = ["faq/taught"] * 6 + ["faq/new"] * 2 + ["out_of_scope"] * 10
+    generated = [False] * 6 + [True] * 2 + [False] * 10
+    weights = example_weights(labels, generated)
+    assert list(weights[6:8]) == [3.0, 3.0] and set(weights[:6]) == {1.0} and set(weights[8:]) == {1.0}
+
+
+def test_with_every_entry_taught_every_example_weighs_one():
+    assert set(example_weights(["faq/a", "faq/a", "faq/b"], [True, False, False])) == {1.0}
+
+
+def test_generated_marks_must_match_the_examples():
+    with pytest.raises(ValueError):
+        example_weights(["faq/a", "faq/b"], [True])

@@ -347,7 +347,9 @@ def test_questions_about_the_plan_with_words_of_progress_or_return_stay_faq_ques
     assert route(text, "faq") is None
 
 
-@pytest.mark.parametrize("text", ["still in maintenance?", "still down?? been waiting ages", "is the work still going"])
+@pytest.mark.parametrize(
+    "text", ["still in maintenance?", "still down?? been waiting ages", "is the work still going on"]
+)
 def test_a_state_that_goes_on_is_about_now(text):
     assert route(text, "faq") in {"ask_status_now", "ask_window_end"}
 
@@ -380,11 +382,10 @@ def test_our_own_outage_asked_with_a_name_is_still_urgent():
     "text",
     [
         "I used the old dashboard, how do I log into Omni now?",
-        "I used to log in to the old dashboard. What happens to my login now?",
         "is there a backup we can send through while omni is down for the aws work?",
     ],
 )
-def test_how_to_and_what_happens_to_questions_are_not_about_the_state_now(text):
+def test_how_to_questions_and_supposed_outages_are_not_about_the_state_now(text):
     assert route(text, "ask_product_status") == "nlu_fallback"
 
 
@@ -404,3 +405,62 @@ def test_asking_for_a_number_is_a_question_not_details_given(text):
 )
 def test_offering_or_giving_details_keeps_the_contact_form(text):
     assert route(text, "give_oncall_contact") in {None, "give_oncall_contact"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "EMERGENCY our messages are not being delivered, could this be the migration?",
+        "URGENT: all SMS failing for 30 mins, production is down, is it the maintenance?",
+    ],
+)
+def test_an_incident_in_its_own_words_stays_urgent_even_when_it_asks_whether_it_is_the_work(text):
+    assert route(text, "urgent_problem") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "is anyone else having issues?",
+        "is Vodafone down? our messages to vodafone numbers keep bouncing",
+        "is Spark having issues? texts to spark numbers are delayed by an hour",
+    ],
+)
+def test_another_providers_name_with_trouble_of_our_own_is_not_refused(text):
+    assert route(text, "urgent_problem") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "are you still going to send a reminder email?",
+        "is the maintenance still going ahead this weekend?",
+        "is omni still going to support SMPP?",
+        "is the old gateway still running?",
+    ],
+)
+def test_still_going_ahead_or_still_supported_is_not_a_state_of_now(text):
+    assert route(text, "faq") is None
+
+
+@pytest.mark.parametrize(
+    "text, classifier_said",
+    [
+        ("is it down right now? do we have an ETA?", "ask_status_now"),
+        ("is web2sms working right now?", "ask_product_status"),
+    ],
+)
+def test_a_second_question_after_a_question_of_now_keeps_the_live_status(text, classifier_said):
+    assert route(text, classifier_said) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["where do I send our on-call engineer's details?", "which number do you have for our on-call? it needs updating"],
+)
+def test_asking_about_our_own_on_call_details_keeps_the_contact_form(text):
+    assert route(text, "give_oncall_contact") is None
+
+
+def test_a_phones_curly_apostrophe_reads_as_a_plain_one():
+    assert route("omni’s still down", "faq") == route("omni's still down", "faq") == "urgent_problem"

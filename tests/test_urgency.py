@@ -297,3 +297,38 @@ def test_an_outage_going_on_or_urgent_said_of_the_situation_stays_an_incident(te
 )
 def test_ordinary_questions_and_thanks_with_words_near_trouble_are_not_an_incident(text: str):
     assert detect(text) is None
+
+
+@pytest.mark.parametrize(
+    "message", ["is there an outage? nothing is going through", "any outage?? none of our messages are being delivered"]
+)
+def test_asking_whether_there_is_an_outage_then_reporting_one_is_urgent(message: str):
+    assert detect(message) == "urgent_problem" or override(message, "ask_status_now") == "urgent_problem"
+
+
+@pytest.mark.parametrize(
+    "message", ["once again omni is down!!", "we are losing customers while omni is down, please help"]
+)
+def test_a_report_with_while_or_once_is_still_a_report(message: str):
+    assert detect(message) == "urgent_problem"
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "the dashboard keeps asking me to prove I'm not a robot",
+        "I'll speak with somebody in our IT team now and get back to you",
+        "should our team speak to someone at Modica now or wait until phase 2?",
+        "it is not a bot sending the messages, it's our CRM",
+    ],
+)
+def test_words_about_people_and_bots_that_ask_for_no_one_are_not_a_request_for_a_person(message: str):
+    assert detect(message) is None
+
+
+def test_asking_whether_help_is_possible_keeps_the_urgent_guess():
+    assert override("our SMS sending is broken, is it possible to get someone on it?", "urgent_problem") is None
+
+
+def test_asking_whether_escalating_is_possible_is_asking_to_escalate():
+    assert detect("escalate please, is that possible?") == "urgent_problem"

@@ -162,19 +162,38 @@ def answer_question(
 
 
 def _schedule_first(searcher: FaqSearcher, text: str, ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:
-    """Of close candidates, a question about a product in the plan ("will Web2SMS work during phase 2?") is answered by
-    the entry holding the schedule that tells each window's impact on that product."""
+    """A question about a product in the plan ("will Web2SMS work during phase 2?") is answered by the entry holding
+    the schedule that tells each window's impact on that product: when that entry is within RUNNER_UP of the best,
+    or, when the best would only be offered, when the message names one of its windows."""
     product = find_product(text)
     if product is None or not about_plan(text):
         return ranked
     top_score = ranked[0][1]
     for position, (entry_id, score) in enumerate(ranked[:MAX_BUTTONS]):
-        close = score >= RUNNER_UP * top_score or top_score < ANSWER_AT
-        impacts = searcher.schedule_impacts.get(entry_id, [])
-        if close and any(impact_on(product, impact).status != "not mentioned" for impact in impacts):
-            lifted = (entry_id, max(top_score, ANSWER_AT))
-            return [lifted, *ranked[:position], *ranked[position + 1 :]]
+        windows = searcher.schedules.get(entry_id, [])
+        if not any(impact_on(product, impact).status != "not mentioned" for _, impact in windows):
+            continue
+        answered = top_score >= ANSWER_AT
+        if (answered and score >= RUNNER_UP * top_score) or (
+            not answered and score >= SUGGEST and names_a_window(text, [name for name, _ in windows])
+        ):
+            return [(entry_id, max(top_score, ANSWER_AT)), *ranked[:position], *ranked[position + 1 :]]
     return ranked
+
+
+_WINDOW = re.compile(
+    r"\bphase\s*(?:\d|one|two|three|four|five|i{1,3}v?)\b|\b(?:the )?(?:first|second|third|fourth|last|final) phase\b|"
+    r"\bwindows?\b|\bnights?\b|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?[a-z]{3,}",
+    re.I,
+)
+
+
+def names_a_window(text: str, names: list[str]) -> bool:
+    """The message names a maintenance window: a phase by number or by its own name, a window, a night or a day."""
+    lowered = text.lower()
+    return bool(_WINDOW.search(text)) or any(
+        name and all(word in lowered for word in name.lower().split()[:2]) for name in names
+    )
 
 
 def choice_payload(entry_id: str) -> str:

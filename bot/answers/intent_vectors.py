@@ -10,6 +10,7 @@ seed: the regression's optimum is unique, and the encoder is frozen. Hand-writte
 from __future__ import annotations
 
 import io
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,7 +68,9 @@ def example_weights(labels: list[str], generated: list[bool] | None) -> np.ndarr
     entry's do on average. A new document's entry has a handful of generated examples where a taught one has dozens,
     and a regression counts examples: unweighted, it gives the new entry's questions to the taught entries beside it
     and to out of scope."""
-    counts = {label: labels.count(label) for label in set(labels)}
+    if generated is not None and len(generated) != len(labels):
+        raise ValueError(f"{len(generated)} generated marks for {len(labels)} examples")
+    counts = Counter(labels)
     untaught = untaught_intents(labels, generated)
     taught = [n for label, n in counts.items() if label.startswith("faq/") and label not in untaught]
     usual = sum(taught) / len(taught) if taught else 0.0

@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 
 from bot.answers.intent_vectors import by_intent
-from bot.answers.urgency import LONG_MESSAGE_WORDS, has_words_for, reports_incident
+from bot.answers.urgency import LONG_MESSAGE_WORDS, has_words_for, mentions_trouble, reports_incident
+from bot.answers.urgency import detect as urgency_words
 from bot.answers.urgency import override as urgency_override
 from bot.status.products import find_product
 
@@ -47,9 +48,9 @@ _NOW_LEANING = re.compile(
 # Questions about reasons or obligations ("why now?", "do I need to change anything now?") are not about
 # the state of the platform, whatever their time words.
 _NOT_STATE = re.compile(
-    r"(?:^|[,;:.!?]\s)\W*(?:how (?:do|can|should|would)|do (?:i|we)|does (?:my|our)|should)\b|\bwhy\b|"
-    r"\b(?:do|does) (?:i|we|you) (?:need|have) to\b|\bshould (?:i|we)\b|\bwhat (?:should|do) (?:i|we)\b|"
-    r"\bwhat (?:happens|will happen) to\b",
+    r"^\W*(?:how (?:do|can|should|would)|do (?:i|we)|does (?:my|our)|should)\b|[,;:.!?]\s+how (?:do|can) (?:i|we)\b|"
+    r"\bwhy\b|"
+    r"\b(?:do|does) (?:i|we|you) (?:need|have) to\b|\bshould (?:i|we)\b|\bwhat (?:should|do) (?:i|we)\b",
     re.I,
 )
 # How far the work has got ("has phase 2 finished?", "is the migration underway?"): always about now.
@@ -69,7 +70,9 @@ _IS_IT_THE_WORK = re.compile(
     re.I,
 )
 # A state that goes on ("still in maintenance?", "is omni still down?"): about now, unless a phase or day is named.
-_STILL = re.compile(r"\bstill\s+(?:in maintenance|down|offline|running|going|happening|underway|in progress)\b", re.I)
+_STILL = re.compile(
+    r"\bstill\s+(?:in maintenance|down|offline|happening|underway|in progress|going on|ongoing)\b", re.I
+)
 # Something coming back presupposes it is down now ("when's web2sms coming back?"), unless a phase or day is named
 # or it comes back after the work ("will the old endpoint be back after the migration?").
 _BACK = re.compile(r"\b(?:coming|be|get|getting|going to be)\s+back\b|\bback\s+(?:up|online|on)\b", re.I)
@@ -159,6 +162,7 @@ _STATE_OF = re.compile(
 )
 _OURS = re.compile(
     r"^(?:it|this|that|everything|anything|something|things|you|u|you guys|modica\b.*|(?:our|my)\s+.+|"
+    r"(?:any|every|some)(?:one|body)(?: else)?|others|other (?:customers|people|users)|"
     r"(?:the|your)\s+(?:\w+\s+)?(?:platform|services?|systems?|servers?|site|website|portal|dashboard|gateway|app|"
     r"network|end ?points?))$",
     re.I,
@@ -169,6 +173,7 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<!\w)\+?\d[\d ()-]{6,}\d(?!\w)")
 _NAME_WORDS = 5  # a person's and a company's name, beside the details
 _ASKS_FOR = re.compile(r"^\W*(?:what|whats|what's|where|who|whom|which)\b", re.I)
+_OWN = re.compile(r"\b(?:our|my)\b", re.I)  # "where do I send our on-call's details?": theirs, for the form
 _DATE = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b")
 # Requests the helpdesk cannot serve: doing a task for the customer, prices and billing, writing code.
 _TASK = re.compile(
@@ -188,6 +193,7 @@ _CODE = re.compile(r"\b(?:code|script|snippet|python|javascript|java|php|curl|sd
 
 def plain_spelling(text: str) -> str:
     """`text` with chat spellings written out, for the rules (the classifiers read the message as it is)."""
+    text = text.replace("\u2019", "'")  # a phone's apostrophe ("omni’s still down")
     return _WORD.sub(lambda word: _SPELLINGS.get(word.group(0).lower(), word.group(0)), text)
 
 
@@ -235,6 +241,11 @@ def asks_state_of_something_else(text: str) -> bool:
     return not ours and bool(asked.group("having") or _NAME.search(subject))
 
 
+def asks_about_someone_elses_trouble(text: str) -> bool:
+    """'Is <another provider> having an outage?' and nothing more: no trouble of the customer's own after it."""
+    return asks_state_of_something_else(text) and not mentions_trouble(text.partition("?")[2])
+
+
 def gives_contact_details(text: str) -> bool:
     """The message hands over someone's phone number and email address (the on-call contact form's answers):
     it says whose they are, or it is nothing but them and a name."""
@@ -248,7 +259,7 @@ def gives_contact_details(text: str) -> bool:
 
 def asks_for_contact(text: str) -> bool:
     """A question for a number or an address ("what's the support phone number?"), with none given."""
-    return bool(_ASKS_FOR.match(text)) and not (_EMAIL.search(text) or _PHONE.search(text))
+    return bool(_ASKS_FOR.match(text) and not _OWN.search(text)) and not (_EMAIL.search(text) or _PHONE.search(text))
 
 
 def combined_intent(words: dict[str, float], vectors: dict[str, float]) -> str | None:
@@ -288,12 +299,11 @@ def _decide(
         words = None
     chosen = combined_intent(words or {}, vectors or {}) or intent
     checked = urgency_override(text, chosen)
-    if (checked or chosen) == "urgent_problem" and not reports_incident(text) and asks_state_of_something_else(text):
-        return "out_of_scope"  # "is Spark having an outage?": another provider's trouble
-    if (checked or chosen) == "urgent_problem" and _IS_IT_THE_WORK.search(text):
-        return (
-            "ask_status_now"  # "API calls are failing, is that the migration?": the live status says, and offers help
-        )
+    urgent = (checked or chosen) == "urgent_problem"
+    if urgent and not reports_incident(text) and asks_about_someone_elses_trouble(text):
+        return "out_of_scope"  # "is Spark having an outage?"
+    if urgent and urgency_words(text) is None and _IS_IT_THE_WORK.search(text):
+        return "ask_status_now"  # "API calls are failing, is that the migration?": the live status, and an offer
     if checked in {"urgent_problem", "ask_human"}:
         return checked
     if near_domain_request(text):

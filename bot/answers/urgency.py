@@ -25,18 +25,25 @@ _INCIDENT = re.compile(
 _ALARM = re.compile(r"\b(?:emergency|critical|outages?|escalat\w*)\b", re.I)
 # A clause about a state supposed, not reported ("what happens to replies while it's down?").
 _SUPPOSED = re.compile(
-    r"\b(?:while|whilst|when|if|once|until)\s+(?:it|things|everything|(?:the\s+)?[\w-]+(?:\s+[\w-]+)?)\s*"
-    r"(?:'s|'re|is|are)\s+(?:all\s+)?down\b"
+    r"\b(?:while|whilst|when|if|once(?!\s+again)|until)\s+(?:it|things|everything|the \w+)\s*(?:'s|'re|is|are)\s+"
+    r"(?:all\s+)?down\b"
     r"|\b(?:during|throughout|in)\s+(?:the|each|every|any)\s+(?:\w+\s+)?(?:windows?|maintenance|migrations?)\b",
     re.I,
+)
+# In a question, a state supposed of anything named ("what happens to replies when web2sms is down?"); in a
+# report the same words are trouble ("we are losing customers while omni is down, please help").
+_SUPPOSED_IN_QUESTION = re.compile(
+    r"\b(?:while|whilst|when|if|until)\s+(?:the\s+)?[\w-]+\s*(?:'s|'re|is|are)\s+(?:all\s+)?down\b", re.I
+)
+_QUESTION = re.compile(
+    r"\?\W*$|^\W*(?:how|what|when|where|why|who|which|is|are|can|could|will|would|do|does|should)\b", re.I
 )
 _PLANNING = re.compile(
     r"\b(?:avoid\w*|prevent\w*|prepar\w*|plan(?:s|ned|ning)? for|in case|what if|minimi[sz]e\w*|"
     r"(?:will|would) there be|planned|scheduled|(?:what|which) (?:times?|dates?|days?)|"
     r"if (?:something|anything|it|things?) (?:goes|go|break|breaks|fail|fails)|(?:should|can|could|how (?:do|can|could|would|should)) (?:we|i)|"
     r"should (?:our|my|the) \w+|get(?:ting)? ready|options?|alternatives?|backup|fall ?back|"
-    r"is there (?:any|some|a|an) (?:way|option|alternative|backup)|how long|how much longer|"
-    r"(?:is it|would it be|is that) possible"
+    r"is there (?:any|some|a|an) (?:way|option|alternative|backup)|how long|how much longer"
     r")\b|^\W*when\b",
     re.I,
 )
@@ -52,13 +59,18 @@ _TROUBLE_NOW = re.compile(
 # live status, not a report of one.
 _ASKS_WHETHER = re.compile(
     r"^\W*(?:(?:hi|hey|hello|quick q)\W+)?(?:any|is there (?:an?|any)|are there(?: any)?)\s+(?:\w+\s+)?"
-    r"(?:outages?|issues?|problems?|incidents?|downtime)\b",
+    r"(?:outages?|issues?|problems?|incidents?|downtime)\b[^.!?]*[.!?]*\s*$",  # that question and nothing more
     re.I,
 )
+# Asking whether something can be done ("is it possible to be left out?") is not a report of trouble, unless what
+# is asked for is escalating ("escalate please, is that possible?").
+_POSSIBLE = re.compile(r"\b(?:is it|would it be|is that) possible\b", re.I)
+_ESCALATE = re.compile(r"\bescalat\w*", re.I)
 # Words of something going wrong, reported or asked about ("API calls are erroring, is that the migration?").
 _TROUBLE = re.compile(
     r"\b(?:error\w*|fail\w*|down|broken|stuck|not working|timing out|time ?outs?|delay\w*|bounc\w*|reject\w*|"
-    r"lagging|slow|missing|gone quiet|outages?|issues?|problems?)\b|n't (?:work|load|arriv|send|deliver|get)",
+    r"lagging|slow|missing|gone quiet|(?<!no )(?:outages?|issues?|problems?)|"
+    r"not (?:being |getting )?(?:deliver|arriv|sen[dt]|going|through)\w*)\b|n't (?:work|load|arriv|send|deliver|get)",
     re.I,
 )
 _HUMAN = re.compile(
@@ -67,9 +79,9 @@ _HUMAN = re.compile(
     r"(?:put (?:me|us) through|connect (?:me|us)|speak|talk)\s+(?:to|with)\s+(?:the |your |an? |whoever'?s |someone )?"
     r"(?:on[- ]?call|engineer|technician)|"
     r"get (?:an? |the |your )?(?:engineer|technician|someone|somebody) to (?:call|ring|phone|contact|look)|"
-    r"not (?:a|the|this|your|some) (?:bot|robot|machine)|"
-    r"(?:talk|speak|chat)\s+(?:to|with)\s+(?:someone|somebody|a person|an? (?:actual|live) \w+)\b[^?]*"
-    r"\b(?:now|asap|immediately|right away))\b",
+    r"(?:i|we)\s+(?:need|want|have|would like|'d like)\s+to\s+(?:talk|speak|chat)\s+(?:to|with)\s+"
+    r"(?:someone|somebody|a person|an? (?:actual|live|real) \w+|support)"
+    r")\b|\bnot (?:a|the|this|your) bot\W*$",  # "... now, not a bot"
     re.I,
 )
 FAQ_MISSES_BEFORE_OFFER = 2  # "I don't know" this many times in a row, and a person is offered
@@ -77,8 +89,11 @@ FAQ_MISSES_BEFORE_OFFER = 2  # "I don't know" this many times in a row, and a pe
 
 def detect(text: str) -> str | None:
     """'urgent_problem', 'ask_human' or None for a message."""
-    text = _SUPPOSED.sub(" ", text)
-    calm = (_PLANNING.search(text) and not _TROUBLE_NOW.search(text)) or _ASKS_WHETHER.search(text)
+    text = without_supposed_states(text)
+    calm = (
+        (_PLANNING.search(text) or (_POSSIBLE.search(text) and not _ESCALATE.search(text)))
+        and not _TROUBLE_NOW.search(text)
+    ) or _ASKS_WHETHER.search(text)
     if _INCIDENT.search(text) or (_ALARM.search(text) and not calm):
         return "urgent_problem"
     if _HUMAN.search(text):
@@ -86,9 +101,15 @@ def detect(text: str) -> str | None:
     return None
 
 
+def without_supposed_states(text: str) -> str:
+    """`text` without the clauses that suppose a state rather than report it."""
+    text = _SUPPOSED.sub(" ", text)
+    return _SUPPOSED_IN_QUESTION.sub(" ", text) if _QUESTION.search(text) else text
+
+
 def reports_incident(text: str) -> bool:
     """The message says something is wrong now in words that make it urgent whatever else it says."""
-    return bool(_INCIDENT.search(_SUPPOSED.sub(" ", text)))
+    return bool(_INCIDENT.search(without_supposed_states(text)))
 
 
 def mentions_trouble(text: str) -> bool:

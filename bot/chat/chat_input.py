@@ -18,7 +18,7 @@ from bot.answers.faq import CHOICE_INTENT, choice_payload, entry_of_payload
 from core.errors import InvalidMessage
 
 TOO_LONG_INTENT = "message_too_long"
-PLAIN_PAYLOADS = frozenset({"/affirm", "/deny", "/restart"})
+PLAIN_PAYLOADS = frozenset({"/affirm", "/deny", "/restart", "/urgent_problem"})  # the buttons domain.yml gives
 MAX_ENTRY_ID = 300  # FAQ entry ids are "<file> :: <question>"; a longer one is not ours
 FEEDBACK_INTENTS = frozenset({"feedback_positive", "feedback_negative"})  # the web chat's thumbs up and down
 RATED = "rated"  # the votes' one entity: which customer message's reply is rated (1 = the conversation's first)
