@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.answers.faq import ANSWER_AT, answer_entry, answer_question, fuse
+from bot.answers.faq import ANSWER_AT, answer_entry, answer_question, fuse, names_a_window
 from faq_index.search import FaqSearcher
 
 AWS = "000_5b56ee65ad449da6.txt"
@@ -146,3 +146,16 @@ def test_a_clear_answer_about_a_product_keeps_its_own_entry(searcher: FaqSearche
 def test_a_weak_match_about_a_product_in_the_migration_is_not_made_a_schedule_answer(searcher: FaqSearcher):
     reply = answer_question(searcher, "how do I reset my web2sms password during the migration?")
     assert reply.kind == "choices"  # no window named: the search's doubt stands
+
+
+@pytest.mark.parametrize(
+    "text, named",
+    [
+        ("will web2sms work on the night of 9 September?", True),
+        ("is the api down in the last phase", True),
+        ("what about the carrier connection one", True),
+        ("will 20 messages be delayed during the migration?", False),
+    ],
+)
+def test_a_window_is_named_by_phase_night_date_or_its_own_name(text, named):
+    assert names_a_window(text, ["Carrier Connection Migrations"]) is named

@@ -183,7 +183,8 @@ def _schedule_first(searcher: FaqSearcher, text: str, ranked: list[tuple[str, fl
 
 _WINDOW = re.compile(
     r"\bphase\s*(?:\d|one|two|three|four|five|i{1,3}v?)\b|\b(?:the )?(?:first|second|third|fourth|last|final) phase\b|"
-    r"\bwindows?\b|\bnights?\b|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?[a-z]{3,}",
+    r"\bwindows?\b|\bnights?\b|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b",
     re.I,
 )
 
