@@ -169,11 +169,11 @@ def _schedule_first(searcher: FaqSearcher, text: str, ranked: list[tuple[str, fl
     if product is None or not about_plan(text):
         return ranked
     top_score = ranked[0][1]
+    answered = top_score >= ANSWER_AT
     for position, (entry_id, score) in enumerate(ranked[:MAX_BUTTONS]):
         windows = searcher.schedules.get(entry_id, [])
         if not any(impact_on(product, impact).status != "not mentioned" for _, impact in windows):
             continue
-        answered = top_score >= ANSWER_AT
         if (answered and score >= RUNNER_UP * top_score) or (
             not answered and score >= SUGGEST and names_a_window(text, [name for name, _ in windows])
         ):

@@ -15,7 +15,6 @@ import re
 
 from bot.answers.intent_vectors import by_intent
 from bot.answers.urgency import LONG_MESSAGE_WORDS, has_words_for, mentions_trouble, reports_incident
-from bot.answers.urgency import detect as urgency_words
 from bot.answers.urgency import override as urgency_override
 from bot.status.products import find_product
 
@@ -302,7 +301,8 @@ def _decide(
     urgent = (checked or chosen) == "urgent_problem"
     if urgent and not reports_incident(text) and asks_about_someone_elses_trouble(text):
         return "out_of_scope"  # "is Spark having an outage?"
-    if urgent and urgency_words(text) is None and _IS_IT_THE_WORK.search(text):
+    # override() returns the words' own urgency first, so "urgent" with `checked` None is the classifiers' guess alone
+    if urgent and checked is None and _IS_IT_THE_WORK.search(text):
         return "ask_status_now"  # "API calls are failing, is that the migration?": the live status, and an offer
     if checked in {"urgent_problem", "ask_human"}:
         return checked
